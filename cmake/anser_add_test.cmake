@@ -1,0 +1,13 @@
+# anser_add_test(NAME SOURCES... [LABELS l1 l2]) — one GoogleTest binary, registered with CTest.
+# Tests read the fixtures in place through ANSER_SHARED_DIR (../shared beside the checkout).
+set(ANSER_SHARED_DIR "${PROJECT_SOURCE_DIR}/../shared" CACHE PATH "Folder holding fixtures/, vocab/ and data/")
+function(anser_add_test name)
+  cmake_parse_arguments(ARG "" "" "LABELS" ${ARGN})
+  add_executable(${name} ${ARG_UNPARSED_ARGUMENTS})
+  target_link_libraries(${name} PRIVATE anser GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE ANSER_SHARED_DIR="${ANSER_SHARED_DIR}"
+                                             ANSER_BINARY="$<TARGET_FILE:anser_cli>")
+  anser_warnings(${name})
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+endfunction()
+include(GoogleTest)

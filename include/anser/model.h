@@ -1,0 +1,128 @@
+// RWKV-7 (x070) model, recurrent state and a session that runs the forward pass.
+//
+// A Model is immutable after loading and may be shared by many Sessions and States.
+// A State holds one sequence's recurrence; a Session holds scratch buffers and is not
+// thread-safe (one per thread).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "anser/status.h"
+
+namespace anser {
+
+struct LoraRanks {
+  int w = 0, a = 0, v = 0, g = 0;
+};
+
+struct ModelConfig {
+  int n_layer = 0;
+  int n_embd = 0;
+  int n_head = 0;
+  int head_size = 0;
+  int n_ffn = 0;
+  int n_vocab = 0;
+  LoraRanks lora_ranks;
+};
+
+// Official parameter count: 2·V·C + 4·C + L·(19·C + 12·C² + 2·C·(r_w+r_a+r_v+r_g)) generalised
+// to any FFN width (layer 0's unused v0/v1/v2 counted, as official files carry them).
+int64_t CountParams(const ModelConfig& config);
+
+// The official shapes "0.1b", "0.4b", "1.5b", "2.9b" (World vocabulary, head size 64).
+Result<ModelConfig> OfficialShape(const std::string& name);
+
+class Weights;  // defined in src/model
+
+class Model {
+ public:
+  // `path` is an official `.pth` file or a Hugging Face folder (config.json + *.safetensors).
+  static Result<std::shared_ptr<const Model>> Load(const std::string& path);
+  // Random weights of `config`, in memory, stored as `dtype` ("f32", "f16" or "bf16").
+  static Result<std::shared_ptr<const Model>> Random(const ModelConfig& config,
+                                                     const std::string& dtype, uint64_t seed);
+  ~Model();
+
+  const ModelConfig& config() const { return config_; }
+  int64_t params() const;                               // counted from the loaded tensors
+  const std::map<std::string, int>& dtype_counts() const { return dtype_counts_; }  // "bf16" → n
+  int64_t weight_bytes() const;                         // bytes of all tensors as stored
+  const std::string& source() const { return source_; }
+  const Weights& weights() const { return *weights_; }
+
+ private:
+  Model() = default;
+  ModelConfig config_;
+  std::map<std::string, int> dtype_counts_;
+  std::string source_;
+  std::unique_ptr<Weights> weights_;
+  friend class ModelBuilder;
+};
+
+// Per layer: time-mix shift (n_embd), WKV matrices (n_head × head_size × head_size, row = value
+// index, column = key index), channel-mix shift (n_embd). All float32. Zero-initialised.
+class State {
+ public:
+  State() = default;
+  explicit State(const ModelConfig& config);
+
+  void Reset();
+  bool SameShape(const ModelConfig& config) const;
+
+  float* att_shift(int layer) { return att_shift_.data() + layer * n_embd_; }
+  float* ffn_shift(int layer) { return ffn_shift_.data() + layer * n_embd_; }
+  float* wkv(int layer) { return wkv_.data() + layer * wkv_layer_size(); }
+  const float* att_shift(int layer) const { return att_shift_.data() + layer * n_embd_; }
+  const float* ffn_shift(int layer) const { return ffn_shift_.data() + layer * n_embd_; }
+  const float* wkv(int layer) const { return wkv_.data() + layer * wkv_layer_size(); }
+
+  // The state file: a torch.load-able dict {wkv: [L,H,N,N], att_shift: [L,C], ffn_shift: [L,C]}.
+  Status Save(const std::string& path) const;
+  static Result<State> Load(const std::string& path, const ModelConfig& config);
+
+  bool operator==(const State& other) const = default;
+
+ private:
+  int64_t wkv_layer_size() const { return int64_t{n_head_} * head_size_ * head_size_; }
+  int n_layer_ = 0, n_embd_ = 0, n_head_ = 0, head_size_ = 0;
+  std::vector<float> att_shift_;  // (n_layer, n_embd)
+  std::vector<float> wkv_;        // (n_layer, n_head, head_size, head_size)
+  std::vector<float> ffn_shift_;  // (n_layer, n_embd)
+};
+
+struct SessionOptions {
+  int threads = 0;  // 0 = all cores
+};
+
+class Session {
+ public:
+  explicit Session(std::shared_ptr<const Model> model, SessionOptions options = {});
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const Model& model() const { return *model_; }
+
+  // One token through the RNN path. Returns the logits (n_vocab floats), valid until the next
+  // call on this Session. `token` must be in [0, n_vocab).
+  std::span<const float> Step(State& state, int token);
+
+  // The sequence path: all tokens through each layer before the next, in windows of at most
+  // 512 tokens with the state carried. Writes the logits of the last position, or of every
+  // position when `all_positions` ([n_tokens][n_vocab]), into `logits`. Empty `tokens` leaves
+  // the state and clears `logits`.
+  void Prefill(State& state, std::span<const int> tokens, bool all_positions,
+               std::vector<float>* logits);
+
+ private:
+  struct Scratch;
+  std::shared_ptr<const Model> model_;
+  std::unique_ptr<Scratch> scratch_;
+};
+
+}  // namespace anser

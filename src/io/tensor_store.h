@@ -1,0 +1,48 @@
+// TensorStore: what every file format turns into — named views (PyTorch shape order) into
+// memory the store keeps alive (a file mapping or an owned buffer).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/dtype.h"
+
+namespace anser {
+
+struct TensorView {
+  std::string name;
+  DType dtype = DType::kF32;
+  std::vector<int64_t> shape;  // PyTorch order, row-major, contiguous
+  const void* data = nullptr;
+
+  int64_t numel() const;
+  size_t nbytes() const { return static_cast<size_t>(numel()) * DTypeSize(dtype); }
+  std::string ShapeString() const;  // "(2048, 64)"
+};
+
+class TensorStore {
+ public:
+  // `source` names the file or folder in error messages.
+  explicit TensorStore(std::string source = {}) : source_(std::move(source)) {}
+
+  void Add(TensorView view);                      // replaces a view of the same name
+  void KeepAlive(std::shared_ptr<const void> backing) { backings_.push_back(std::move(backing)); }
+  // Owns a new buffer of `nbytes` and returns it, for formats that must convert on load.
+  void* Allocate(size_t nbytes);
+
+  const TensorView* Find(std::string_view name) const;
+  const std::vector<TensorView>& tensors() const { return tensors_; }  // in insertion order
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+  std::vector<TensorView> tensors_;
+  std::map<std::string, size_t, std::less<>> index_;
+  std::vector<std::shared_ptr<const void>> backings_;
+};
+
+}  // namespace anser

@@ -1,0 +1,54 @@
+// The kernel seam: one table of function pointers per implementation (ref, avx2, …), chosen
+// once. Kernels know nothing of models or files: raw pointers, sizes and small argument structs.
+// Every member is non-null. Kernels never fail; callers check shapes once, up front.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/dtype.h"
+
+namespace anser {
+
+// A row-major matrix (rows × cols) in its stored type, read in place.
+struct MatRef {
+  DType dtype = DType::kF32;
+  const void* data = nullptr;
+  int64_t rows = 0;
+  int64_t cols = 0;
+};
+
+// One WKV-7 recurrence over n_tokens tokens for n_head heads of head_size N. Per head the
+// state S is N×N, row i = value index, column j = key index:
+//   S = S·diag(w) + (S·a)·bᵀ + v·kᵀ ;  y = S·r
+// where the caller passes a = −κ̂ and b = κ̂⊙α. Token t's vectors are at `ptr + t*stride`,
+// each holding n_head*N floats. `state` holds n_head*N*N floats and is updated in place.
+struct Wkv7Args {
+  int64_t n_tokens = 1;
+  int64_t n_head = 0;
+  int64_t head_size = 0;
+  int64_t stride = 0;
+  float* state = nullptr;
+  const float* r = nullptr;
+  const float* w = nullptr;
+  const float* k = nullptr;
+  const float* v = nullptr;
+  const float* a = nullptr;
+  const float* b = nullptr;
+  float* y = nullptr;
+};
+
+struct CpuKernels {
+  const char* name;
+  // y[rows] = W · x[cols]
+  void (*matvec)(const MatRef& w, const float* x, float* y);
+  // Y[n][rows] = X[n][cols] · Wᵀ for n rows of X (row stride cols, Y row stride rows).
+  void (*matmul)(const MatRef& w, const float* x, int64_t n, float* y);
+  void (*wkv7)(const Wkv7Args& args);
+};
+
+const CpuKernels& RefKernels();     // plain scalar C++: the specification and the test oracle
+const CpuKernels& SelectKernels();  // best for this CPU; ANSER_KERNELS=ref|… overrides
+std::vector<const CpuKernels*> AllKernels();
+
+}  // namespace anser
