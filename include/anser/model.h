@@ -119,8 +119,9 @@ class Session {
   void Prefill(State& state, std::span<const int> tokens, bool all_positions,
                std::vector<float>* logits);
 
+  struct Scratch;  // per-session buffers, defined with the forward pass
+
  private:
-  struct Scratch;
   std::shared_ptr<const Model> model_;
   std::unique_ptr<Scratch> scratch_;
 };

@@ -1,0 +1,70 @@
+// The reference kernels: plain scalar C++, the specification every other table is tested
+// against. Accumulation is in float, row by row, in index order.
+#include "kernels/kernels.h"
+
+namespace anser {
+namespace {
+
+// Converts element i of a stored row to float.
+inline float Load(DType dtype, const void* row, int64_t i) {
+  switch (dtype) {
+    case DType::kF32: return static_cast<const float*>(row)[i];
+    case DType::kF16: return F16ToF32(static_cast<const uint16_t*>(row)[i]);
+    case DType::kBF16: return Bf16ToF32(static_cast<const uint16_t*>(row)[i]);
+    default: return 0.0f;
+  }
+}
+
+float DotRow(const MatRef& w, int64_t row, const float* x) {
+  const auto* base = static_cast<const uint8_t*>(w.data) +
+                     static_cast<size_t>(row * w.cols) * DTypeSize(w.dtype);
+  float acc = 0.0f;
+  for (int64_t c = 0; c < w.cols; ++c) acc += Load(w.dtype, base, c) * x[c];
+  return acc;
+}
+
+void RefMatvec(const MatRef& w, const float* x, float* y) {
+  for (int64_t r = 0; r < w.rows; ++r) y[r] = DotRow(w, r, x);
+}
+
+void RefMatmul(const MatRef& w, const float* x, int64_t n, float* y) {
+  for (int64_t t = 0; t < n; ++t) RefMatvec(w, x + t * w.cols, y + t * w.rows);
+}
+
+void RefWkv7(const Wkv7Args& p) {
+  const int64_t n = p.head_size;
+  for (int64_t t = 0; t < p.n_tokens; ++t) {
+    const int64_t o = t * p.stride;
+    for (int64_t h = 0; h < p.n_head; ++h) {
+      float* s = p.state + h * n * n;
+      const int64_t c = o + h * n;
+      const float* r = p.r + c;
+      const float* w = p.w + c;
+      const float* k = p.k + c;
+      const float* v = p.v + c;
+      const float* a = p.a + c;
+      const float* b = p.b + c;
+      float* y = p.y + c;
+      for (int64_t i = 0; i < n; ++i) {
+        float* row = s + i * n;
+        float sa = 0.0f;
+        for (int64_t j = 0; j < n; ++j) sa += row[j] * a[j];
+        float out = 0.0f;
+        for (int64_t j = 0; j < n; ++j) {
+          row[j] = row[j] * w[j] + sa * b[j] + v[i] * k[j];
+          out += row[j] * r[j];
+        }
+        y[i] = out;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+const CpuKernels& RefKernels() {
+  static const CpuKernels kRef{"ref", RefMatvec, RefMatmul, RefWkv7};
+  return kRef;
+}
+
+}  // namespace anser

@@ -1,0 +1,244 @@
+// The RWKV-7 x070 forward pass. One code path serves the one-token step (n = 1: matrix–vector
+// products) and the sequence path (n ≤ kWindow tokens per layer: matrix–matrix products).
+// Above each block, the line of the official formula (RWKV-LM RWKV-v7/rwkv_v7_demo_rnn.py).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "anser/model.h"
+#include "core/check.h"
+#include "kernels/elementwise.h"
+#include "kernels/kernels.h"
+#include "model/weights.h"
+
+namespace anser {
+namespace {
+
+constexpr int64_t kWindow = 512;      // tokens per layer pass of the sequence path
+constexpr float kLayerNormEps = 1e-5f;
+constexpr float kGroupNormEps = 64e-5f;
+constexpr float kDecayScale = -0.606531f;  // −e^−0.5
+
+}  // namespace
+
+// Buffers for up to kWindow tokens, allocated once per Session.
+struct Session::Scratch {
+  explicit Scratch(const ModelConfig& c) : C(c.n_embd), F(c.n_ffn), V(c.n_vocab) {
+    const LoraRanks& r = c.lora_ranks;
+    rank = std::max({r.w, r.a, r.v, r.g, 1});
+    for (std::vector<float>* b : {&x, &h, &xr, &xw, &xk, &xv, &xa, &xg, &r_, &w, &k, &v, &a, &g,
+                                  &kk, &b_, &y, &v_first}) {
+      b->resize(static_cast<size_t>(kWindow * C));
+    }
+    lora.resize(static_cast<size_t>(kWindow * rank));
+    hidden.resize(static_cast<size_t>(kWindow * std::max(F, C)));
+    logits.resize(static_cast<size_t>(V));
+  }
+  int64_t C, F, V, rank;
+  std::vector<float> x, h, xr, xw, xk, xv, xa, xg, r_, w, k, v, a, g, kk, b_, y, v_first;
+  std::vector<float> lora, hidden, logits;
+};
+
+namespace {
+
+// y = W·x for each of n tokens.
+void Project(const CpuKernels& kn, const MatRef& w, const float* x, int64_t n, float* y) {
+  if (n == 1) {
+    kn.matvec(w, x, y);
+  } else {
+    kn.matmul(w, x, n, y);
+  }
+}
+
+// out[t] = lerp(h[t], prev[t], mu) where prev[t] is h[t−1], or `shift` for t = 0.
+void Lerp(const float* h, const float* shift, const float* mu, int64_t n, int64_t C, float* out) {
+  for (int64_t t = 0; t < n; ++t) {
+    const float* cur = h + t * C;
+    const float* prev = t == 0 ? shift : cur - C;
+    float* o = out + t * C;
+    for (int64_t c = 0; c < C; ++c) o[c] = cur[c] + (prev[c] - cur[c]) * mu[c];
+  }
+}
+
+}  // namespace
+
+Session::Session(std::shared_ptr<const Model> model, SessionOptions options)
+    : model_(std::move(model)), scratch_(std::make_unique<Scratch>(model_->config())) {
+  (void)options;
+}
+
+Session::~Session() = default;
+
+namespace {
+
+// One window of n tokens through every layer; leaves the final hidden vectors in s.x.
+void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s, State& state,
+                   const int* tokens, int64_t n) {
+  const ModelConfig& cfg = W.config();
+  const int64_t C = cfg.n_embd, H = cfg.n_head, N = cfg.head_size, F = cfg.n_ffn;
+  const size_t es = DTypeSize(W.emb.dtype);
+  // x = LayerNorm(emb[token]; ln0)
+  for (int64_t t = 0; t < n; ++t) {
+    const auto* row = static_cast<const uint8_t*>(W.emb.data) + static_cast<size_t>(tokens[t] * C) * es;
+    float* x = s.x.data() + t * C;
+    for (int64_t c = 0; c < C; ++c) {
+      switch (W.emb.dtype) {
+        case DType::kF32: std::memcpy(&x[c], row + c * 4, 4); break;
+        case DType::kF16: x[c] = F16ToF32(reinterpret_cast<const uint16_t*>(row)[c]); break;
+        default: x[c] = Bf16ToF32(reinterpret_cast<const uint16_t*>(row)[c]); break;
+      }
+    }
+    LayerNorm(x, W.ln0_w, W.ln0_b, C, kLayerNormEps, x);
+  }
+  const int64_t nc = n * C;
+  for (int l = 0; l < cfg.n_layer; ++l) {
+    const LayerWeights& L = W.layer(l);
+    // ---- time mix ----
+    for (int64_t t = 0; t < n; ++t) {
+      LayerNorm(s.x.data() + t * C, L.ln1_w, L.ln1_b, C, kLayerNormEps, s.h.data() + t * C);
+    }
+    float* shift = state.att_shift(l);
+    // xr, xw, xk, xv, xa, xg = lerp(h, prev, x_r), …
+    Lerp(s.h.data(), shift, L.x_r, n, C, s.xr.data());
+    Lerp(s.h.data(), shift, L.x_w, n, C, s.xw.data());
+    Lerp(s.h.data(), shift, L.x_k, n, C, s.xk.data());
+    Lerp(s.h.data(), shift, L.x_v, n, C, s.xv.data());
+    Lerp(s.h.data(), shift, L.x_a, n, C, s.xa.data());
+    Lerp(s.h.data(), shift, L.x_g, n, C, s.xg.data());
+    std::memcpy(shift, s.h.data() + (n - 1) * C, static_cast<size_t>(C) * sizeof(float));
+    // r = W_r·xr ; k = W_k·xk ; v = W_v·xv
+    Project(kn, L.receptance, s.xr.data(), n, s.r_.data());
+    Project(kn, L.key, s.xk.data(), n, s.k.data());
+    Project(kn, L.value, s.xv.data(), n, s.v.data());
+    // w = exp(−0.606531 · σ(w0 + tanh(xw·w1)·w2))
+    Project(kn, L.w1, s.xw.data(), n, s.lora.data());
+    for (int64_t i = 0; i < n * L.w1.rows; ++i) s.lora[i] = std::tanh(s.lora[i]);
+    Project(kn, L.w2, s.lora.data(), n, s.w.data());
+    for (int64_t i = 0; i < nc; ++i) s.w[i] = std::exp(kDecayScale * Sigmoid(L.w0[i % C] + s.w[i]));
+    // a = σ(a0 + (xa·a1)·a2)
+    Project(kn, L.a1, s.xa.data(), n, s.lora.data());
+    Project(kn, L.a2, s.lora.data(), n, s.a.data());
+    for (int64_t i = 0; i < nc; ++i) s.a[i] = Sigmoid(L.a0[i % C] + s.a[i]);
+    // g = σ(xg·g1)·g2
+    Project(kn, L.g1, s.xg.data(), n, s.lora.data());
+    for (int64_t i = 0; i < n * L.g1.rows; ++i) s.lora[i] = Sigmoid(s.lora[i]);
+    Project(kn, L.g2, s.lora.data(), n, s.g.data());
+    // κ̂ = normalize_per_head(k ⊙ k_k) ; k = k ⊙ (1 + (a − 1) ⊙ k_a)
+    for (int64_t t = 0; t < n; ++t) {
+      for (int64_t hd = 0; hd < H; ++hd) {
+        const int64_t o = t * C + hd * N;
+        float sq = 0.0f;
+        for (int64_t j = 0; j < N; ++j) {
+          const float q = s.k[o + j] * L.k_k[hd * N + j];
+          s.kk[o + j] = q;
+          sq += q * q;
+        }
+        const float inv = 1.0f / std::max(std::sqrt(sq), 1e-12f);
+        for (int64_t j = 0; j < N; ++j) s.kk[o + j] *= inv;
+      }
+    }
+    for (int64_t i = 0; i < nc; ++i) {
+      const int64_t c = i % C;
+      s.k[i] *= 1.0f + (s.a[i] - 1.0f) * L.k_a[c];
+      // The WKV kernel takes a = −κ̂ and b = κ̂ ⊙ α.
+      s.b_[i] = s.kk[i] * s.a[i];
+      s.kk[i] = -s.kk[i];
+    }
+    // v_first = v (layer 0) ; else v = v + (v_first − v) ⊙ σ(v0 + (xv·v1)·v2)
+    if (l == 0) {
+      std::copy_n(s.v.data(), nc, s.v_first.data());
+    } else {
+      Project(kn, L.v1, s.xv.data(), n, s.lora.data());
+      Project(kn, L.v2, s.lora.data(), n, s.xr.data());  // xr is free again: reuse it
+      for (int64_t i = 0; i < nc; ++i) {
+        s.v[i] += (s.v_first[i] - s.v[i]) * Sigmoid(L.v0[i % C] + s.xr[i]);
+      }
+    }
+    // S = S·diag(w) + (S·(−κ̂))·(κ̂⊙a)ᵀ + v·kᵀ ; y = S·r
+    Wkv7Args args;
+    args.n_tokens = n;
+    args.n_head = H;
+    args.head_size = N;
+    args.stride = C;
+    args.state = state.wkv(l);
+    args.r = s.r_.data();
+    args.w = s.w.data();
+    args.k = s.k.data();
+    args.v = s.v.data();
+    args.a = s.kk.data();
+    args.b = s.b_.data();
+    args.y = s.y.data();
+    kn.wkv7(args);
+    for (int64_t t = 0; t < n; ++t) {
+      float* y = s.y.data() + t * C;
+      // y = GroupNorm(y; H groups, eps 64e-5, ln_x)
+      GroupNorm(y, L.ln_x_w, L.ln_x_b, H, N, kGroupNormEps);
+      // y = y + (Σ_j r_j k_j r_k[h,j]) · v per head ; then y ⊙ g
+      for (int64_t hd = 0; hd < H; ++hd) {
+        const int64_t o = t * C + hd * N;
+        float dot = 0.0f;
+        for (int64_t j = 0; j < N; ++j) dot += s.r_[o + j] * s.k[o + j] * L.r_k[hd * N + j];
+        for (int64_t j = 0; j < N; ++j) y[hd * N + j] = (y[hd * N + j] + dot * s.v[o + j]) * s.g[o + j];
+      }
+    }
+    // x = x + W_o·(y ⊙ g)
+    Project(kn, L.output, s.y.data(), n, s.h.data());
+    for (int64_t i = 0; i < nc; ++i) s.x[i] += s.h[i];
+    // ---- channel mix ----
+    for (int64_t t = 0; t < n; ++t) {
+      LayerNorm(s.x.data() + t * C, L.ln2_w, L.ln2_b, C, kLayerNormEps, s.h.data() + t * C);
+    }
+    float* fshift = state.ffn_shift(l);
+    Lerp(s.h.data(), fshift, L.ffn_x_k, n, C, s.xk.data());
+    std::memcpy(fshift, s.h.data() + (n - 1) * C, static_cast<size_t>(C) * sizeof(float));
+    // x = x + W_v_ffn · relu(W_k_ffn · xk)²
+    Project(kn, L.ffn_key, s.xk.data(), n, s.hidden.data());
+    for (int64_t i = 0; i < n * F; ++i) {
+      const float q = std::max(s.hidden[i], 0.0f);
+      s.hidden[i] = q * q;
+    }
+    Project(kn, L.ffn_value, s.hidden.data(), n, s.h.data());
+    for (int64_t i = 0; i < nc; ++i) s.x[i] += s.h[i];
+  }
+}
+
+// logits = head · LayerNorm(x; ln_out) for token t of the window.
+void Head(const Weights& W, const CpuKernels& kn, Session::Scratch& s, int64_t t, float* logits) {
+  const int64_t C = W.config().n_embd;
+  float* h = s.h.data() + t * C;
+  LayerNorm(s.x.data() + t * C, W.ln_out_w, W.ln_out_b, C, kLayerNormEps, h);
+  kn.matvec(W.head, h, logits);
+}
+
+}  // namespace
+
+std::span<const float> Session::Step(State& state, int token) {
+  ANSER_CHECK(token >= 0 && token < model_->config().n_vocab, "token id out of range");
+  ANSER_CHECK(state.SameShape(model_->config()), "state does not match the model");
+  const CpuKernels& kn = SelectKernels();
+  ForwardWindow(model_->weights(), kn, *scratch_, state, &token, 1);
+  Head(model_->weights(), kn, *scratch_, 0, scratch_->logits.data());
+  return scratch_->logits;
+}
+
+void Session::Prefill(State& state, std::span<const int> tokens, bool all_positions,
+                      std::vector<float>* logits) {
+  const ModelConfig& cfg = model_->config();
+  ANSER_CHECK(state.SameShape(cfg), "state does not match the model");
+  for (int t : tokens) ANSER_CHECK(t >= 0 && t < cfg.n_vocab, "token id out of range");
+  const CpuKernels& kn = SelectKernels();
+  const int64_t total = static_cast<int64_t>(tokens.size());
+  const int64_t V = cfg.n_vocab;
+  logits->assign(static_cast<size_t>(total == 0 ? 0 : (all_positions ? total : 1) * V), 0.0f);
+  for (int64_t start = 0; start < total; start += kWindow) {
+    const int64_t n = std::min(kWindow, total - start);
+    ForwardWindow(model_->weights(), kn, *scratch_, state, tokens.data() + start, n);
+    if (all_positions) {
+      for (int64_t t = 0; t < n; ++t) Head(model_->weights(), kn, *scratch_, t, logits->data() + (start + t) * V);
+    } else if (start + n == total) {
+      Head(model_->weights(), kn, *scratch_, n - 1, logits->data());
+    }
+  }
+}
+
+}  // namespace anser

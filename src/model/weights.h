@@ -1,0 +1,62 @@
+// The model's weights, ready for the forward pass. Large matrices are views of the stored data
+// (memory-mapped, read in place by the kernels); small vectors and the LoRA matrices are
+// converted once to float32, the LoRA ones transposed so every product is W·x.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "anser/model.h"
+#include "io/tensor_store.h"
+#include "kernels/kernels.h"
+
+namespace anser {
+
+struct LayerWeights {
+  // Vectors, float32, n_embd values each unless noted.
+  const float* ln1_w; const float* ln1_b;
+  const float* ln2_w; const float* ln2_b;
+  const float* x_r; const float* x_w; const float* x_k;
+  const float* x_v; const float* x_a; const float* x_g;
+  const float* w0; const float* a0; const float* v0;  // v0 null in layer 0
+  const float* k_k; const float* k_a;
+  const float* r_k;                                    // (n_head, head_size)
+  const float* ln_x_w; const float* ln_x_b;
+  const float* ffn_x_k;
+  // LoRA, float32, as W·x: w1 (rank_w, n_embd), w2 (n_embd, rank_w), likewise a, v, g.
+  MatRef w1, w2, a1, a2, v1, v2, g1, g2;  // v1/v2 empty in layer 0
+  // Projections in their stored type.
+  MatRef receptance, key, value, output;  // (n_embd, n_embd)
+  MatRef ffn_key;                         // (n_ffn, n_embd)
+  MatRef ffn_value;                       // (n_embd, n_ffn)
+};
+
+class Weights {
+ public:
+  // Validates every tensor of `store` (official `.pth` names) against the RWKV-7 layout and
+  // infers the configuration from the shapes.
+  static Result<std::unique_ptr<Weights>> Build(TensorStore store);
+
+  const ModelConfig& config() const { return config_; }
+  const TensorStore& store() const { return store_; }
+  const LayerWeights& layer(int l) const { return layers_[static_cast<size_t>(l)]; }
+
+  MatRef emb;                      // (n_vocab, n_embd)
+  const float* ln0_w; const float* ln0_b;
+  const float* ln_out_w; const float* ln_out_b;
+  MatRef head;                     // (n_vocab, n_embd)
+
+ private:
+  explicit Weights(TensorStore store) : store_(std::move(store)) {}
+  TensorStore store_;
+  ModelConfig config_;
+  std::vector<LayerWeights> layers_;
+  friend class WeightsBuilder;
+};
+
+// Renames a Hugging Face (fla-hub RWKV7) store to the official `.pth` names and layouts.
+// Tensors it does not know keep their names, so validation reports them.
+Result<TensorStore> HfToOfficial(TensorStore hf);
+
+}  // namespace anser

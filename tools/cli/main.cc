@@ -1,0 +1,6 @@
+#include <cstdio>
+
+int main() {
+  std::printf("anser %s\n", ANSER_VERSION);
+  return 0;
+}
