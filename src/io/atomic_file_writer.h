@@ -1,0 +1,36 @@
+// Streams a file into a temporary beside its destination and renames it into place only on
+// Commit, so readers never see a half-written file and a failure leaves the old file intact.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "anser/status.h"
+
+namespace anser {
+
+class AtomicFileWriter {
+ public:
+  AtomicFileWriter() = default;
+  ~AtomicFileWriter();  // removes the temporary unless Commit succeeded
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  // Creates a uniquely named temporary `<path>.tmp.XXXXXX` in the destination's folder.
+  Status Open(const std::string& path);
+  Status Write(const void* data, size_t size);
+  uint64_t bytes_written() const { return bytes_written_; }
+  // fsync, rename over `path`, then fsync the folder so the rename itself is durable.
+  Status Commit();
+
+ private:
+  void Discard();
+
+  std::string path_;
+  std::string tmp_path_;
+  int fd_ = -1;
+  uint64_t bytes_written_ = 0;
+};
+
+}  // namespace anser
