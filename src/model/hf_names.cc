@@ -1,7 +1,7 @@
 // Hugging Face (fla-hub RWKV7) names → official `.pth` names. The LoRA matrices are stored
 // transposed there (nn.Linear weights) and the LoRA biases are the official w0/a0/v0.
 #include <cstring>
-#include <regex>
+#include <string_view>
 
 #include "model/weights.h"
 
@@ -14,15 +14,27 @@ struct Renamed {
 };
 
 Renamed OfficialName(const std::string& hf) {
-  static const std::regex kLayer(R"(model\.layers\.(\d+)\.(.+))");
   if (hf == "model.embeddings.weight") return {"emb.weight"};
   if (hf == "lm_head.weight") return {"head.weight"};
   if (hf == "model.norm.weight") return {"ln_out.weight"};
   if (hf == "model.norm.bias") return {"ln_out.bias"};
-  std::smatch m;
-  if (!std::regex_match(hf, m, kLayer)) return {hf};
-  const std::string p = "blocks." + m[1].str() + ".";
-  const std::string rest = m[2].str();
+  // model.layers.<digits>.<rest>
+  constexpr std::string_view kLayers = "model.layers.";
+  if (hf.rfind(kLayers, 0) != 0) return {hf};
+  const size_t dot = hf.find('.', kLayers.size());
+  const std::string num = hf.substr(kLayers.size(), dot == std::string::npos ? 0 : dot - kLayers.size());
+  if (num.empty() || num.find_first_not_of("0123456789") != std::string::npos) return {hf};
+  const std::string p = "blocks." + num + ".";
+  const std::string rest = hf.substr(dot + 1);
+  // attn.{w,a,v,g}_lora.lora.{0.weight, 2.weight, 2.bias}
+  if (rest.size() > 17 && rest.rfind("attn.", 0) == 0 && rest.compare(6, 11, "_lora.lora.") == 0 &&
+      std::string_view("wavg").find(rest[5]) != std::string_view::npos) {
+    const std::string att = p + "att." + rest[5];
+    const std::string part = rest.substr(17);
+    if (part == "0.weight") return {att + "1", true};
+    if (part == "2.weight") return {att + "2", true};
+    if (part == "2.bias") return {att + "0"};
+  }
   static const std::pair<const char*, const char*> kPlain[] = {
       {"pre_norm.", "ln0."},          {"attn_norm.", "ln1."},
       {"ffn_norm.", "ln2."},          {"attn.g_norm.", "att.ln_x."},
@@ -30,14 +42,6 @@ Renamed OfficialName(const std::string& hf) {
       {"attn.v_proj.", "att.value."}, {"attn.o_proj.", "att.output."},
       {"attn.", "att."},              {"ffn.", "ffn."},
   };
-  static const std::regex kLora(R"(attn\.([wavg])_lora\.lora\.(0\.weight|2\.weight|2\.bias))");
-  if (std::regex_match(rest, m, kLora)) {
-    const std::string which = m[1].str();
-    const std::string part = m[2].str();
-    if (part == "0.weight") return {p + "att." + which + "1", true};
-    if (part == "2.weight") return {p + "att." + which + "2", true};
-    return {p + "att." + which + "0"};
-  }
   for (const auto& [from, to] : kPlain) {
     if (rest.rfind(from, 0) == 0) return {p + to + rest.substr(std::strlen(from))};
   }

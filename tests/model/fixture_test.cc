@@ -6,6 +6,7 @@
 
 #include "anser/model.h"
 #include "fixtures.h"
+#include "model/weights.h"
 
 namespace anser {
 namespace {
@@ -90,8 +91,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Source{"rand-rwkv7-L3-D128-world", "model.bf16.pth"},
                       Source{"rand-rwkv7-L3-D128-world", "hf"},
                       Source{"rand-rwkv7-L2-D128-fp32", "model.fp32.pth"}),
-    [](const ::testing::TestParamInfo<Source>& info) {
-      std::string n = info.param.folder + "_" + info.param.checkpoint;
+    [](const ::testing::TestParamInfo<Source>& p) {
+      std::string n = p.param.folder + "_" + p.param.checkpoint;
       for (char& ch : n) {
         if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
       }
