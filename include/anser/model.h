@@ -119,6 +119,12 @@ class Session {
   void Prefill(State& state, std::span<const int> tokens, bool all_positions,
                std::vector<float>* logits);
 
+  // Batched decode: advances len(states) independent sequences by one token each (states[b]
+  // takes tokens[b]; every state distinct) in one pass of matrix–matrix products. Writes the
+  // logits [B][n_vocab] into `logits`. Equivalent to Step on each state in turn.
+  void StepBatch(std::span<State* const> states, std::span<const int> tokens,
+                 std::vector<float>* logits);
+
   struct Scratch;  // per-session buffers, defined with the forward pass
 
  private:

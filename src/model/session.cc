@@ -37,6 +37,7 @@ struct Session::Scratch {
   int64_t C, F, V, rank;
   std::vector<float> x, h, xr, xw, xk, xv, xa, xg, r_, w, k, v, a, g, kk, b_, y, v_first;
   std::vector<float> lora, hidden, logits;
+  std::vector<float*> shifts = std::vector<float*>(kWindow);  // one per sequence of a window
 };
 
 namespace {
@@ -50,13 +51,22 @@ void Project(const CpuKernels& kn, const MatRef& w, const float* x, int64_t n, f
   }
 }
 
-// out[t] = lerp(h[t], prev[t], mu) where prev[t] is h[t−1], or `shift` for t = 0.
-void Lerp(const float* h, const float* shift, const float* mu, int64_t n, int64_t C, float* out) {
+// out[t] = lerp(h[t], prev[t], mu): rows are n_seq sequences of per_seq tokens each, and the
+// previous row of a sequence's first token is that sequence's stored shift vector.
+void Lerp(const float* h, const float* const* shifts, int64_t per_seq, const float* mu, int64_t n,
+          int64_t C, float* out) {
   for (int64_t t = 0; t < n; ++t) {
     const float* cur = h + t * C;
-    const float* prev = t == 0 ? shift : cur - C;
+    const float* prev = t % per_seq == 0 ? shifts[t / per_seq] : cur - C;
     float* o = out + t * C;
     for (int64_t c = 0; c < C; ++c) o[c] = cur[c] + (prev[c] - cur[c]) * mu[c];
+  }
+}
+
+// Each sequence's shift vector becomes the normalised input of its last token.
+void StoreShifts(const float* h, float* const* shifts, int64_t n_seq, int64_t per_seq, int64_t C) {
+  for (int64_t b = 0; b < n_seq; ++b) {
+    std::memcpy(shifts[b], h + ((b + 1) * per_seq - 1) * C, static_cast<size_t>(C) * sizeof(float));
   }
 }
 
@@ -71,10 +81,14 @@ Session::~Session() = default;
 
 namespace {
 
-// One window of n tokens through every layer; leaves the final hidden vectors in s.x.
-void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s, State& state,
-                   const int* tokens, int64_t n) {
+// One window through every layer: states.size() sequences of per_seq tokens each (rows in
+// sequence-major order, at most kWindow in all). Leaves the final hidden vectors in s.x.
+void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
+                   std::span<State* const> states, int64_t per_seq, const int* tokens) {
   const ModelConfig& cfg = W.config();
+  const int64_t n_seq = static_cast<int64_t>(states.size());
+  const int64_t n = n_seq * per_seq;
+  float** shifts = s.shifts.data();
   const int64_t C = cfg.n_embd, H = cfg.n_head, N = cfg.head_size, F = cfg.n_ffn;
   const size_t es = DTypeSize(W.emb.dtype);
   // x = LayerNorm(emb[token]; ln0)
@@ -97,15 +111,15 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s, 
     for (int64_t t = 0; t < n; ++t) {
       LayerNorm(s.x.data() + t * C, L.ln1_w, L.ln1_b, C, kLayerNormEps, s.h.data() + t * C);
     }
-    float* shift = state.att_shift(l);
+    for (int64_t b = 0; b < n_seq; ++b) shifts[b] = states[static_cast<size_t>(b)]->att_shift(l);
     // xr, xw, xk, xv, xa, xg = lerp(h, prev, x_r), …
-    Lerp(s.h.data(), shift, L.x_r, n, C, s.xr.data());
-    Lerp(s.h.data(), shift, L.x_w, n, C, s.xw.data());
-    Lerp(s.h.data(), shift, L.x_k, n, C, s.xk.data());
-    Lerp(s.h.data(), shift, L.x_v, n, C, s.xv.data());
-    Lerp(s.h.data(), shift, L.x_a, n, C, s.xa.data());
-    Lerp(s.h.data(), shift, L.x_g, n, C, s.xg.data());
-    std::memcpy(shift, s.h.data() + (n - 1) * C, static_cast<size_t>(C) * sizeof(float));
+    Lerp(s.h.data(), shifts, per_seq, L.x_r, n, C, s.xr.data());
+    Lerp(s.h.data(), shifts, per_seq, L.x_w, n, C, s.xw.data());
+    Lerp(s.h.data(), shifts, per_seq, L.x_k, n, C, s.xk.data());
+    Lerp(s.h.data(), shifts, per_seq, L.x_v, n, C, s.xv.data());
+    Lerp(s.h.data(), shifts, per_seq, L.x_a, n, C, s.xa.data());
+    Lerp(s.h.data(), shifts, per_seq, L.x_g, n, C, s.xg.data());
+    StoreShifts(s.h.data(), shifts, n_seq, per_seq, C);
     // r = W_r·xr ; k = W_k·xk ; v = W_v·xv
     Project(kn, L.receptance, s.xr.data(), n, s.r_.data());
     Project(kn, L.key, s.xk.data(), n, s.k.data());
@@ -155,20 +169,23 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s, 
       }
     }
     // S = S·diag(w) + (S·(−κ̂))·(κ̂⊙a)ᵀ + v·kᵀ ; y = S·r
-    Wkv7Args args;
-    args.n_tokens = n;
-    args.n_head = H;
-    args.head_size = N;
-    args.stride = C;
-    args.state = state.wkv(l);
-    args.r = s.r_.data();
-    args.w = s.w.data();
-    args.k = s.k.data();
-    args.v = s.v.data();
-    args.a = s.kk.data();
-    args.b = s.b_.data();
-    args.y = s.y.data();
-    kn.wkv7(args);
+    for (int64_t b = 0; b < n_seq; ++b) {
+      const int64_t o = b * per_seq * C;
+      Wkv7Args args;
+      args.n_tokens = per_seq;
+      args.n_head = H;
+      args.head_size = N;
+      args.stride = C;
+      args.state = states[static_cast<size_t>(b)]->wkv(l);
+      args.r = s.r_.data() + o;
+      args.w = s.w.data() + o;
+      args.k = s.k.data() + o;
+      args.v = s.v.data() + o;
+      args.a = s.kk.data() + o;
+      args.b = s.b_.data() + o;
+      args.y = s.y.data() + o;
+      kn.wkv7(args);
+    }
     for (int64_t t = 0; t < n; ++t) {
       float* y = s.y.data() + t * C;
       // y = GroupNorm(y; H groups, eps 64e-5, ln_x)
@@ -188,9 +205,9 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s, 
     for (int64_t t = 0; t < n; ++t) {
       LayerNorm(s.x.data() + t * C, L.ln2_w, L.ln2_b, C, kLayerNormEps, s.h.data() + t * C);
     }
-    float* fshift = state.ffn_shift(l);
-    Lerp(s.h.data(), fshift, L.ffn_x_k, n, C, s.xk.data());
-    std::memcpy(fshift, s.h.data() + (n - 1) * C, static_cast<size_t>(C) * sizeof(float));
+    for (int64_t b = 0; b < n_seq; ++b) shifts[b] = states[static_cast<size_t>(b)]->ffn_shift(l);
+    Lerp(s.h.data(), shifts, per_seq, L.ffn_x_k, n, C, s.xk.data());
+    StoreShifts(s.h.data(), shifts, n_seq, per_seq, C);
     // x = x + W_v_ffn · relu(W_k_ffn · xk)²
     Project(kn, L.ffn_key, s.xk.data(), n, s.hidden.data());
     for (int64_t i = 0; i < n * F; ++i) {
@@ -216,7 +233,8 @@ std::span<const float> Session::Step(State& state, int token) {
   ANSER_CHECK(token >= 0 && token < model_->config().n_vocab, "token id out of range");
   ANSER_CHECK(state.SameShape(model_->config()), "state does not match the model");
   const CpuKernels& kn = SelectKernels();
-  ForwardWindow(model_->weights(), kn, *scratch_, state, &token, 1);
+  State* one[] = {&state};
+  ForwardWindow(model_->weights(), kn, *scratch_, one, 1, &token);
   Head(model_->weights(), kn, *scratch_, 0, scratch_->logits.data());
   return scratch_->logits;
 }
@@ -232,12 +250,34 @@ void Session::Prefill(State& state, std::span<const int> tokens, bool all_positi
   logits->assign(static_cast<size_t>(total == 0 ? 0 : (all_positions ? total : 1) * V), 0.0f);
   for (int64_t start = 0; start < total; start += kWindow) {
     const int64_t n = std::min(kWindow, total - start);
-    ForwardWindow(model_->weights(), kn, *scratch_, state, tokens.data() + start, n);
+    State* one[] = {&state};
+    ForwardWindow(model_->weights(), kn, *scratch_, one, n, tokens.data() + start);
     if (all_positions) {
       for (int64_t t = 0; t < n; ++t) Head(model_->weights(), kn, *scratch_, t, logits->data() + (start + t) * V);
     } else if (start + n == total) {
       Head(model_->weights(), kn, *scratch_, n - 1, logits->data());
     }
+  }
+}
+
+void Session::StepBatch(std::span<State* const> states, std::span<const int> tokens,
+                        std::vector<float>* logits) {
+  const ModelConfig& cfg = model_->config();
+  ANSER_CHECK(states.size() == tokens.size(), "one token per state");
+  for (size_t b = 0; b < states.size(); ++b) {
+    ANSER_CHECK(states[b]->SameShape(cfg), "state does not match the model");
+    ANSER_CHECK(tokens[b] >= 0 && tokens[b] < cfg.n_vocab, "token id out of range");
+    for (size_t c = 0; c < b; ++c) ANSER_CHECK(states[b] != states[c], "a state appears twice in a batch");
+  }
+  const CpuKernels& kn = SelectKernels();
+  const int64_t total = static_cast<int64_t>(states.size());
+  const int64_t V = cfg.n_vocab;
+  logits->resize(static_cast<size_t>(total * V));
+  for (int64_t start = 0; start < total; start += kWindow) {
+    const int64_t n = std::min(kWindow, total - start);
+    ForwardWindow(model_->weights(), kn, *scratch_, states.subspan(static_cast<size_t>(start), static_cast<size_t>(n)),
+                  1, tokens.data() + start);
+    for (int64_t b = 0; b < n; ++b) Head(model_->weights(), kn, *scratch_, b, logits->data() + (start + b) * V);
   }
 }
 

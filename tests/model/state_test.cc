@@ -132,5 +132,35 @@ TEST(StateTest, LoadRefusesAFileThatIsNotAState) {
   EXPECT_NE(loaded.message().find("not an Anser state file"), std::string::npos) << loaded.message();
 }
 
+// B sequences at different positions advanced together equal each advanced alone.
+TEST(StateTest, BatchedDecodeEqualsSteps) {
+  auto model = Load("rand-rwkv7-L2-D128-fp32", "model.fp32.pth");
+  ASSERT_NE(model, nullptr);
+  const int vocab = model->config().n_vocab;
+  Session s(model);
+  for (int batch = 1; batch <= 8; ++batch) {
+    std::vector<State> alone, together;
+    for (int b = 0; b < batch; ++b) {
+      State st(model->config());
+      StepAll(s, st, RandomTokens(b * 3, vocab, 100 + b));  // different positions
+      alone.push_back(st);
+      together.push_back(st);
+    }
+    std::vector<State*> ptrs;
+    for (State& st : together) ptrs.push_back(&st);
+    for (int step = 0; step < 3; ++step) {
+      const std::vector<int> tokens = RandomTokens(batch, vocab, 200 + step);
+      std::vector<float> got;
+      s.StepBatch(ptrs, tokens, &got);
+      ASSERT_EQ(got.size(), static_cast<size_t>(batch * vocab));
+      for (int b = 0; b < batch; ++b) {
+        auto ref = s.Step(alone[static_cast<size_t>(b)], tokens[static_cast<size_t>(b)]);
+        ASSERT_EQ(testing::CompareRow(got.data() + b * vocab, ref.data(), vocab), "")
+            << "batch " << batch << " sequence " << b << " step " << step;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace anser
