@@ -1,0 +1,27 @@
+// A training batch: B sequences of T input tokens and the T next tokens each is trained to predict.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "anser/status.h"
+
+namespace anser {
+
+struct Batch {
+  int64_t batch = 0;         // B
+  int64_t n_tokens = 0;      // T
+  std::vector<int> inputs;   // (B, T) row-major
+  std::vector<int> targets;  // (B, T)
+};
+
+// Checks B, T > 0, the sizes and that every id is in [0, n_vocab).
+Status ValidateBatch(const Batch& batch, int n_vocab);
+
+// Parses {"inputs": [[…], …], "targets": [[…], …]} (same shapes, integer ids). `source` names
+// the input in error messages. Ids are range-checked later, by ValidateBatch.
+Result<Batch> ParseBatchJson(const std::string& text, const std::string& source);
+Result<Batch> ReadBatchJson(const std::string& path);
+
+}  // namespace anser

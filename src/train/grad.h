@@ -1,0 +1,51 @@
+// Loss and gradients of one batch: the training forward over B sequences × T tokens from the
+// zero state (or a learned initial WKV state), mean next-token cross-entropy, and the full
+// backward of the x070 model. Real is float (training) or double (finite-difference tests).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "anser/status.h"
+#include "train/batch.h"
+#include "train/params.h"
+
+namespace anser {
+
+struct GradOptions {
+  bool l2wrap = false;  // RWKV's L2Wrap term in the logits' gradient (not part of the loss)
+  int threads = 1;
+};
+
+// Returns the mean cross-entropy and sets `grads` (ZerosLike(params), overwritten) to its
+// gradient with respect to every parameter; layer 0's unused v0/v1/v2 get zeros.
+template <typename Real>
+Result<double> ComputeGradients(const Params<Real>& params, const Batch& batch,
+                                const GradOptions& options, Params<Real>* grads);
+
+// State tuning: the model frozen, every sequence starts from `init_state` (n_layer, n_head, N,
+// N; row i = value index, column j = key index; shift vectors zero). Returns the loss and sets
+// `grad` (same shape) to its gradient, summed over the batch.
+template <typename Real>
+Result<double> ComputeStateGradient(const Params<Real>& params, const Batch& batch,
+                                    const std::vector<Real>& init_state, const GradOptions& options,
+                                    std::vector<Real>* grad);
+
+// The training forward's logits (B·T, n_vocab) for batch.inputs (targets unused), to compare
+// with the inference forward.
+template <typename Real>
+Result<std::vector<Real>> TrainForwardLogits(const Params<Real>& params, const Batch& batch,
+                                             int threads);
+
+// The gradients as a torch.load-able `.pth` dict name → float32 tensor (the model's names and
+// shapes).
+Status SaveGradients(const std::string& path, const ParamSet& grads);
+
+// `init_state` of a `.pth` dict, checked to be (n_layer, n_head, head_size, head_size).
+Result<std::vector<float>> LoadInitState(const std::string& path, const ModelConfig& config);
+
+// {"grad": (n_layer, n_head, head_size, head_size)} as a `.pth` file.
+Status SaveStateGradient(const std::string& path, const std::vector<float>& grad,
+                         const ModelConfig& config);
+
+}  // namespace anser

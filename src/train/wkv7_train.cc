@@ -1,0 +1,152 @@
+#include "train/wkv7_train.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "train/parallel.h"
+
+namespace anser {
+namespace {
+
+int64_t CheckpointsPerSequence(int64_t n_tokens) {
+  return (n_tokens + kWkvCheckpointEvery - 1) / kWkvCheckpointEvery;
+}
+
+}  // namespace
+
+int64_t Wkv7CheckpointSize(int64_t batch, int64_t n_tokens, int64_t n_head, int64_t head_size) {
+  return batch * n_head * CheckpointsPerSequence(n_tokens) * head_size * head_size;
+}
+
+template <typename Real>
+void Wkv7TrainForward(const Wkv7TrainArgs<Real>& p, Real* y, Real* sa, Real* checkpoints) {
+  const int64_t T = p.n_tokens, H = p.n_head, N = p.head_size, C = H * N;
+  const int64_t n_ckpt = CheckpointsPerSequence(T);
+  ParallelFor(p.batch * H, p.threads, T * N * N * 4, [&](int64_t begin, int64_t end) {
+    std::vector<Real> s(static_cast<size_t>(N * N));
+    for (int64_t bh = begin; bh < end; ++bh) {
+      const int64_t b = bh / H, h = bh % H;
+      if (p.init_state != nullptr) {
+        std::copy_n(p.init_state + h * N * N, N * N, s.data());
+      } else {
+        std::fill(s.begin(), s.end(), Real(0));
+      }
+      Real* ckpt = checkpoints + bh * n_ckpt * N * N;
+      for (int64_t t = 0; t < T; ++t) {
+        const int64_t o = (b * T + t) * C + h * N;
+        const Real *r = p.r + o, *w = p.w + o, *k = p.k + o, *v = p.v + o, *a = p.a + o, *bb = p.b + o;
+        for (int64_t i = 0; i < N; ++i) {
+          Real* row = s.data() + i * N;
+          // sa_t[i] = Σ_j S_{t−1}[i,j]·a_t[j]
+          Real dot = 0;
+          for (int64_t j = 0; j < N; ++j) dot += row[j] * a[j];
+          sa[o + i] = dot;
+          // S_t[i,j] = S_{t−1}[i,j]·w_t[j] + sa_t[i]·b_t[j] + v_t[i]·k_t[j] ;  y_t[i] = Σ_j S_t[i,j]·r_t[j]
+          Real out = 0;
+          for (int64_t j = 0; j < N; ++j) {
+            row[j] = row[j] * w[j] + dot * bb[j] + v[i] * k[j];
+            out += row[j] * r[j];
+          }
+          y[o + i] = out;
+        }
+        if ((t + 1) % kWkvCheckpointEvery == 0 || t == T - 1) {
+          std::copy_n(s.data(), N * N, ckpt + (t / kWkvCheckpointEvery) * N * N);
+        }
+      }
+    }
+  });
+}
+
+template <typename Real>
+void Wkv7TrainBackward(const Wkv7TrainArgs<Real>& p, const Real* sa, const Real* checkpoints,
+                       const Real* dy, Real* dr, Real* dw, Real* dk, Real* dv, Real* da, Real* db,
+                       Real* dstate) {
+  const int64_t B = p.batch, T = p.n_tokens, H = p.n_head, N = p.head_size, C = H * N;
+  const int64_t n_ckpt = CheckpointsPerSequence(T);
+  // Each (sequence, head) writes its own initial-state gradient; summed over the batch after.
+  std::vector<Real> ds0(dstate != nullptr ? static_cast<size_t>(B * H * N * N) : 0);
+  ParallelFor(B * H, p.threads, T * N * N * 8, [&](int64_t begin, int64_t end) {
+    std::vector<Real> s(static_cast<size_t>(N * N)), prev(s.size()), ds(s.size()), dsa(static_cast<size_t>(N));
+    for (int64_t bh = begin; bh < end; ++bh) {
+      const int64_t b = bh / H, h = bh % H;
+      const Real* ckpt = checkpoints + bh * n_ckpt * N * N;
+      std::copy_n(ckpt + (n_ckpt - 1) * N * N, N * N, s.data());  // S_{T−1}
+      std::fill(ds.begin(), ds.end(), Real(0));
+      for (int64_t t = T - 1; t >= 0; --t) {
+        const int64_t o = (b * T + t) * C + h * N;
+        const Real *r = p.r + o, *w = p.w + o, *k = p.k + o, *v = p.v + o, *a = p.a + o, *bb = p.b + o;
+        const Real *sat = sa + o, *dyt = dy + o;
+        // y_t = S_t·r_t  ⇒  dr_t = S_tᵀ·dy_t
+        for (int64_t j = 0; j < N; ++j) dr[o + j] = 0;
+        for (int64_t i = 0; i < N; ++i) {
+          for (int64_t j = 0; j < N; ++j) dr[o + j] += s[static_cast<size_t>(i * N + j)] * dyt[i];
+        }
+        // S_{t−1}: exact at a chunk start (a stored state, or the initial one), otherwise
+        // stepped back (S_t − v_t k_tᵀ − sa_t b_tᵀ)·diag(1/w_t), stable since w ≥ 0.545.
+        if (t % kWkvCheckpointEvery == 0) {
+          if (t > 0) {
+            std::copy_n(ckpt + (t / kWkvCheckpointEvery - 1) * N * N, N * N, prev.data());
+          } else if (p.init_state != nullptr) {
+            std::copy_n(p.init_state + h * N * N, N * N, prev.data());
+          } else {
+            std::fill(prev.begin(), prev.end(), Real(0));
+          }
+        } else {
+          for (int64_t i = 0; i < N; ++i) {
+            for (int64_t j = 0; j < N; ++j) {
+              const size_t ij = static_cast<size_t>(i * N + j);
+              prev[ij] = (s[ij] - v[i] * k[j] - sat[i] * bb[j]) / w[j];
+            }
+          }
+        }
+        // dS += dy_t·r_tᵀ, then the gradients of the update's inputs:
+        // dw[j] = Σ_i dS[i,j]·S_{t−1}[i,j] ; dk = dSᵀ·v ; db = dSᵀ·sa ; dv = dS·k ; dsa = dS·b
+        for (int64_t j = 0; j < N; ++j) dw[o + j] = dk[o + j] = db[o + j] = da[o + j] = 0;
+        for (int64_t i = 0; i < N; ++i) {
+          Real dvi = 0, dsai = 0;
+          for (int64_t j = 0; j < N; ++j) {
+            const size_t ij = static_cast<size_t>(i * N + j);
+            ds[ij] += dyt[i] * r[j];
+            const Real g = ds[ij];
+            dw[o + j] += g * prev[ij];
+            dk[o + j] += g * v[i];
+            db[o + j] += g * sat[i];
+            dvi += g * k[j];
+            dsai += g * bb[j];
+          }
+          dv[o + i] = dvi;
+          dsa[static_cast<size_t>(i)] = dsai;
+        }
+        // sa_t = S_{t−1}·a_t ⇒ da_t = S_{t−1}ᵀ·dsa ; carry dS ← dS·diag(w_t) + dsa·a_tᵀ
+        for (int64_t i = 0; i < N; ++i) {
+          const Real dsai = dsa[static_cast<size_t>(i)];
+          for (int64_t j = 0; j < N; ++j) {
+            const size_t ij = static_cast<size_t>(i * N + j);
+            da[o + j] += prev[ij] * dsai;
+            ds[ij] = ds[ij] * w[j] + dsai * a[j];
+          }
+        }
+        std::swap(s, prev);
+      }
+      if (dstate != nullptr) std::copy(ds.begin(), ds.end(), ds0.begin() + bh * N * N);
+    }
+  });
+  if (dstate != nullptr) {
+    for (int64_t bh = 0; bh < B * H; ++bh) {
+      Real* dst = dstate + (bh % H) * N * N;
+      for (int64_t i = 0; i < N * N; ++i) dst[i] += ds0[static_cast<size_t>(bh * N * N + i)];
+    }
+  }
+}
+
+template void Wkv7TrainForward<float>(const Wkv7TrainArgs<float>&, float*, float*, float*);
+template void Wkv7TrainForward<double>(const Wkv7TrainArgs<double>&, double*, double*, double*);
+template void Wkv7TrainBackward<float>(const Wkv7TrainArgs<float>&, const float*, const float*,
+                                       const float*, float*, float*, float*, float*, float*, float*,
+                                       float*);
+template void Wkv7TrainBackward<double>(const Wkv7TrainArgs<double>&, const double*, const double*,
+                                        const double*, double*, double*, double*, double*, double*,
+                                        double*, double*);
+
+}  // namespace anser
