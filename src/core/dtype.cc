@@ -12,6 +12,10 @@ std::string_view DTypeName(DType dtype) {
     case DType::kI64: return "i64";
     case DType::kI32: return "i32";
     case DType::kU8: return "u8";
+    case DType::kQ8_0: return "q8_0";
+    case DType::kQ4_0: return "q4_0";
+    case DType::kQ4_1: return "q4_1";
+    case DType::kQ5_0: return "q5_0";
   }
   return "?";
 }
@@ -24,8 +28,36 @@ size_t DTypeSize(DType dtype) {
     case DType::kI64: return 8;
     case DType::kI32: return 4;
     case DType::kU8: return 1;
+    case DType::kQ8_0:
+    case DType::kQ4_0:
+    case DType::kQ4_1:
+    case DType::kQ5_0: return 0;
   }
   return 0;
+}
+
+int64_t DTypeBlockElems(DType dtype) {
+  switch (dtype) {
+    case DType::kQ8_0:
+    case DType::kQ4_0:
+    case DType::kQ4_1:
+    case DType::kQ5_0: return 32;
+    default: return 1;
+  }
+}
+
+size_t DTypeBlockBytes(DType dtype) {
+  switch (dtype) {
+    case DType::kQ8_0: return 2 + 32;
+    case DType::kQ4_0: return 2 + 16;
+    case DType::kQ4_1: return 2 + 2 + 16;
+    case DType::kQ5_0: return 2 + 4 + 16;
+    default: return DTypeSize(dtype);
+  }
+}
+
+size_t DTypeRowBytes(DType dtype, int64_t cols) {
+  return static_cast<size_t>(cols / DTypeBlockElems(dtype)) * DTypeBlockBytes(dtype);
 }
 
 float F16ToF32(uint16_t h) {

@@ -2,10 +2,24 @@
 
 #include <cstdlib>
 #include <string_view>
+#include <thread>
+
+#include "core/thread_pool.h"
+#include "kernels/cpu/avx2.h"
 
 namespace anser {
 
-std::vector<const CpuKernels*> AllKernels() { return {&RefKernels()}; }
+std::vector<const CpuKernels*> AllKernels() {
+  std::vector<const CpuKernels*> all{&RefKernels()};
+#if defined(__x86_64__)
+  // __builtin_cpu_supports also checks that the OS saves the YMM registers.
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("f16c")) {
+    all.push_back(&Avx2Kernels());
+  }
+#endif
+  return all;
+}
 
 const CpuKernels& SelectKernels() {
   static const CpuKernels* chosen = [] {
@@ -19,5 +33,12 @@ const CpuKernels& SelectKernels() {
   }();
   return *chosen;
 }
+
+void SetKernelThreads(int n) {
+  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+  KernelPool().Resize(n);
+}
+
+int KernelThreads() { return KernelPool().threads(); }
 
 }  // namespace anser

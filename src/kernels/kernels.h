@@ -10,7 +10,8 @@
 
 namespace anser {
 
-// A row-major matrix (rows × cols) in its stored type, read in place.
+// A row-major matrix (rows × cols) in its stored type, read in place at any alignment. Rows are
+// DTypeRowBytes(dtype, cols) bytes apart; for block-quantized types cols is a multiple of 32.
 struct MatRef {
   DType dtype = DType::kF32;
   const void* data = nullptr;
@@ -48,7 +49,14 @@ struct CpuKernels {
 };
 
 const CpuKernels& RefKernels();     // plain scalar C++: the specification and the test oracle
-const CpuKernels& SelectKernels();  // best for this CPU; ANSER_KERNELS=ref|… overrides
+const CpuKernels& SelectKernels();  // best for this CPU; ANSER_KERNELS=ref|avx2 overrides
+// The reference first, then every table this CPU runs, best last.
 std::vector<const CpuKernels*> AllKernels();
+
+// Threads the kernels split their work over, the caller included: 1 runs everything inline,
+// n ≤ 0 means one per hardware thread (the default). The pool is shared by the whole process;
+// a call waits for a running kernel to finish, so set it at start-up or per Session.
+void SetKernelThreads(int n);
+int KernelThreads();
 
 }  // namespace anser

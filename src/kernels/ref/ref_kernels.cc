@@ -1,24 +1,41 @@
 // The reference kernels: plain scalar C++, the specification every other table is tested
-// against. Accumulation is in float, row by row, in index order.
+// against. Accumulation is in float, row by row, in index order. Block-quantized weights are
+// dequantized exactly (activations stay float), so they define the ideal the fast paths
+// approximate.
 #include "kernels/kernels.h"
+#include "kernels/quant_blocks.h"
+#include "kernels/quantize.h"
 
 namespace anser {
 namespace {
 
-// Converts element i of a stored row to float.
-inline float Load(DType dtype, const void* row, int64_t i) {
+// Converts element i of a stored row of a float type to float.
+inline float Load(DType dtype, const uint8_t* row, int64_t i) {
   switch (dtype) {
-    case DType::kF32: return static_cast<const float*>(row)[i];
-    case DType::kF16: return F16ToF32(static_cast<const uint16_t*>(row)[i]);
-    case DType::kBF16: return Bf16ToF32(static_cast<const uint16_t*>(row)[i]);
+    case DType::kF32: {
+      float f;
+      std::memcpy(&f, row + 4 * i, 4);
+      return f;
+    }
+    case DType::kF16: return F16ToF32(LoadU16(row + 2 * i));
+    case DType::kBF16: return Bf16ToF32(LoadU16(row + 2 * i));
     default: return 0.0f;
   }
 }
 
 float DotRow(const MatRef& w, int64_t row, const float* x) {
-  const auto* base = static_cast<const uint8_t*>(w.data) +
-                     static_cast<size_t>(row * w.cols) * DTypeSize(w.dtype);
+  const auto* base =
+      static_cast<const uint8_t*>(w.data) + static_cast<size_t>(row) * DTypeRowBytes(w.dtype, w.cols);
   float acc = 0.0f;
+  if (DTypeIsBlock(w.dtype)) {
+    float block[kQBlock];
+    const size_t bb = DTypeBlockBytes(w.dtype);
+    for (int64_t c = 0; c < w.cols; c += kQBlock, base += bb) {
+      DequantizeRow(w.dtype, base, kQBlock, block);
+      for (int j = 0; j < kQBlock; ++j) acc += block[j] * x[c + j];
+    }
+    return acc;
+  }
   for (int64_t c = 0; c < w.cols; ++c) acc += Load(w.dtype, base, c) * x[c];
   return acc;
 }

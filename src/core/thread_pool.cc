@@ -1,0 +1,111 @@
+#include "core/thread_pool.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace anser {
+namespace {
+
+// How long an idle worker polls before blocking. Long enough to bridge the gap between the
+// parallel loops of one token (the small per-token work in between takes microseconds), short
+// enough that an idle pool stops burning a core almost at once.
+constexpr auto kSpin = std::chrono::microseconds(200);
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
+
+ThreadPool::ThreadPool(int threads) : threads_(std::max(threads, 1)) { StartWorkers(); }
+
+ThreadPool::~ThreadPool() { StopWorkers(); }
+
+void ThreadPool::Resize(int threads) {
+  std::lock_guard<std::mutex> lock(busy_);
+  threads = std::max(threads, 1);
+  if (threads == threads_) return;
+  StopWorkers();
+  threads_ = threads;
+  StartWorkers();
+}
+
+void ThreadPool::StartWorkers() {
+  stop_.store(false);
+  // Each worker starts from the generation current now: no loop can begin before the caller
+  // (constructor or Resize, holding busy_) returns, so none is missed.
+  const uint32_t gen = generation_.load();
+  workers_.reserve(static_cast<size_t>(threads_ - 1));
+  for (int i = 1; i < threads_; ++i) {
+    workers_.emplace_back([this, gen] {
+      uint32_t seen = gen;
+      for (;;) {
+        const auto spin_end = std::chrono::steady_clock::now() + kSpin;
+        uint32_t now = generation_.load(std::memory_order_acquire);
+        for (int polls = 0; now == seen; ++polls) {
+          CpuRelax();
+          if ((polls & 63) == 63 && std::chrono::steady_clock::now() > spin_end) {
+            generation_.wait(seen, std::memory_order_acquire);
+          }
+          now = generation_.load(std::memory_order_acquire);
+        }
+        seen = now;
+        if (stop_.load(std::memory_order_acquire)) return;
+        RunChunks();
+        active_.fetch_sub(1, std::memory_order_release);
+      }
+    });
+  }
+}
+
+void ThreadPool::StopWorkers() {
+  stop_.store(true, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_release);
+  generation_.notify_all();
+  for (std::thread& t : workers_) t.join();
+  workers_.clear();
+}
+
+void ThreadPool::RunChunks() {
+  for (;;) {
+    const int64_t begin = next_.fetch_add(chunk_, std::memory_order_relaxed);
+    if (begin >= n_) return;
+    body_(ctx_, begin, std::min(begin + chunk_, n_));
+  }
+}
+
+void ThreadPool::ParallelFor(int64_t n, int64_t chunk, Body body, void* ctx) {
+  if (n <= 0) return;
+  chunk = std::max<int64_t>(chunk, 1);
+  std::unique_lock<std::mutex> lock(busy_, std::try_to_lock);
+  if (!lock.owns_lock() || workers_.empty() || n <= chunk) {
+    for (int64_t begin = 0; begin < n; begin += chunk) body(ctx, begin, std::min(begin + chunk, n));
+    return;
+  }
+  body_ = body;
+  ctx_ = ctx;
+  n_ = n;
+  chunk_ = chunk;
+  next_.store(0, std::memory_order_relaxed);
+  active_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_release);
+  generation_.notify_all();
+  RunChunks();
+  // Every worker leaves the loop before the next one may start: they read its parameters.
+  for (int polls = 0; active_.load(std::memory_order_acquire) != 0; ++polls) {
+    if (polls < 4096) {
+      CpuRelax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
+}
+
+ThreadPool& KernelPool() {
+  static ThreadPool pool(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  return pool;
+}
+
+}  // namespace anser

@@ -1,0 +1,21 @@
+// The AVX2+FMA+F16C kernel table and its parts. Only the *_avx2.cc files, compiled with those
+// ISA flags, define these; call them only after checking the CPU (AllKernels does).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/kernels.h"
+
+namespace anser {
+
+const CpuKernels& Avx2Kernels();
+
+// f32, f16 and bf16 weights: each row streamed once, threaded over rows.
+void MatvecFloatAvx2(const MatRef& w, const float* x, float* y);
+// Block-quantized weights: x quantized to 8 bits per 32-block, int8 dot products.
+void MatvecQuantAvx2(const MatRef& w, const float* x, float* y);
+// Any weight type: packed, cache-blocked, register-tiled matrix product over n tokens.
+void MatmulAvx2(const MatRef& w, const float* x, int64_t n, float* y);
+void Wkv7Avx2(const Wkv7Args& args);
+
+}  // namespace anser

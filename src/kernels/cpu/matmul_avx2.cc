@@ -1,0 +1,212 @@
+// Matrix products Y = X·Wᵀ over n tokens (prefill, batched decode): compute-bound, so organised
+// as in BLIS. For each slice of kKc columns of X and W, X is packed once into panels of kMr
+// tokens; each thread then converts blocks of kNr weight rows to f32 (from any stored type) into
+// a panel that stays in L1, and sweeps all token panels over it with a kMr × kNr register tile
+// of accumulators (12 of the 16 YMM registers; per step 12 FMAs against 8 loads, so the FMA
+// units, not the loads, set the pace).
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "kernels/cpu/avx2.h"
+#include "kernels/cpu/quant_avx2.h"
+#include "kernels/cpu/simd_avx2.h"
+
+namespace anser {
+namespace {
+
+constexpr int kMr = 6;       // tokens per register tile
+constexpr int kNr = 16;      // weight rows per register tile (two YMM vectors)
+constexpr int64_t kKc = 256;  // columns per slice: a 16 KiB weight panel (L1), a multiple of 32
+
+// Elements [k0, k0 + kc) of a stored row as floats in out[0, kc); up to the next multiple of 8
+// the values written are zero.
+template <DType D>
+void ConvertSegment(const uint8_t* row, int64_t k0, int64_t kc, float* out) {
+  if constexpr (D == DType::kF32 || D == DType::kF16 || D == DType::kBF16) {
+    constexpr size_t kSize = D == DType::kF32 ? 4 : 2;
+    const uint8_t* p = row + static_cast<size_t>(k0) * kSize;
+    int64_t k = 0;
+    for (; k + 8 <= kc; k += 8) _mm256_storeu_ps(out + k, Load8<D>(p + k * kSize));
+    if (k < kc) _mm256_storeu_ps(out + k, LoadPartial<D>(p + k * kSize, kc - k));
+  } else {
+    const size_t block_bytes = DTypeBlockBytes(D);
+    const uint8_t* blk = row + static_cast<size_t>(k0 / kQBlock) * block_bytes;
+    for (int64_t k = 0; k < kc; k += kQBlock, blk += block_bytes) {
+      const __m256i q = BlockQuants<D>(blk);
+      const float d = BlockScale(blk);
+      const __m256 scale = _mm256_set1_ps(d), offset = _mm256_set1_ps(BlockOffset<D>(blk, d));
+      alignas(32) uint8_t bytes[32];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(bytes), q);
+      for (int i = 0; i < 4; ++i) {
+        const __m128i b8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(bytes + 8 * i));
+        const __m256i q32 = D == DType::kQ8_0 ? _mm256_cvtepi8_epi32(b8) : _mm256_cvtepu8_epi32(b8);
+        _mm256_storeu_ps(out + k + 8 * i, _mm256_fmadd_ps(_mm256_cvtepi32_ps(q32), scale, offset));
+      }
+    }
+  }
+}
+
+// Transposes the 8×8 block held in rows r[0..8) in place.
+inline void Transpose8x8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+// panel[k·kNr + j] = W[row0 + j][k0 + k] for j < valid (0 beyond), k < kc rounded up to 8.
+template <DType D>
+void PackWeights(const MatRef& w, int64_t row0, int valid, int64_t k0, int64_t kc, float* panel) {
+  alignas(32) float rows[kNr][kKc];
+  const size_t row_bytes = DTypeRowBytes(D, w.cols);
+  const auto* base = static_cast<const uint8_t*>(w.data) + static_cast<size_t>(row0) * row_bytes;
+  const int64_t kc8 = (kc + 7) / 8 * 8;
+  for (int j = 0; j < kNr; ++j) {
+    if (j < valid) {
+      ConvertSegment<D>(base + j * row_bytes, k0, kc, rows[j]);
+    } else {
+      std::memset(rows[j], 0, static_cast<size_t>(kc8) * sizeof(float));
+    }
+  }
+  for (int64_t k = 0; k < kc8; k += 8) {
+    for (int half = 0; half < 2; ++half) {
+      __m256 v[8];
+      for (int i = 0; i < 8; ++i) v[i] = _mm256_load_ps(&rows[8 * half + i][k]);
+      Transpose8x8(v);
+      for (int i = 0; i < 8; ++i) _mm256_store_ps(panel + (k + i) * kNr + 8 * half, v[i]);
+    }
+  }
+}
+
+// panel[k·kMr + i] = X[t0 + i][k0 + k] for i < valid (0 beyond), k < kc.
+void PackTokens(const float* x, int64_t cols, int64_t t0, int valid, int64_t k0, int64_t kc,
+                float* panel) {
+  for (int i = 0; i < kMr; ++i) {
+    if (i < valid) {
+      const float* src = x + (t0 + i) * cols + k0;
+      for (int64_t k = 0; k < kc; ++k) panel[k * kMr + i] = src[k];
+    } else {
+      for (int64_t k = 0; k < kc; ++k) panel[k * kMr + i] = 0.0f;
+    }
+  }
+}
+
+// c[i·ldc + j] (+)= Σ_k a[k·kMr + i] · b[k·kNr + j] over the full kMr × kNr tile.
+template <bool kAccumulate>
+void MicroKernel(const float* a, const float* b, int64_t kc, float* c, int64_t ldc) {
+  __m256 acc[kMr][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < kMr; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k, a += kMr, b += kNr) {
+    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < kMr; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < kMr; ++i) {
+    float* row = c + i * ldc;
+    if constexpr (kAccumulate) {
+      acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_loadu_ps(row));
+      acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_loadu_ps(row + 8));
+    }
+    _mm256_storeu_ps(row, acc[i][0]);
+    _mm256_storeu_ps(row + 8, acc[i][1]);
+  }
+}
+
+// One tile of Y: tokens [t0, t0 + mt), weight rows [j0, j0 + nt), slice accumulated unless first.
+void Tile(const float* a, const float* b, int64_t kc, bool first, float* y, int64_t ldy, int mt,
+          int nt) {
+  if (mt == kMr && nt == kNr) {
+    if (first) {
+      MicroKernel<false>(a, b, kc, y, ldy);
+    } else {
+      MicroKernel<true>(a, b, kc, y, ldy);
+    }
+    return;
+  }
+  // Edge tiles go through a full-size scratch tile so no write lands outside Y.
+  alignas(32) float tile[kMr * kNr];
+  MicroKernel<false>(a, b, kc, tile, kNr);
+  for (int i = 0; i < mt; ++i) {
+    for (int j = 0; j < nt; ++j) {
+      float& out = y[i * ldy + j];
+      out = first ? tile[i * kNr + j] : out + tile[i * kNr + j];
+    }
+  }
+}
+
+// Scratch for the packed tokens of one slice: per calling thread (sessions on different threads
+// never share it), grown to the largest n seen and then reused.
+float* TokenPanels(size_t floats) {
+  thread_local std::vector<float> packed;
+  if (packed.size() < floats) packed.resize(floats);
+  return packed.data();
+}
+
+template <DType D>
+void Matmul(const MatRef& w, const float* x, int64_t n, float* y) {
+  const int64_t rows = w.rows, cols = w.cols;
+  const int64_t token_panels = (n + kMr - 1) / kMr;
+  const int64_t row_blocks = (rows + kNr - 1) / kNr;
+  float* const tokens = TokenPanels(static_cast<size_t>(token_panels * kMr * kKc));
+  ThreadPool& pool = KernelPool();
+  for (int64_t k0 = 0; k0 < cols; k0 += kKc) {
+    const int64_t kc = std::min(kKc, cols - k0);
+    pool.ParallelFor(token_panels, 8, [&](int64_t begin, int64_t end) {
+      for (int64_t p = begin; p < end; ++p) {
+        const int valid = static_cast<int>(std::min<int64_t>(kMr, n - p * kMr));
+        PackTokens(x, cols, p * kMr, valid, k0, kc, tokens + p * kMr * kc);
+      }
+    });
+    pool.ParallelFor(row_blocks, 1, [&](int64_t begin, int64_t end) {
+      alignas(32) float weights[kKc * kNr];
+      for (int64_t rb = begin; rb < end; ++rb) {
+        const int64_t j0 = rb * kNr;
+        const int nt = static_cast<int>(std::min<int64_t>(kNr, rows - j0));
+        PackWeights<D>(w, j0, nt, k0, kc, weights);
+        for (int64_t p = 0; p < token_panels; ++p) {
+          const int mt = static_cast<int>(std::min<int64_t>(kMr, n - p * kMr));
+          Tile(tokens + p * kMr * kc, weights, kc, k0 == 0, y + p * kMr * rows + j0, rows, mt, nt);
+        }
+      }
+    });
+  }
+  if (cols == 0) {
+    for (int64_t i = 0; i < n * rows; ++i) y[i] = 0.0f;
+  }
+}
+
+}  // namespace
+
+void MatmulAvx2(const MatRef& w, const float* x, int64_t n, float* y) {
+  switch (w.dtype) {
+    case DType::kF32: Matmul<DType::kF32>(w, x, n, y); break;
+    case DType::kF16: Matmul<DType::kF16>(w, x, n, y); break;
+    case DType::kBF16: Matmul<DType::kBF16>(w, x, n, y); break;
+    case DType::kQ8_0: Matmul<DType::kQ8_0>(w, x, n, y); break;
+    case DType::kQ4_0: Matmul<DType::kQ4_0>(w, x, n, y); break;
+    case DType::kQ4_1: Matmul<DType::kQ4_1>(w, x, n, y); break;
+    default: Matmul<DType::kQ5_0>(w, x, n, y); break;
+  }
+}
+
+}  // namespace anser

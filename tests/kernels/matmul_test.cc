@@ -1,0 +1,72 @@
+// Every table's matrix product against the reference, for every weight type: token counts
+// around the register tile (1, 2, 5, 17) and a full window (512 + 3), awkward widths.
+#include <gtest/gtest.h>
+
+#include "kernels/kernels.h"
+#include "test_util.h"
+
+namespace anser::testing {
+namespace {
+
+// The product converts every weight type exactly to f32 and sums in another order than the
+// reference: a few ulps times √cols, as for matvec (see kernels_test.cc).
+constexpr double kBound = 3e-5;
+constexpr size_t kMisalign[] = {0, 1, 3};
+
+void CheckMatmul(const CpuKernels& k, DType dtype, int64_t n, int64_t rows, int64_t cols,
+                 size_t mis) {
+  SCOPED_TRACE(Describe(k, dtype, rows, cols, mis) + " n " + std::to_string(n));
+  TestMatrix w(dtype, rows, cols, mis, static_cast<uint32_t>(rows * 131 + cols));
+  TestVector x(RandomFloats(n * cols, static_cast<uint32_t>(n + cols)), mis);
+  Output want(n * rows, 0), got(n * rows, mis);
+  RefKernels().matmul(w.ref, x.data(), n, want.data());
+  k.matmul(w.ref, x.data(), n, got.data());
+  EXPECT_LE(ProductError(got.data(), want.data(), w.ref, x.data(), n), kBound);
+  EXPECT_TRUE(got.GuardIntact());
+}
+
+TEST(MatmulTest, FloatTypes) {
+  constexpr int64_t kN[] = {1, 2, 5, 17};
+  constexpr int64_t kRows[] = {1, 7, 16, 17, 65};
+  constexpr int64_t kCols[] = {0, 1, 8, 9, 63, 256, 257, 600};
+  for (const CpuKernels* k : FastKernels()) {
+    for (DType dtype : {DType::kF32, DType::kF16, DType::kBF16}) {
+      size_t case_index = 0;
+      for (int64_t n : kN) {
+        for (int64_t rows : kRows) {
+          for (int64_t cols : kCols) {
+            CheckMatmul(*k, dtype, n, rows, cols, kMisalign[case_index++ % 3]);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(MatmulTest, FullWindow) {
+  for (const CpuKernels* k : FastKernels()) {
+    CheckMatmul(*k, DType::kF16, 512 + 3, 35, 520, 1);
+    CheckMatmul(*k, DType::kQ4_1, 512 + 3, 17, 544, 3);
+  }
+}
+
+TEST(MatmulTest, BlockTypes) {
+  constexpr int64_t kN[] = {1, 5, 17};
+  constexpr int64_t kRows[] = {1, 17, 40};
+  constexpr int64_t kCols[] = {32, 288, 544};
+  for (const CpuKernels* k : FastKernels()) {
+    for (DType dtype : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0}) {
+      size_t case_index = 0;
+      for (int64_t n : kN) {
+        for (int64_t rows : kRows) {
+          for (int64_t cols : kCols) {
+            CheckMatmul(*k, dtype, n, rows, cols, kMisalign[case_index++ % 3]);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace anser::testing
