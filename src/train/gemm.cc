@@ -30,7 +30,24 @@ void GemmNN(const Real* a, const Real* b, int64_t n, int64_t k, int64_t m, Real*
     if (!accumulate) std::fill(c + begin * m, c + end * m, Real(0));
     for (int64_t p0 = 0; p0 < k; p0 += kTile) {
       const int64_t p1 = std::min(k, p0 + kTile);
-      for (int64_t i = begin; i < end; ++i) {
+      int64_t i = begin;
+      // Four rows of C at a time: each row of B loaded is used four times.
+      for (; i + 4 <= end; i += 4) {
+        Real *c0 = c + i * m, *c1 = c0 + m, *c2 = c1 + m, *c3 = c2 + m;
+        const Real* ai = a + i * k;
+        for (int64_t p = p0; p < p1; ++p) {
+          const Real s0 = ai[p], s1 = ai[k + p], s2 = ai[2 * k + p], s3 = ai[3 * k + p];
+          const Real* bp = b + p * m;
+          for (int64_t j = 0; j < m; ++j) {
+            const Real bj = bp[j];
+            c0[j] += s0 * bj;
+            c1[j] += s1 * bj;
+            c2[j] += s2 * bj;
+            c3[j] += s3 * bj;
+          }
+        }
+      }
+      for (; i < end; ++i) {
         Real* ci = c + i * m;
         const Real* ai = a + i * k;
         for (int64_t p = p0; p < p1; ++p) {
@@ -60,12 +77,28 @@ void GemmTNAcc(const Real* a, const Real* b, int64_t n, int64_t m, int64_t k, Re
   ParallelFor(m, threads, n * k, [&](int64_t begin, int64_t end) {
     for (int64_t t0 = 0; t0 < n; t0 += kTile) {
       const int64_t t1 = std::min(n, t0 + kTile);
-      for (int64_t i = begin; i < end; ++i) {
+      int64_t i = begin;
+      // Four rows of C at a time: each row of B loaded is used four times.
+      for (; i + 4 <= end; i += 4) {
+        Real *c0 = c + i * k, *c1 = c0 + k, *c2 = c1 + k, *c3 = c2 + k;
+        const Real* ai = at.data() + i * n;
+        for (int64_t t = t0; t < t1; ++t) {
+          const Real s0 = ai[t], s1 = ai[n + t], s2 = ai[2 * n + t], s3 = ai[3 * n + t];
+          const Real* bt = b + t * k;
+          for (int64_t j = 0; j < k; ++j) {
+            const Real bj = bt[j];
+            c0[j] += s0 * bj;
+            c1[j] += s1 * bj;
+            c2[j] += s2 * bj;
+            c3[j] += s3 * bj;
+          }
+        }
+      }
+      for (; i < end; ++i) {
         Real* ci = c + i * k;
         const Real* ai = at.data() + i * n;
         for (int64_t t = t0; t < t1; ++t) {
           const Real s = ai[t];
-          if (s == Real(0)) continue;  // ReLU² and one-hot-like rows are sparse
           const Real* bt = b + t * k;
           for (int64_t j = 0; j < k; ++j) ci[j] += s * bt[j];
         }

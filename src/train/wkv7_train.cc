@@ -68,6 +68,9 @@ void Wkv7TrainBackward(const Wkv7TrainArgs<Real>& p, const Real* sa, const Real*
   std::vector<Real> ds0(dstate != nullptr ? static_cast<size_t>(B * H * N * N) : 0);
   ParallelFor(B * H, p.threads, T * N * N * 8, [&](int64_t begin, int64_t end) {
     std::vector<Real> s(static_cast<size_t>(N * N)), prev(s.size()), ds(s.size()), dsa(static_cast<size_t>(N));
+    // Per-token gradients gathered in local rows (no aliasing with the outputs, so the j loops
+    // vectorise), then copied out.
+    std::vector<Real> gw(dsa.size()), gk(dsa.size()), gb(dsa.size()), ga(dsa.size()), gr(dsa.size());
     for (int64_t bh = begin; bh < end; ++bh) {
       const int64_t b = bh / H, h = bh % H;
       const Real* ckpt = checkpoints + bh * n_ckpt * N * N;
@@ -78,10 +81,13 @@ void Wkv7TrainBackward(const Wkv7TrainArgs<Real>& p, const Real* sa, const Real*
         const Real *r = p.r + o, *w = p.w + o, *k = p.k + o, *v = p.v + o, *a = p.a + o, *bb = p.b + o;
         const Real *sat = sa + o, *dyt = dy + o;
         // y_t = S_t·r_t  ⇒  dr_t = S_tᵀ·dy_t
-        for (int64_t j = 0; j < N; ++j) dr[o + j] = 0;
+        std::fill(gr.begin(), gr.end(), Real(0));
         for (int64_t i = 0; i < N; ++i) {
-          for (int64_t j = 0; j < N; ++j) dr[o + j] += s[static_cast<size_t>(i * N + j)] * dyt[i];
+          const Real d = dyt[i];
+          const Real* si = s.data() + i * N;
+          for (int64_t j = 0; j < N; ++j) gr[static_cast<size_t>(j)] += si[j] * d;
         }
+        std::copy(gr.begin(), gr.end(), dr + o);
         // S_{t−1}: exact at a chunk start (a stored state, or the initial one), otherwise
         // stepped back (S_t − v_t k_tᵀ − sa_t b_tᵀ)·diag(1/w_t), stable since w ≥ 0.545.
         if (t % kWkvCheckpointEvery == 0) {
@@ -102,16 +108,18 @@ void Wkv7TrainBackward(const Wkv7TrainArgs<Real>& p, const Real* sa, const Real*
         }
         // dS += dy_t·r_tᵀ, then the gradients of the update's inputs:
         // dw[j] = Σ_i dS[i,j]·S_{t−1}[i,j] ; dk = dSᵀ·v ; db = dSᵀ·sa ; dv = dS·k ; dsa = dS·b
-        for (int64_t j = 0; j < N; ++j) dw[o + j] = dk[o + j] = db[o + j] = da[o + j] = 0;
+        for (std::vector<Real>* g : {&gw, &gk, &gb, &ga}) std::fill(g->begin(), g->end(), Real(0));
         for (int64_t i = 0; i < N; ++i) {
+          Real* dsi = ds.data() + i * N;
+          const Real* pi = prev.data() + i * N;
+          const Real dyi = dyt[i], vi = v[i], sai = sat[i];
           Real dvi = 0, dsai = 0;
           for (int64_t j = 0; j < N; ++j) {
-            const size_t ij = static_cast<size_t>(i * N + j);
-            ds[ij] += dyt[i] * r[j];
-            const Real g = ds[ij];
-            dw[o + j] += g * prev[ij];
-            dk[o + j] += g * v[i];
-            db[o + j] += g * sat[i];
+            dsi[j] += dyi * r[j];
+            const Real g = dsi[j];
+            gw[static_cast<size_t>(j)] += g * pi[j];
+            gk[static_cast<size_t>(j)] += g * vi;
+            gb[static_cast<size_t>(j)] += g * sai;
             dvi += g * k[j];
             dsai += g * bb[j];
           }
@@ -120,13 +128,18 @@ void Wkv7TrainBackward(const Wkv7TrainArgs<Real>& p, const Real* sa, const Real*
         }
         // sa_t = S_{t−1}·a_t ⇒ da_t = S_{t−1}ᵀ·dsa ; carry dS ← dS·diag(w_t) + dsa·a_tᵀ
         for (int64_t i = 0; i < N; ++i) {
+          Real* dsi = ds.data() + i * N;
+          const Real* pi = prev.data() + i * N;
           const Real dsai = dsa[static_cast<size_t>(i)];
           for (int64_t j = 0; j < N; ++j) {
-            const size_t ij = static_cast<size_t>(i * N + j);
-            da[o + j] += prev[ij] * dsai;
-            ds[ij] = ds[ij] * w[j] + dsai * a[j];
+            ga[static_cast<size_t>(j)] += pi[j] * dsai;
+            dsi[j] = dsi[j] * w[j] + dsai * a[j];
           }
         }
+        std::copy(gw.begin(), gw.end(), dw + o);
+        std::copy(gk.begin(), gk.end(), dk + o);
+        std::copy(gb.begin(), gb.end(), db + o);
+        std::copy(ga.begin(), ga.end(), da + o);
         std::swap(s, prev);
       }
       if (dstate != nullptr) std::copy(ds.begin(), ds.end(), ds0.begin() + bh * N * N);
