@@ -221,7 +221,8 @@ std::string StateDictPickle(const std::vector<FakeTensor>& tensors, int protocol
       int64_t s = 1;
       for (size_t i = t.shape.size(); i-- > 0;) {
         stride[i] = s;
-        s *= t.shape[i];
+        // Wrapping on purpose: tests feed shapes whose element count overflows.
+        s = static_cast<int64_t>(static_cast<uint64_t>(s) * static_cast<uint64_t>(t.shape[i]));
       }
     }
     p.IntTuple(stride);
