@@ -14,9 +14,16 @@ constexpr int64_t kTile = 64;
 // out[cols][rows] = in[rows][cols]ᵀ
 template <typename Real>
 std::vector<Real> Transpose(const Real* in, int64_t rows, int64_t cols) {
+  // 32×32 blocks keep both the rows read and the rows written in cache.
+  constexpr int64_t kBlock = 32;
   std::vector<Real> out(static_cast<size_t>(rows * cols));
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) out[static_cast<size_t>(c * rows + r)] = in[r * cols + c];
+  for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
+    for (int64_t c0 = 0; c0 < cols; c0 += kBlock) {
+      const int64_t r1 = std::min(rows, r0 + kBlock), c1 = std::min(cols, c0 + kBlock);
+      for (int64_t r = r0; r < r1; ++r) {
+        for (int64_t c = c0; c < c1; ++c) out[static_cast<size_t>(c * rows + r)] = in[r * cols + c];
+      }
+    }
   }
   return out;
 }
