@@ -96,7 +96,7 @@ class State {
 };
 
 struct SessionOptions {
-  int threads = 0;  // 0 = all cores
+  int threads = 0;  // kernel threads, process-wide (the last Session created sets it); 0 = all cores
 };
 
 class Session {

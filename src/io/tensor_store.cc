@@ -11,6 +11,13 @@ int64_t TensorView::numel() const {
   return n;
 }
 
+size_t TensorView::nbytes() const {
+  if (shape.empty()) return DTypeSize(dtype);
+  const int64_t cols = shape.back();
+  if (cols == 0) return 0;
+  return static_cast<size_t>(numel() / cols) * DTypeRowBytes(dtype, cols);
+}
+
 std::string TensorView::ShapeString() const {
   std::string s = "(";
   for (size_t i = 0; i < shape.size(); ++i) {

@@ -20,7 +20,8 @@ struct TensorView {
   const void* data = nullptr;
 
   int64_t numel() const;
-  size_t nbytes() const { return static_cast<size_t>(numel()) * DTypeSize(dtype); }
+  // Bytes as stored; block-quantized types are counted in whole rows (last dimension).
+  size_t nbytes() const;
   std::string ShapeString() const;  // "(2048, 64)"
 };
 

@@ -9,6 +9,7 @@
 #include "core/check.h"
 #include "kernels/elementwise.h"
 #include "kernels/kernels.h"
+#include "kernels/quantize.h"
 #include "model/weights.h"
 
 namespace anser {
@@ -74,7 +75,7 @@ void StoreShifts(const float* h, float* const* shifts, int64_t n_seq, int64_t pe
 
 Session::Session(std::shared_ptr<const Model> model, SessionOptions options)
     : model_(std::move(model)), scratch_(std::make_unique<Scratch>(model_->config())) {
-  (void)options;
+  SetKernelThreads(options.threads);
 }
 
 Session::~Session() = default;
@@ -90,18 +91,12 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
   const int64_t n = n_seq * per_seq;
   float** shifts = s.shifts.data();
   const int64_t C = cfg.n_embd, H = cfg.n_head, N = cfg.head_size, F = cfg.n_ffn;
-  const size_t es = DTypeSize(W.emb.dtype);
+  const size_t row_bytes = DTypeRowBytes(W.emb.dtype, C);
   // x = LayerNorm(emb[token]; ln0)
   for (int64_t t = 0; t < n; ++t) {
-    const auto* row = static_cast<const uint8_t*>(W.emb.data) + static_cast<size_t>(tokens[t] * C) * es;
     float* x = s.x.data() + t * C;
-    for (int64_t c = 0; c < C; ++c) {
-      switch (W.emb.dtype) {
-        case DType::kF32: std::memcpy(&x[c], row + c * 4, 4); break;
-        case DType::kF16: x[c] = F16ToF32(reinterpret_cast<const uint16_t*>(row)[c]); break;
-        default: x[c] = Bf16ToF32(reinterpret_cast<const uint16_t*>(row)[c]); break;
-      }
-    }
+    DequantizeRow(W.emb.dtype, static_cast<const uint8_t*>(W.emb.data) + static_cast<size_t>(tokens[t]) * row_bytes,
+                  C, x);
     LayerNorm(x, W.ln0_w, W.ln0_b, C, kLayerNormEps, x);
   }
   const int64_t nc = n * C;

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <set>
 
+#include "kernels/quantize.h"
+
 namespace anser {
 namespace {
 
@@ -164,9 +166,11 @@ class WeightsBuilder {
     if (t == nullptr) {
       return Status::Error("[model] tensor '" + name + "' " + expected + " is missing in " + store_.source());
     }
-    if (t->dtype != DType::kF32 && t->dtype != DType::kF16 && t->dtype != DType::kBF16) {
+    const bool numeric = t->dtype == DType::kF32 || t->dtype == DType::kF16 || t->dtype == DType::kBF16 ||
+                         DTypeIsBlock(t->dtype);
+    if (!numeric) {
       return Status::Error("[model] tensor '" + name + "' has type " + std::string(DTypeName(t->dtype)) +
-                           " in " + store_.source() + "; expected f32, f16 or bf16");
+                           " in " + store_.source() + "; expected a float or block-quantized type");
     }
     used_.insert(name);
     return t;
@@ -211,18 +215,14 @@ class WeightsBuilder {
   const float* ToF32(const TensorView& t, bool transpose) {
     const int64_t n = t.numel();
     auto* out = static_cast<float*>(store_.Allocate(static_cast<size_t>(n) * sizeof(float)));
-    const int64_t rows = transpose ? t.shape[0] : 1;
-    const int64_t cols = transpose ? t.shape[1] : n;
-    for (int64_t i = 0; i < n; ++i) {
-      float v = 0.0f;
-      switch (t.dtype) {
-        case DType::kF32: std::memcpy(&v, static_cast<const uint8_t*>(t.data) + i * 4, 4); break;
-        case DType::kF16: v = F16ToF32(static_cast<const uint16_t*>(t.data)[i]); break;
-        case DType::kBF16: v = Bf16ToF32(static_cast<const uint16_t*>(t.data)[i]); break;
-        default: break;
-      }
-      const int64_t r = i / cols, col = i % cols;
-      out[transpose ? col * rows + r : i] = v;
+    const int64_t cols = t.shape.empty() ? 1 : t.shape.back();
+    const int64_t rows = cols == 0 ? 0 : n / cols;
+    const size_t row_bytes = DTypeRowBytes(t.dtype, cols);
+    std::vector<float> row(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      DequantizeRow(t.dtype, static_cast<const uint8_t*>(t.data) + static_cast<size_t>(r) * row_bytes, cols,
+                    row.data());
+      for (int64_t c = 0; c < cols; ++c) out[transpose ? c * rows + r : r * cols + c] = row[static_cast<size_t>(c)];
     }
     return out;
   }
