@@ -113,9 +113,10 @@ class Session {
   std::span<const float> Step(State& state, int token);
 
   // The sequence path: all tokens through each layer before the next, in windows of at most
-  // 512 tokens with the state carried. Writes the logits of the last position, or of every
-  // position when `all_positions` ([n_tokens][n_vocab]), into `logits`. Empty `tokens` leaves
-  // the state and clears `logits`.
+  // 512 tokens (fewer for wide models, so the buffers stay within 40 MB) with the state
+  // carried. Writes the logits of the last position, or of every position when
+  // `all_positions` ([n_tokens][n_vocab]), into `logits`. Empty `tokens` leaves the state and
+  // clears `logits`.
   void Prefill(State& state, std::span<const int> tokens, bool all_positions,
                std::vector<float>* logits);
 

@@ -15,30 +15,41 @@
 namespace anser {
 namespace {
 
-constexpr int64_t kWindow = 512;      // tokens per layer pass of the sequence path
+constexpr int64_t kWindow = 512;      // most tokens per layer pass of the sequence path
 constexpr float kLayerNormEps = 1e-5f;
 constexpr float kGroupNormEps = 64e-5f;
 constexpr float kDecayScale = -0.606531f;  // −e^−0.5
 
 }  // namespace
 
-// Buffers for up to kWindow tokens, allocated once per Session.
+// Buffers for `rows` token rows, grown on demand (so a decoding Session holds one row and no
+// allocation happens per token once a Session has seen its largest window).
 struct Session::Scratch {
   explicit Scratch(const ModelConfig& c) : C(c.n_embd), F(c.n_ffn), V(c.n_vocab) {
     const LoraRanks& r = c.lora_ranks;
     rank = std::max({r.w, r.a, r.v, r.g, 1});
-    for (std::vector<float>* b : {&x, &h, &xr, &xw, &xk, &xv, &xa, &xg, &r_, &w, &k, &v, &a, &g,
-                                  &kk, &b_, &y, &v_first}) {
-      b->resize(static_cast<size_t>(kWindow * C));
-    }
-    lora.resize(static_cast<size_t>(kWindow * rank));
-    hidden.resize(static_cast<size_t>(kWindow * std::max(F, C)));
+    // Rows per window: at most kWindow, fewer for wide models so the buffers stay within
+    // kBudgetBytes (they count against the resident-memory target next to the weights).
+    const int64_t row_bytes = (18 * C + rank + std::max(F, C)) * static_cast<int64_t>(sizeof(float));
+    window = std::clamp<int64_t>(kBudgetBytes / row_bytes, 1, kWindow);
     logits.resize(static_cast<size_t>(V));
   }
-  int64_t C, F, V, rank;
+  void Reserve(int64_t n) {
+    if (n <= rows) return;
+    rows = n;
+    for (std::vector<float>* b : {&x, &h, &xr, &xw, &xk, &xv, &xa, &xg, &r_, &w, &k, &v, &a, &g,
+                                  &kk, &b_, &y, &v_first}) {
+      b->resize(static_cast<size_t>(n * C));
+    }
+    lora.resize(static_cast<size_t>(n * rank));
+    hidden.resize(static_cast<size_t>(n * std::max(F, C)));
+    shifts.resize(static_cast<size_t>(n));
+  }
+  static constexpr int64_t kBudgetBytes = int64_t{40} << 20;
+  int64_t C, F, V, rank, window, rows = 0;
   std::vector<float> x, h, xr, xw, xk, xv, xa, xg, r_, w, k, v, a, g, kk, b_, y, v_first;
   std::vector<float> lora, hidden, logits;
-  std::vector<float*> shifts = std::vector<float*>(kWindow);  // one per sequence of a window
+  std::vector<float*> shifts;  // one per sequence of a window
 };
 
 namespace {
@@ -83,12 +94,13 @@ Session::~Session() = default;
 namespace {
 
 // One window through every layer: states.size() sequences of per_seq tokens each (rows in
-// sequence-major order, at most kWindow in all). Leaves the final hidden vectors in s.x.
+// sequence-major order, at most s.window in all). Leaves the final hidden vectors in s.x.
 void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
                    std::span<State* const> states, int64_t per_seq, const int* tokens) {
   const ModelConfig& cfg = W.config();
   const int64_t n_seq = static_cast<int64_t>(states.size());
   const int64_t n = n_seq * per_seq;
+  s.Reserve(n);
   float** shifts = s.shifts.data();
   const int64_t C = cfg.n_embd, H = cfg.n_head, N = cfg.head_size, F = cfg.n_ffn;
   const size_t row_bytes = DTypeRowBytes(W.emb.dtype, C);
@@ -243,8 +255,9 @@ void Session::Prefill(State& state, std::span<const int> tokens, bool all_positi
   const int64_t total = static_cast<int64_t>(tokens.size());
   const int64_t V = cfg.n_vocab;
   logits->assign(static_cast<size_t>(total == 0 ? 0 : (all_positions ? total : 1) * V), 0.0f);
-  for (int64_t start = 0; start < total; start += kWindow) {
-    const int64_t n = std::min(kWindow, total - start);
+  const int64_t window = scratch_->window;
+  for (int64_t start = 0; start < total; start += window) {
+    const int64_t n = std::min(window, total - start);
     State* one[] = {&state};
     ForwardWindow(model_->weights(), kn, *scratch_, one, n, tokens.data() + start);
     if (all_positions) {
@@ -268,8 +281,9 @@ void Session::StepBatch(std::span<State* const> states, std::span<const int> tok
   const int64_t total = static_cast<int64_t>(states.size());
   const int64_t V = cfg.n_vocab;
   logits->resize(static_cast<size_t>(total * V));
-  for (int64_t start = 0; start < total; start += kWindow) {
-    const int64_t n = std::min(kWindow, total - start);
+  const int64_t window = scratch_->window;
+  for (int64_t start = 0; start < total; start += window) {
+    const int64_t n = std::min(window, total - start);
     ForwardWindow(model_->weights(), kn, *scratch_, states.subspan(static_cast<size_t>(start), static_cast<size_t>(n)),
                   1, tokens.data() + start);
     for (int64_t b = 0; b < n; ++b) Head(model_->weights(), kn, *scratch_, b, logits->data() + (start + b) * V);
