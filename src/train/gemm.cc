@@ -1,8 +1,10 @@
 #include "train/gemm.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
+#include "train/gemm_avx2.h"
 #include "train/parallel.h"
 
 namespace anser {
@@ -37,6 +39,12 @@ void GemmNN(const Real* a, const Real* b, int64_t n, int64_t k, int64_t m, Real*
     if (!accumulate) std::fill(c + begin * m, c + end * m, Real(0));
     for (int64_t p0 = 0; p0 < k; p0 += kTile) {
       const int64_t p1 = std::min(k, p0 + kTile);
+      if constexpr (std::is_same_v<Real, float>) {
+        if (TrainAvx2Available()) {
+          GemmRowsAvx2(a, k, 1, b, m, c, begin, end, p0, p1);
+          continue;
+        }
+      }
       int64_t i = begin;
       // Four rows of C at a time: each row of B loaded is used four times.
       for (; i + 4 <= end; i += 4) {
@@ -79,6 +87,17 @@ void GemmNT(const Real* a, const Real* b, int64_t n, int64_t k, int64_t m, Real*
 template <typename Real>
 void GemmTNAcc(const Real* a, const Real* b, int64_t n, int64_t m, int64_t k, Real* c,
                int threads) {
+  if constexpr (std::is_same_v<Real, float>) {
+    if (TrainAvx2Available()) {
+      // Aᵀ read in place (column stride m): no transposed copy.
+      ParallelFor(m, threads, n * k, [&](int64_t begin, int64_t end) {
+        for (int64_t t0 = 0; t0 < n; t0 += kTile) {
+          GemmRowsAvx2(a, 1, m, b, k, c, begin, end, t0, std::min(n, t0 + kTile));
+        }
+      });
+      return;
+    }
+  }
   // C[i][:] += Σ_t Aᵀ[i][t] · B[t][:], with Aᵀ made contiguous per output row.
   const std::vector<Real> at = Transpose(a, n, m);
   ParallelFor(m, threads, n * k, [&](int64_t begin, int64_t end) {

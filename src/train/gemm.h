@@ -1,4 +1,5 @@
-// Dense row-major matrix products for training, in Real (float or double). Plain loops in the
+// Dense row-major matrix products for training, in Real (float or double). Float uses the AVX2
+// register-blocked kernel (gemm_avx2.h) when the CPU has it; otherwise plain loops in the
 // axpy order (the innermost loop runs over contiguous output columns, so it vectorises without
 // reassociating sums), threaded over output rows.
 #pragma once
