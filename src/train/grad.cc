@@ -1,6 +1,7 @@
 #include "train/grad.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "io/formats.h"
@@ -21,8 +22,30 @@ struct RunSpec {
   Params<Real>* grads = nullptr;     // null: model frozen
   Real* state_grad = nullptr;        // (L, H, N, N) or null
   std::vector<Real>* logits = nullptr;  // forward only: the logits of every row
+  bool loss_only = false;               // forward only: the loss, no backward
   GradOptions options;
 };
+
+// Σ_rows logsumexp(head·x) − (head·x)[target], in blocks of rows so the logits stay small.
+template <typename Real>
+double SumCrossEntropy(const Real* xf, const Real* head, const int* targets, int64_t rows, int64_t C,
+                       int64_t V, int threads) {
+  constexpr int64_t kRows = 128;
+  std::vector<Real> logits(static_cast<size_t>(std::min(rows, kRows) * V));
+  double loss = 0.0;
+  for (int64_t r0 = 0; r0 < rows; r0 += kRows) {
+    const int64_t n = std::min(kRows, rows - r0);
+    GemmNT(xf + r0 * C, head, n, C, V, logits.data(), false, threads);
+    for (int64_t r = 0; r < n; ++r) {
+      const Real* z = logits.data() + r * V;
+      const double zmax = *std::max_element(z, z + V);
+      double sum = 0.0;
+      for (int64_t i = 0; i < V; ++i) sum += std::exp(static_cast<double>(z[i]) - zmax);
+      loss += zmax + std::log(sum) - static_cast<double>(z[targets[r0 + r]]);
+    }
+  }
+  return loss;
+}
 
 template <typename Real>
 Result<double> Run(const Params<Real>& params, const Batch& batch, const RunSpec<Real>& spec) {
@@ -55,6 +78,7 @@ Result<double> Run(const Params<Real>& params, const Batch& batch, const RunSpec
     GemmNT(xf.data(), P.head, rows, C, V, spec.logits->data(), false, s.threads);
     return 0.0;
   }
+  if (spec.loss_only) return SumCrossEntropy(xf.data(), P.head, batch.targets.data(), rows, C, V, s.threads) / rows;
 
   ModelRefs<Real> G{};
   if (spec.grads != nullptr) {
@@ -119,6 +143,15 @@ Result<double> ComputeStateGradient(const Params<Real>& params, const Batch& bat
 }
 
 template <typename Real>
+Result<double> ComputeLoss(const Params<Real>& params, const Batch& batch, const Real* init_state, int threads) {
+  RunSpec<Real> spec;
+  spec.init_state = init_state;
+  spec.loss_only = true;
+  spec.options.threads = threads;
+  return Run(params, batch, spec);
+}
+
+template <typename Real>
 Result<std::vector<Real>> TrainForwardLogits(const Params<Real>& params, const Batch& batch, int threads) {
   std::vector<Real> logits;
   RunSpec<Real> spec;
@@ -138,6 +171,8 @@ template Result<double> ComputeStateGradient<float>(const Params<float>&, const 
 template Result<double> ComputeStateGradient<double>(const Params<double>&, const Batch&,
                                                      const std::vector<double>&, const GradOptions&,
                                                      std::vector<double>*);
+template Result<double> ComputeLoss<float>(const Params<float>&, const Batch&, const float*, int);
+template Result<double> ComputeLoss<double>(const Params<double>&, const Batch&, const double*, int);
 template Result<std::vector<float>> TrainForwardLogits<float>(const Params<float>&, const Batch&, int);
 template Result<std::vector<double>> TrainForwardLogits<double>(const Params<double>&, const Batch&, int);
 
