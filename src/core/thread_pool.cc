@@ -34,26 +34,29 @@ void ThreadPool::Resize(int threads) {
 
 void ThreadPool::StartWorkers() {
   stop_.store(false);
-  // Each worker starts from the generation current now: no loop can begin before the caller
-  // (constructor or Resize, holding busy_) returns, so none is missed.
-  const uint32_t gen = generation_.load();
+  // Each worker starts from the phase current now, not from when its thread first runs: a stop
+  // that comes before then must still be seen as a change.
+  const uint32_t start = phase_.load();
   workers_.reserve(static_cast<size_t>(threads_ - 1));
   for (int i = 1; i < threads_; ++i) {
-    workers_.emplace_back([this, gen] {
-      uint32_t seen = gen;
+    workers_.emplace_back([this, start] {
+      uint32_t seen = start;
       for (;;) {
+        // Wait for the phase to move: poll, then block.
         const auto spin_end = std::chrono::steady_clock::now() + kSpin;
-        uint32_t now = generation_.load(std::memory_order_acquire);
+        uint32_t now = phase_.load(std::memory_order_acquire);
         for (int polls = 0; now == seen; ++polls) {
           CpuRelax();
           if ((polls & 63) == 63 && std::chrono::steady_clock::now() > spin_end) {
-            generation_.wait(seen, std::memory_order_acquire);
+            phase_.wait(seen, std::memory_order_acquire);
           }
-          now = generation_.load(std::memory_order_acquire);
+          now = phase_.load(std::memory_order_acquire);
         }
-        seen = now;
         if (stop_.load(std::memory_order_acquire)) return;
-        RunChunks();
+        // Join, then look again: only a loop still open after joining may be run.
+        active_.fetch_add(1);
+        seen = phase_.load();
+        if (seen % 2 == 0) RunChunks();
         active_.fetch_sub(1, std::memory_order_release);
       }
     });
@@ -61,9 +64,9 @@ void ThreadPool::StartWorkers() {
 }
 
 void ThreadPool::StopWorkers() {
-  stop_.store(true, std::memory_order_release);
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
+  stop_.store(true);
+  phase_.fetch_add(2);  // moves the phase and keeps it closed
+  phase_.notify_all();
   for (std::thread& t : workers_) t.join();
   workers_.clear();
 }
@@ -89,12 +92,12 @@ void ThreadPool::ParallelFor(int64_t n, int64_t chunk, Body body, void* ctx) {
   n_ = n;
   chunk_ = chunk;
   next_.store(0, std::memory_order_relaxed);
-  active_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
+  phase_.fetch_add(1);  // open
+  phase_.notify_all();
   RunChunks();
-  // Every worker leaves the loop before the next one may start: they read its parameters.
-  for (int polls = 0; active_.load(std::memory_order_acquire) != 0; ++polls) {
+  phase_.fetch_add(1);  // close: workers joining from now on leave without touching the loop
+  // Workers that joined may still run chunks and read the parameters: wait for them.
+  for (int polls = 0; active_.load() != 0; ++polls) {
     if (polls < 4096) {
       CpuRelax();
     } else {

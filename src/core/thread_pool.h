@@ -3,7 +3,8 @@
 // Workers are created once (Resize) and reused: a ParallelFor allocates nothing and creates no
 // thread. Idle workers spin for a short while before blocking on a futex (std::atomic::wait),
 // so a token's many small parallel loops do not each pay a kernel wake-up, while a pool left
-// idle costs no CPU.
+// idle costs no CPU. The caller runs chunks too and never waits for a worker that has not
+// started: on a machine busy with other work, a loop degrades to running on fewer threads.
 //
 // Thread-safety: ParallelFor may be called from any thread. One loop runs on the pool at a
 // time; a call that finds the pool busy (another thread's loop, or a nested call from inside a
@@ -50,21 +51,23 @@ class ThreadPool {
  private:
   void StartWorkers();
   void StopWorkers();
-  void WorkerLoop();
   void RunChunks();
 
   int threads_ = 1;
   std::vector<std::thread> workers_;
   std::mutex busy_;  // held while a loop runs on the pool, and while resizing
 
-  // The current loop. Written before `generation_` is bumped, read by workers after.
+  // The current loop: written while `phase_` is odd (closed), read by workers once it is even.
   Body body_ = nullptr;
   void* ctx_ = nullptr;
   int64_t n_ = 0;
   int64_t chunk_ = 1;
-  std::atomic<int64_t> next_{0};     // first index not yet handed out
-  std::atomic<int> active_{0};       // workers still inside the current loop
-  std::atomic<uint32_t> generation_{0};
+  std::atomic<int64_t> next_{0};  // first index not yet handed out
+  // Workers that have joined the current loop. A worker joins before checking that the loop is
+  // open, and the caller closes the loop before waiting for this to reach zero, so the caller
+  // waits only for workers already running chunks, never for one still waking up.
+  std::atomic<int> active_{0};
+  std::atomic<uint32_t> phase_{1};  // +1 at every open and close: even = a loop is open
   std::atomic<bool> stop_{false};
 };
 
