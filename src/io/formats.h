@@ -1,10 +1,13 @@
 // Readers and writers of tensor files. Each returns a clear error (never crashes) on bad input.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "anser/status.h"
+#include "io/gguf.h"
+#include "io/tensor_source.h"
 #include "io/tensor_store.h"
 
 namespace anser {
@@ -23,5 +26,20 @@ Result<TensorStore> LoadSafetensors(const std::string& path);
 
 // A Hugging Face folder: every `*.safetensors` inside it merged into one store (names as stored).
 Result<TensorStore> LoadSafetensorsFolder(const std::string& dir);
+
+// Writes tensor sources as one `.safetensors` file (header metadata {"format": "pt"}), streamed
+// through a temporary file and renamed. Types f32, f16, bf16, i64, i32, u8.
+Status SaveSafetensors(const std::string& path, const std::vector<TensorSource>& tensors);
+
+// A GGUF file, version 2 or 3: its metadata, and its tensors mapped in place under their GGUF
+// names with PyTorch-order shapes. Tensor types f32, f16, bf16, q8_0, q5_0, q4_0, q4_1; any
+// other type is an error naming it.
+Result<GgufFile> LoadGguf(const std::string& path);
+
+// Writes a GGUF v3 file: `metadata` as given (general.alignment, if set, must be a u32 power
+// of two; default 32), then the tensors, each at an aligned offset. Streamed through a
+// temporary file and renamed; `progress`, if set, is called after each tensor.
+Status SaveGguf(const std::string& path, const GgufMetadata& metadata, const std::vector<TensorSource>& tensors,
+                const std::function<void(size_t done, size_t total)>& progress = {});
 
 }  // namespace anser

@@ -1,0 +1,76 @@
+// GGUF metadata values and the GGML tensor type codes Anser reads and writes. The file layout
+// (little-endian): "GGUF", u32 version, u64 tensor count, u64 key-value count, the key-value
+// pairs, the tensor infos (name, u32 n_dims, u64 ne[n_dims] fastest-first, u32 type, u64
+// offset), padding to the alignment, then the data region the offsets index.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/dtype.h"
+#include "io/tensor_store.h"
+
+namespace anser {
+
+enum class GgufType : uint32_t {
+  kU8 = 0, kI8 = 1, kU16 = 2, kI16 = 3, kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7,
+  kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
+};
+
+// One metadata value. Which field holds it depends on `type`; arrays hold `items` of one
+// `item_type` (GGUF allows no arrays of arrays here: ggml itself does not read them).
+struct GgufValue {
+  GgufType type = GgufType::kU32;
+  uint64_t u = 0;      // kU8, kU16, kU32, kU64, kBool
+  int64_t i = 0;       // kI8, kI16, kI32, kI64
+  double f = 0;        // kF32, kF64
+  std::string s;       // kString
+  GgufType item_type = GgufType::kU8;  // kArray
+  std::vector<GgufValue> items;        // kArray
+
+  static GgufValue U32(uint32_t v);
+  static GgufValue I32(int32_t v);
+  static GgufValue F32(float v);
+  static GgufValue Bool(bool v);
+  static GgufValue String(std::string v);
+  static GgufValue Array(GgufType item_type, std::vector<GgufValue> items);
+
+  // The value of any integer type, if it fits an int64_t.
+  std::optional<int64_t> AsInt() const;
+  bool operator==(const GgufValue& other) const = default;
+};
+
+// Key-value pairs in file order; keys are unique.
+class GgufMetadata {
+ public:
+  void Set(std::string key, GgufValue value);  // replaces an existing key in place
+  const GgufValue* Find(std::string_view key) const;
+  const std::vector<std::pair<std::string, GgufValue>>& entries() const { return entries_; }
+
+ private:
+  std::vector<std::pair<std::string, GgufValue>> entries_;
+};
+
+// A read GGUF file: metadata, and tensors under their GGUF names with PyTorch-order shapes
+// (ne reversed), their data mapped in place.
+struct GgufFile {
+  uint32_t version = 3;
+  uint64_t alignment = 32;
+  GgufMetadata metadata;
+  TensorStore tensors;
+};
+
+// GGML type codes of the types Anser stores: F32 0, F16 1, Q4_0 2, Q4_1 3, Q5_0 6, Q8_0 8,
+// BF16 30.
+std::optional<DType> DTypeFromGgml(uint32_t ggml_type);
+std::optional<uint32_t> GgmlFromDType(DType dtype);
+// "q4_K", "iq2_xs", … for error messages; "type N" for codes GGML never had.
+std::string GgmlTypeName(uint32_t ggml_type);
+
+inline constexpr uint64_t kGgufDefaultAlignment = 32;
+
+}  // namespace anser
