@@ -73,6 +73,12 @@ Result<std::shared_ptr<const Model>> Model::Load(const std::string& path) {
     ANSER_ASSIGN_OR_RETURN(TensorStore official, HfToOfficial(std::move(hf)));
     return ModelBuilder::Make(std::move(official), std::move(dtypes));
   }
+  if (path.size() > 5 && path.compare(path.size() - 5, 5, ".gguf") == 0) {
+    ANSER_ASSIGN_OR_RETURN(GgufFile gguf, LoadGguf(path));
+    std::map<std::string, int> dtypes = CountDTypes(gguf.tensors);
+    ANSER_ASSIGN_OR_RETURN(TensorStore official, GgufToOfficial(std::move(gguf)));
+    return ModelBuilder::Make(std::move(official), std::move(dtypes));
+  }
   ANSER_ASSIGN_OR_RETURN(TensorStore store, LoadTorchPth(path));
   std::map<std::string, int> dtypes = CountDTypes(store);
   return ModelBuilder::Make(std::move(store), std::move(dtypes));

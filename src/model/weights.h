@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "anser/model.h"
+#include "io/gguf.h"
 #include "io/tensor_store.h"
 #include "kernels/kernels.h"
+#include "model/tensor_plan.h"
 
 namespace anser {
 
@@ -58,5 +60,15 @@ class Weights {
 // Renames a Hugging Face (fla-hub RWKV7) store to the official `.pth` names and layouts.
 // Tensors it does not know keep their names, so validation reports them.
 Result<TensorStore> HfToOfficial(TensorStore hf);
+
+// Renames the tensors of a llama.cpp `rwkv7` GGUF file to the official `.pth` names and
+// layouts: the fused lerps split into x_r…x_g (views), the LoRA matrices transposed back, r_k
+// reshaped to (n_head, head_size) from rwkv7.wkv.head_size, layer 0's placeholder v0/v1/v2
+// dropped. Errors on another architecture. Unknown tensors keep their names.
+Result<TensorStore> GgufToOfficial(GgufFile gguf);
+
+// The tensors llama.cpp's `rwkv7` loader expects, built from official names: the inverse of
+// GgufToOfficial, with layer 0's v0/v1/v2 copied from a0/a1/a2 as llama.cpp's converter does.
+std::vector<TensorPlan> OfficialToGgufPlan(const ModelConfig& config);
 
 }  // namespace anser

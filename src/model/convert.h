@@ -1,0 +1,77 @@
+// Writing a model's weights in another format or stored type: GGUF (llama.cpp's `rwkv7`
+// architecture), official `.pth`, or a Hugging Face (fla-hub) folder. Tensors are converted
+// one row at a time while they are written, so no second copy of the weights is held.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "anser/model.h"
+#include "anser/status.h"
+#include "anser/tokenizer.h"
+#include "core/dtype.h"
+#include "io/gguf.h"
+#include "io/tensor_source.h"
+#include "model/tensor_plan.h"
+
+namespace anser {
+
+enum class ModelFormat { kGguf, kPth, kHfFolder };
+
+// By the output path: `*.gguf`, `*.pth`, otherwise a folder.
+ModelFormat FormatForPath(const std::string& path);
+
+// "f32", "f16", "bf16", "q8_0", "q5_0", "q4_0", "q4_1".
+std::optional<DType> ParseConvertDType(std::string_view name);
+
+struct ConvertOptions {
+  // Target type; nullopt keeps every tensor's stored type (`anser convert`).
+  std::optional<DType> dtype;
+  // With a block-quantized target, what the tensors outside the projections become. Chosen by
+  // measurement on the trained tiny model (docs/FORMATS.md): the embedding, read one row per
+  // token, costs nothing to keep in f16; quantizing the head costs more perplexity than any
+  // projection. nullopt = the target type itself.
+  std::optional<DType> embedding_dtype = DType::kF16;
+  std::optional<DType> head_dtype = DType::kF16;
+  DType lora_dtype = DType::kF16;
+  // GGUF only: the vocabulary to embed (tokenizer.ggml.*); null writes placeholders.
+  const Tokenizer* tokenizer = nullptr;
+  std::string name;  // GGUF general.name; empty leaves it out
+  // Called after each tensor is written.
+  std::function<void(size_t done, size_t total)> progress;
+};
+
+// The type a tensor of `role` (rows of `cols` elements, stored as `stored`) is written as.
+// Block types apply only to rows whose length is a multiple of 32 (others fall back to f16).
+// GGUF vectors are always f32, as llama.cpp's converter writes them and its graph requires.
+DType ChooseDType(TensorRole role, int64_t cols, DType stored, const ConvertOptions& options, ModelFormat format);
+
+// Writes `model`'s weights to `path` in the format FormatForPath gives (a folder is created
+// if missing; config.json and model.safetensors inside are replaced). Files are written to a
+// temporary name and renamed. Quantized types are written as GGUF only: anything else is an
+// error before a byte is written.
+Status SaveModel(const Model& model, const std::string& path, const ConvertOptions& options);
+
+// GGUF metadata of llama.cpp's `rwkv7` architecture for `config`, with general.file_type from
+// `file_type` and the tokenizer keys (see AddRwkvVocab).
+GgufMetadata Rwkv7Metadata(const ModelConfig& config, DType file_type, const Tokenizer* tokenizer,
+                           const std::string& name);
+
+// tokenizer.ggml.model "rwkv", .tokens, .token_type and the special ids, as llama.cpp's
+// converter writes them for the World vocabulary: id 0 is "<s>" (control, bos = eos = 0), ids
+// with bytes are normal tokens in EscapeRwkvToken form, ids without are "[PAD<id>]" (unused).
+// Without a tokenizer, a 256-token model gets its bytes and any other model placeholders.
+void AddRwkvVocab(const Tokenizer* tokenizer, int n_vocab, GgufMetadata* metadata);
+
+// A token's bytes as llama.cpp stores them for the "rwkv" tokenizer: Python's repr() of the
+// bytes object without the b'' around it (\t \n \r \\, \xhh for other bytes outside 0x20–0x7e,
+// the quote character escaped when it is the one repr() chose).
+std::string EscapeRwkvToken(std::string_view bytes);
+// The inverse, as llama.cpp's loader reads it.
+std::string UnescapeRwkvToken(std::string_view text);
+
+}  // namespace anser
