@@ -1,0 +1,179 @@
+// anser bench: prefill and decode speed on random weights of an official shape, or on a file.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common.h"
+
+namespace anser::cli {
+namespace {
+
+struct BenchArgs {
+  std::string shape;
+  std::string model;
+  std::string dtype = "bf16";
+  int prompt = 512;
+  int gen = 128;
+  int threads = 0;
+  int reps = 3;
+  uint64_t seed = 1;
+  std::string format = "text";
+};
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+// The dtype most tensors of a loaded model are stored in (small vectors may differ).
+std::string MainDtype(const Model& model) {
+  std::string best;
+  int best_count = -1;
+  for (const auto& [dtype, count] : model.dtype_counts()) {
+    if (count > best_count) best = dtype, best_count = count;
+  }
+  return best;
+}
+
+int RunBench(const BenchArgs& a) {
+  nlohmann::json result;
+  std::shared_ptr<const Model> model;
+  const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::string label;
+  if (!a.shape.empty()) {
+    auto config = OfficialShape(a.shape);
+    if (!config.ok()) return Fail(config.message());
+    result["shape"] = a.shape;
+    result["params"] = CountParams(*config);
+    result["dtype"] = a.dtype;
+    label = "shape " + a.shape;
+    if (a.prompt > 0 || a.gen > 0) {
+      std::fprintf(stderr, "generating random %s weights (%s)...\n", a.shape.c_str(), a.dtype.c_str());
+      const auto start = std::chrono::steady_clock::now();
+      auto random = Model::Random(*config, a.dtype, a.seed);
+      if (!random.ok()) return Fail(random.message());
+      model = std::move(*random);
+      result["weights_s"] = SecondsSince(start);
+    }
+  } else {
+    auto loaded = OpenModel(a.model);
+    if (!loaded.ok()) return Fail(loaded.message());
+    model = std::move(*loaded);
+    result["model"] = a.model;
+    result["params"] = model->params();
+    result["dtype"] = MainDtype(*model);
+    label = a.model;
+  }
+  result["threads"] = threads;
+  result["prompt"] = a.prompt;
+  result["gen"] = a.gen;
+  result["reps"] = a.reps;
+
+  std::vector<double> prefill_tok_s, decode_tok_s;
+  if (model != nullptr) {
+    const ModelConfig& config = model->config();
+    result["n_layer"] = config.n_layer;
+    result["n_embd"] = config.n_embd;
+    result["weight_bytes"] = model->weight_bytes();
+    std::mt19937_64 rng(a.seed);
+    std::uniform_int_distribution<int> pick(1, config.n_vocab - 1);
+    std::vector<int> prompt(static_cast<size_t>(a.prompt)), gen(static_cast<size_t>(a.gen));
+    for (int& t : prompt) t = pick(rng);
+    for (int& t : gen) t = pick(rng);
+
+    Session session(model, SessionOptions{a.threads});
+    State state(config);
+    std::vector<float> logits;
+    for (int r = 0; r < a.reps; ++r) {
+      state.Reset();
+      if (a.prompt > 0) {
+        const auto start = std::chrono::steady_clock::now();
+        session.Prefill(state, prompt, /*all_positions=*/false, &logits);
+        prefill_tok_s.push_back(a.prompt / SecondsSince(start));
+      }
+      if (a.gen > 0) {
+        const auto start = std::chrono::steady_clock::now();
+        for (const int t : gen) session.Step(state, t);
+        decode_tok_s.push_back(a.gen / SecondsSince(start));
+      }
+      std::fprintf(stderr, "rep %d/%d: prefill %.1f tok/s, decode %.1f tok/s\n", r + 1, a.reps,
+                   prefill_tok_s.empty() ? 0.0 : prefill_tok_s.back(),
+                   decode_tok_s.empty() ? 0.0 : decode_tok_s.back());
+    }
+  }
+  const auto put = [&](const char* name, const std::vector<double>& values) {
+    result[std::string(name)] = values.empty() ? nlohmann::json(nullptr) : nlohmann::json(Median(values));
+    result[std::string(name) + "_best"] =
+        values.empty() ? nlohmann::json(nullptr) : nlohmann::json(*std::max_element(values.begin(), values.end()));
+  };
+  put("prefill_tok_s", prefill_tok_s);
+  put("decode_tok_s", decode_tok_s);
+  result["peak_rss_bytes"] = PeakRssBytes();
+
+  if (a.format == "json") {
+    WriteOut(result.dump(2) + "\n");
+    return 0;
+  }
+  std::printf("%s: %lld params (%.1fM), %s, %d threads\n", label.c_str(),
+              static_cast<long long>(result["params"].get<int64_t>()),
+              static_cast<double>(result["params"].get<int64_t>()) / 1e6,
+              result["dtype"].get<std::string>().c_str(), threads);
+  if (!prefill_tok_s.empty()) {
+    std::printf("prefill %d tokens: %.1f tok/s median, %.1f best of %d\n", a.prompt,
+                result["prefill_tok_s"].get<double>(), result["prefill_tok_s_best"].get<double>(), a.reps);
+  }
+  if (!decode_tok_s.empty()) {
+    std::printf("decode %d tokens: %.1f tok/s median, %.1f best of %d\n", a.gen,
+                result["decode_tok_s"].get<double>(), result["decode_tok_s_best"].get<double>(), a.reps);
+  }
+  std::printf("peak RSS: %.1f MiB\n", static_cast<double>(PeakRssBytes()) / (1024.0 * 1024.0));
+  return 0;
+}
+
+}  // namespace
+
+Command AddBench(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "bench",
+      "Prefill and decode tokens/s on random weights of an official shape (--shape) or a model "
+      "file (--model); with --prompt 0 --gen 0 only the parameter count");
+  CLI::Option* shape = sub->add_option("--shape", args->shape, "Official shape of random weights")
+                           ->check(CLI::IsMember({"0.1b", "0.4b", "1.5b", "2.9b"}));
+  CLI::Option* model = sub->add_option("-m,--model", args->model, "Model file or Hugging Face folder");
+  shape->excludes(model);
+  sub->add_option("--dtype", args->dtype, "Storage dtype of the random weights (--shape only)")
+      ->check(CLI::IsMember({"f32", "f16", "bf16"}))
+      ->needs(shape)
+      ->capture_default_str();
+  sub->add_option("--prompt", args->prompt, "Prompt tokens to prefill")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--gen", args->gen, "Tokens to decode one at a time")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--reps", args->reps, "Repetitions (medians and bests are reported)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--seed", args->seed, "Seed of the random weights and tokens")->capture_default_str();
+  sub->add_option("--format", args->format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  AddThreadsFlag(sub, &args->threads);
+  return {sub, [args, shape, model] {
+            if (shape->count() == 0 && model->count() == 0) {
+              return Fail("bench needs --shape 0.1b|0.4b|1.5b|2.9b or --model FILE");
+            }
+            return RunBench(*args);
+          }};
+}
+
+}  // namespace anser::cli

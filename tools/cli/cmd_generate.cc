@@ -1,0 +1,149 @@
+// anser generate: prefill a prompt, then sample and stream a completion.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common.h"
+
+namespace anser::cli {
+namespace {
+
+struct GenerateArgs {
+  std::string model;
+  std::string vocab;
+  std::string prompt;
+  std::string prompt_file;
+  int max_tokens = 200;
+  SamplerOptions sampling;
+  std::vector<std::string> stops;
+  std::string state_in;
+  std::string state_out;
+  int threads = 0;
+};
+
+int RunGenerate(GenerateArgs a, bool seed_given) {
+  auto model = OpenModel(a.model);
+  if (!model.ok()) return Fail(model.message());
+  const ModelConfig& config = (*model)->config();
+  auto tokenizer = OpenTokenizer(a.model, **model, a.vocab);
+  if (!tokenizer.ok()) return Fail(tokenizer.message());
+  const Tokenizer* tok = tokenizer->get();
+
+  std::string prompt_text = a.prompt;
+  if (!a.prompt_file.empty()) {
+    auto bytes = ReadInput(a.prompt_file);
+    if (!bytes.ok()) return Fail(bytes.message());
+    prompt_text = std::move(*bytes);
+  }
+  std::vector<int> prompt;
+  if (tok != nullptr) {
+    prompt = tok->Encode(prompt_text);
+  } else {
+    // A model without a tokenizer runs from token ids: the prompt is "id,id,…".
+    if (!a.stops.empty()) return Fail("--stop needs a tokenizer; this model runs from token ids");
+    auto ids = ParseIds(prompt_text);
+    if (!ids.ok()) return Fail(ids.message() + " (this model has no tokenizer: the prompt is token ids)");
+    prompt = std::move(*ids);
+  }
+  if (Status s = CheckIds(prompt, config.n_vocab); !s.ok()) return Fail(s.message());
+  // Nothing to condition on: start after token 0, the end-of-document token that precedes every
+  // document in RWKV training data.
+  if (prompt.empty()) prompt.push_back(0);
+
+  State state(config);
+  if (!a.state_in.empty()) {
+    auto loaded = State::Load(a.state_in, config);
+    if (!loaded.ok()) return Fail(loaded.message());
+    state = std::move(*loaded);
+  }
+  if (!seed_given) {
+    a.sampling.seed = RandomSeed();
+    if (a.sampling.temperature > 0) {
+      std::fprintf(stderr, "seed: %llu\n", static_cast<unsigned long long>(a.sampling.seed));
+    }
+  }
+
+  Session session(*model, SessionOptions{a.threads});
+  std::vector<float> logits;
+  const auto prefill_start = std::chrono::steady_clock::now();
+  session.Prefill(state, prompt, /*all_positions=*/false, &logits);
+  const double prefill_s = SecondsSince(prefill_start);
+
+  Sampler sampler(config.n_vocab, a.sampling);
+  TextStream stream(a.stops);
+  int generated = 0;
+  const auto decode_start = std::chrono::steady_clock::now();
+  while (generated < a.max_tokens) {
+    const int token = sampler.Sample(logits);
+    if (token == 0) break;  // end of document
+    sampler.Accept(token);
+    if (tok != nullptr) {
+      WriteOut(stream.Push(tok->TokenBytes(token)));
+    } else {
+      WriteOut(generated > 0 ? "," + std::to_string(token) : std::to_string(token));
+    }
+    ++generated;
+    // The state always takes the sampled token, so a saved state continues after the output.
+    const std::span<const float> next = session.Step(state, token);
+    logits.assign(next.begin(), next.end());
+    if (stream.stopped()) break;
+  }
+  const double decode_s = SecondsSince(decode_start);
+  if (tok != nullptr) {
+    WriteOut(stream.Flush());
+  } else if (generated > 0) {
+    WriteOut("\n");
+  }
+
+  if (!a.state_out.empty()) {
+    if (Status s = state.Save(a.state_out); !s.ok()) return Fail(s.message());
+  }
+  if (isatty(STDOUT_FILENO) != 0) std::fputc('\n', stderr);
+  std::fprintf(stderr, "prefill: %zu tokens in %.3f s (%.1f tok/s); decode: %d tokens in %.3f s (%.1f tok/s)\n",
+               prompt.size(), prefill_s, prefill_s > 0 ? static_cast<double>(prompt.size()) / prefill_s : 0.0,
+               generated, decode_s, decode_s > 0 ? generated / decode_s : 0.0);
+  return 0;
+}
+
+}  // namespace
+
+Command AddGenerate(CLI::App& app) {
+  auto args = std::make_shared<GenerateArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "generate",
+      "Continue a prompt: prefill it, then sample and stream the completion to stdout "
+      "(speed on stderr)");
+  sub->add_option("-m,--model", args->model, "Model: an RWKV-7 .pth file or a Hugging Face folder")
+      ->required();
+  sub->add_option("--vocab", args->vocab,
+                  "World vocabulary file (65536-token models; default: rwkv_vocab_v20230424.txt "
+                  "beside the model, then $ANSER_VOCAB)");
+  CLI::Option* prompt = sub->add_option(
+      "-p,--prompt", args->prompt,
+      "Prompt text (comma-separated token ids for models without a tokenizer)");
+  CLI::Option* file = sub->add_option("-f,--file", args->prompt_file, "Read the prompt from FILE ('-' = stdin)");
+  prompt->excludes(file);
+  sub->add_option("-n,--max-tokens", args->max_tokens, "Tokens to generate at most")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  CLI::Option* seed = nullptr;
+  AddSamplingFlags(sub, &args->sampling, &seed);
+  sub->add_option("--stop", args->stops, "Stop when this string appears (repeatable; not printed)")
+      ->allow_extra_args(false);
+  sub->add_option("--state", args->state_in, "Start from this state file instead of the zero state")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--save-state", args->state_out, "Save the state after generation to FILE");
+  AddThreadsFlag(sub, &args->threads);
+  return {sub, [args, seed, prompt, file] {
+            if (prompt->count() == 0 && file->count() == 0) {
+              return Fail("generate needs a prompt: -p TEXT, -f FILE or -f - (stdin)");
+            }
+            return RunGenerate(*args, seed->count() > 0);
+          }};
+}
+
+}  // namespace anser::cli

@@ -1,0 +1,75 @@
+// anser info: the configuration and size of a model.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common.h"
+
+namespace anser::cli {
+namespace {
+
+struct InfoArgs {
+  std::string model;
+  std::string format = "text";
+};
+
+int RunInfo(const InfoArgs& a) {
+  auto model = OpenModel(a.model);
+  if (!model.ok()) return Fail(model.message());
+  const Model& m = **model;
+  const ModelConfig& c = m.config();
+  if (a.format == "json") {
+    nlohmann::json j = {
+        {"n_layer", c.n_layer},
+        {"n_embd", c.n_embd},
+        {"n_head", c.n_head},
+        {"head_size", c.head_size},
+        {"n_ffn", c.n_ffn},
+        {"n_vocab", c.n_vocab},
+        {"lora_ranks",
+         {{"w", c.lora_ranks.w}, {"a", c.lora_ranks.a}, {"v", c.lora_ranks.v}, {"g", c.lora_ranks.g}}},
+        {"params", m.params()},
+        {"dtypes", m.dtype_counts()},
+        {"weight_bytes", m.weight_bytes()},
+    };
+    WriteOut(j.dump(2) + "\n");
+    return 0;
+  }
+  std::string dtypes;
+  for (const auto& [dtype, count] : m.dtype_counts()) {
+    if (!dtypes.empty()) dtypes += ", ";
+    dtypes += dtype + " x" + std::to_string(count);
+  }
+  std::printf(
+      "model:      %s\n"
+      "layers:     %d\n"
+      "width:      %d (n_embd)\n"
+      "heads:      %d x %d (n_head x head_size)\n"
+      "ffn:        %d\n"
+      "vocabulary: %d\n"
+      "lora ranks: w %d, a %d, v %d, g %d\n"
+      "params:     %lld (%.1fM)\n"
+      "weights:    %.1f MiB (%s)\n",
+      a.model.c_str(), c.n_layer, c.n_embd, c.n_head, c.head_size, c.n_ffn, c.n_vocab,
+      c.lora_ranks.w, c.lora_ranks.a, c.lora_ranks.v, c.lora_ranks.g,
+      static_cast<long long>(m.params()), static_cast<double>(m.params()) / 1e6,
+      static_cast<double>(m.weight_bytes()) / (1024.0 * 1024.0), dtypes.c_str());
+  return 0;
+}
+
+}  // namespace
+
+Command AddInfo(CLI::App& app) {
+  auto args = std::make_shared<InfoArgs>();
+  CLI::App* sub = app.add_subcommand("info", "Show a model's configuration, parameter count and dtypes");
+  sub->add_option("-m,--model", args->model, "Model: an RWKV-7 .pth file or a Hugging Face folder")
+      ->required();
+  sub->add_option("--format", args->format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  return {sub, [args] { return RunInfo(*args); }};
+}
+
+}  // namespace anser::cli

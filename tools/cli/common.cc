@@ -1,0 +1,184 @@
+#include "common.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <random>
+#include <sstream>
+#include <system_error>
+
+namespace anser::cli {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "anser: error: %s\n", message.c_str());
+  return 1;
+}
+
+Result<std::shared_ptr<const Model>> OpenModel(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) {
+    return Status::Error("model '" + path +
+                         "' not found: pass -m with an official RWKV-7 .pth file or a Hugging "
+                         "Face folder (config.json + *.safetensors)");
+  }
+  return Model::Load(path);
+}
+
+Result<std::unique_ptr<Tokenizer>> OpenTokenizer(const std::string& model_path, const Model& model,
+                                                 const std::string& vocab_flag) {
+  return TokenizerForModel(model_path, model.config().n_vocab, vocab_flag);
+}
+
+Result<std::vector<int>> ParseIds(const std::string& text) {
+  std::vector<int> ids;
+  size_t pos = 0;
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  // The empty list is written as "" (or only spaces).
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return ids;
+  while (true) {
+    size_t end = text.find(',', pos);
+    if (end == std::string::npos) end = text.size();
+    size_t b = pos, e = end;
+    while (b < e && is_space(text[b])) ++b;
+    while (e > b && is_space(text[e - 1])) --e;
+    int id = 0;
+    const auto [ptr, ec] = std::from_chars(text.data() + b, text.data() + e, id);
+    if (b == e || ec != std::errc() || ptr != text.data() + e) {
+      return Status::Error("bad token id '" + text.substr(b, e - b) + "' in '" + text +
+                           "': write ids as comma-separated integers, e.g. 1,2,3");
+    }
+    ids.push_back(id);
+    if (end == text.size()) break;
+    pos = end + 1;
+  }
+  return ids;
+}
+
+Status CheckIds(const std::vector<int>& ids, int n_vocab) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= n_vocab) {
+      return Status::Error("token id " + std::to_string(ids[i]) + " at position " +
+                           std::to_string(i) + " is outside the model's vocabulary [0, " +
+                           std::to_string(n_vocab) + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ReadInput(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream buffer;
+    buffer << std::cin.rdbuf();
+    return buffer.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Error("cannot open '" + path + "': check that the file exists");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Status::Error("cannot read '" + path + "'");
+  return bytes;
+}
+
+void WriteOut(const std::string& bytes) {
+  if (bytes.empty()) return;
+  std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+  std::fflush(stdout);
+}
+
+void AddThreadsFlag(CLI::App* sub, int* threads) {
+  sub->add_option("--threads", *threads, "Compute threads (0 = all cores)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+}
+
+void AddSamplingFlags(CLI::App* sub, SamplerOptions* options, CLI::Option** seed_option) {
+  sub->add_option("--temperature", options->temperature, "Sampling temperature (0 = greedy)")
+      ->capture_default_str();
+  sub->add_option("--top-p", options->top_p, "Nucleus sampling: keep the top tokens up to this probability mass (1 = off)")
+      ->capture_default_str();
+  sub->add_option("--top-k", options->top_k, "Keep only the K most probable tokens (0 = off)")
+      ->capture_default_str();
+  sub->add_option("--min-p", options->min_p, "Drop tokens below P times the top probability (0 = off)")
+      ->capture_default_str();
+  sub->add_option("--presence-penalty", options->presence_penalty,
+                  "Subtracted from the logit of every token already generated")
+      ->capture_default_str();
+  sub->add_option("--frequency-penalty", options->frequency_penalty,
+                  "Subtracted from a token's logit once per (decayed) occurrence")
+      ->capture_default_str();
+  sub->add_option("--penalty-decay", options->penalty_decay,
+                  "Each step, occurrence counts are multiplied by this")
+      ->capture_default_str();
+  *seed_option = sub->add_option("--seed", options->seed,
+                                 "Random seed (default: a new one each run, shown on stderr)");
+}
+
+uint64_t RandomSeed() {
+  std::random_device device;
+  const auto ticks = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  return (static_cast<uint64_t>(device()) << 32) ^ device() ^ ticks;
+}
+
+int64_t PeakRssBytes() {
+  // VmHWM is exact in bytes (kB granularity); getrusage is the portable fallback.
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) {
+      std::istringstream fields(line.substr(6));
+      int64_t kb = 0;
+      if (fields >> kb) return kb * 1024;
+    }
+  }
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) == 0) return static_cast<int64_t>(usage.ru_maxrss) * 1024;
+  return 0;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+ProgressBar::ProgressBar(std::string label, int64_t total)
+    : label_(std::move(label)),
+      total_(total),
+      enabled_(isatty(STDERR_FILENO) != 0),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
+
+ProgressBar::~ProgressBar() { Finish(); }
+
+void ProgressBar::Update(int64_t done, const std::string& note) {
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (drawn_ && done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  Draw(done, note);
+}
+
+void ProgressBar::Draw(int64_t done, const std::string& note) {
+  constexpr int kWidth = 30;
+  const double fraction = total_ > 0 ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
+  const int filled = static_cast<int>(fraction * kWidth);
+  std::string bar(static_cast<size_t>(filled), '=');
+  if (filled < kWidth) bar += '>';
+  bar.resize(kWidth, ' ');
+  std::fprintf(stderr, "\r%s [%s] %lld/%lld %.1fs %s\x1b[K", label_.c_str(), bar.c_str(),
+               static_cast<long long>(done), static_cast<long long>(total_), SecondsSince(start_),
+               note.c_str());
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+void ProgressBar::Finish() {
+  if (!drawn_) return;
+  std::fputc('\n', stderr);
+  drawn_ = false;
+}
+
+}  // namespace anser::cli

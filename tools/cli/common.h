@@ -1,0 +1,97 @@
+// Helpers shared by the subcommands of the `anser` command-line tool.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "anser/model.h"
+#include "anser/sampler.h"
+#include "anser/status.h"
+#include "anser/tokenizer.h"
+
+namespace anser::cli {
+
+// A registered subcommand and the function that runs it once the command line is parsed.
+// `run` returns the process exit code.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+Command AddGenerate(CLI::App& app);
+Command AddChat(CLI::App& app);
+Command AddLogits(CLI::App& app);
+Command AddTokenize(CLI::App& app);
+Command AddDetokenize(CLI::App& app);
+Command AddInfo(CLI::App& app);
+Command AddEval(CLI::App& app);
+Command AddBench(CLI::App& app);
+
+// Prints "anser: error: MESSAGE" to stderr and returns the exit code for a failed command.
+int Fail(const std::string& message);
+
+// Loads a model from a .pth file or a Hugging Face folder, with a message saying what to pass
+// when the path is wrong.
+Result<std::shared_ptr<const Model>> OpenModel(const std::string& path);
+
+// The tokenizer of `model` (see TokenizerForModel); nullptr for vocabularies without one.
+Result<std::unique_ptr<Tokenizer>> OpenTokenizer(const std::string& model_path, const Model& model,
+                                                 const std::string& vocab_flag);
+
+// Parses "1,2,3" (spaces allowed around ids; "" is the empty list).
+Result<std::vector<int>> ParseIds(const std::string& text);
+// Checks every id against the vocabulary; the error names the first bad one.
+Status CheckIds(const std::vector<int>& ids, int n_vocab);
+
+// The bytes of a file, or of stdin when `path` is "-".
+Result<std::string> ReadInput(const std::string& path);
+
+// Writes bytes to stdout at once (streamed text must appear as it is generated).
+void WriteOut(const std::string& bytes);
+
+// Registers --threads on a subcommand that runs the model.
+void AddThreadsFlag(CLI::App* sub, int* threads);
+// Registers the sampling flags of generate and chat, with `options` holding the defaults.
+// `*seed_option` is set to --seed, whose count() tells whether the user gave one.
+void AddSamplingFlags(CLI::App* sub, SamplerOptions* options, CLI::Option** seed_option);
+// A seed from the clock and std::random_device when the user gave none.
+uint64_t RandomSeed();
+
+// Peak resident set size of this process in bytes (0 if unknown).
+int64_t PeakRssBytes();
+
+// Seconds since `start` on the steady clock.
+double SecondsSince(std::chrono::steady_clock::time_point start);
+
+// A one-line progress bar on stderr, redrawn at most ten times a second when stderr is a
+// terminal and silent otherwise (so logs and tests see only the final summary lines).
+class ProgressBar {
+ public:
+  ProgressBar(std::string label, int64_t total);
+  ~ProgressBar();
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+
+  // `done` items of `total`; `note` is shown after the count (e.g. a running metric).
+  void Update(int64_t done, const std::string& note = "");
+  // Ends the line (when one was drawn).
+  void Finish();
+
+ private:
+  void Draw(int64_t done, const std::string& note);
+
+  std::string label_;
+  int64_t total_;
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_draw_;
+};
+
+}  // namespace anser::cli
