@@ -122,6 +122,7 @@ void DequantizeBlock(DType dtype, const uint8_t* b, float* y) {
 }  // namespace
 
 void QuantizeRow(DType dtype, const float* x, int64_t cols, void* out) {
+  if (cols == 0) return;  // an empty row may come with null pointers
   auto* o = static_cast<uint8_t*>(out);
   switch (dtype) {
     case DType::kF32: std::memcpy(o, x, static_cast<size_t>(cols) * 4); return;
@@ -147,6 +148,7 @@ void QuantizeRow(DType dtype, const float* x, int64_t cols, void* out) {
 }
 
 void DequantizeRow(DType dtype, const void* row, int64_t cols, float* out) {
+  if (cols == 0) return;
   const auto* b = static_cast<const uint8_t*>(row);
   switch (dtype) {
     case DType::kF32: std::memcpy(out, b, static_cast<size_t>(cols) * 4); return;
