@@ -147,10 +147,14 @@ bool Register() {
         if (k == &RefKernels() && (shape[0] != 768 || shape[1] != 768)) continue;
         for (int threads : {1, 2}) {
           if (k == &RefKernels() && threads == 2) continue;
-          benchmark::RegisterBenchmark(
-              (Name("matmul", k, dtype, shape[0], shape[1], threads) + "/n:512").c_str(), Matmul,
-              k, dtype, shape[0], shape[1], int64_t{512}, threads)
-              ->UseRealTime();
+          // 512: a prefill window; 8: batched decode, where the weights' bytes matter again.
+          for (int64_t n : {int64_t{512}, int64_t{8}}) {
+            benchmark::RegisterBenchmark(
+                (Name("matmul", k, dtype, shape[0], shape[1], threads) + "/n:" + std::to_string(n))
+                    .c_str(),
+                Matmul, k, dtype, shape[0], shape[1], n, threads)
+                ->UseRealTime();
+          }
         }
       }
     }

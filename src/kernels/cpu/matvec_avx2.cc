@@ -1,6 +1,8 @@
-// Matrix–vector products for f32, f16 and bf16 weights. Decode is bound by how fast the weights
-// stream from memory, so each row is read exactly once, four rows at a time (x is loaded once
-// for the four), with two accumulators per row to hide the FMA latency.
+// Matrix–vector products for f32, f16 and bf16 weights, for one token or a few (batched
+// decode). These are bound by how fast the weights stream from memory, so each row is read from
+// memory once: rows go four at a time and tokens two at a time, each weight vector converted
+// once for both tokens and each x vector loaded once for the four rows. With one token there are
+// two accumulators per row, so eight FMA chains hide the FMA latency either way.
 #include <algorithm>
 
 #include "core/thread_pool.h"
@@ -11,65 +13,79 @@
 namespace anser {
 namespace {
 
-// y[0..R) = rows[0..R) · x.
-template <DType D, int R>
-void DotRows(const uint8_t* row0, size_t row_bytes, const float* x, int64_t cols, float* y) {
+// y_t[r] = row_r · x_t for R rows from row0 and T tokens (x_t at x + t·cols, y_t at y + t·ldy).
+template <DType D, int R, int T>
+void DotRows(const uint8_t* row0, size_t row_bytes, const float* x, int64_t cols, float* y,
+             int64_t ldy) {
   constexpr size_t kSize = D == DType::kF32 ? 4 : 2;
+  constexpr int kU = T == 1 ? 2 : 1;  // independent accumulators per (row, token)
   const uint8_t* rows[R];
   for (int r = 0; r < R; ++r) rows[r] = row0 + r * row_bytes;
-  __m256 acc0[R], acc1[R];
-  for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
+  __m256 acc[kU][R][T];
+  for (int u = 0; u < kU; ++u) {
+    for (int r = 0; r < R; ++r) {
+      for (int t = 0; t < T; ++t) acc[u][r][t] = _mm256_setzero_ps();
+    }
+  }
+  // One step of 8 columns at c into accumulator set u; `full` is false only for the tail.
+  const auto step = [&](int64_t c, int u, bool full) {
+    __m256 xv[T];
+    for (int t = 0; t < T; ++t) {
+      xv[t] = full ? _mm256_loadu_ps(x + t * cols + c) : LoadPartialF32(x + t * cols + c, cols - c);
+    }
+    for (int r = 0; r < R; ++r) {
+      const __m256 wv = full ? Load8<D>(rows[r] + c * kSize) : LoadPartial<D>(rows[r] + c * kSize, cols - c);
+      for (int t = 0; t < T; ++t) acc[u][r][t] = _mm256_fmadd_ps(wv, xv[t], acc[u][r][t]);
+    }
+  };
   int64_t c = 0;
-  for (; c + 16 <= cols; c += 16) {
-    const __m256 x0 = _mm256_loadu_ps(x + c), x1 = _mm256_loadu_ps(x + c + 8);
+  for (; c + 8 * kU <= cols; c += 8 * kU) {
+    for (int u = 0; u < kU; ++u) step(c + 8 * u, u, true);
+  }
+  for (; c + 8 <= cols; c += 8) step(c, 0, true);
+  if (c < cols) step(c, kU - 1, false);
+  for (int t = 0; t < T; ++t) {
+    __m256 sum[R];
     for (int r = 0; r < R; ++r) {
-      acc0[r] = _mm256_fmadd_ps(Load8<D>(rows[r] + c * kSize), x0, acc0[r]);
-      acc1[r] = _mm256_fmadd_ps(Load8<D>(rows[r] + (c + 8) * kSize), x1, acc1[r]);
+      sum[r] = acc[0][r][t];
+      for (int u = 1; u < kU; ++u) sum[r] = _mm256_add_ps(sum[r], acc[u][r][t]);
     }
-  }
-  if (c + 8 <= cols) {
-    const __m256 x0 = _mm256_loadu_ps(x + c);
-    for (int r = 0; r < R; ++r) acc0[r] = _mm256_fmadd_ps(Load8<D>(rows[r] + c * kSize), x0, acc0[r]);
-    c += 8;
-  }
-  if (c < cols) {
-    const __m256 x0 = LoadPartialF32(x + c, cols - c);
-    for (int r = 0; r < R; ++r) {
-      acc1[r] = _mm256_fmadd_ps(LoadPartial<D>(rows[r] + c * kSize, cols - c), x0, acc1[r]);
+    if constexpr (R == 4) {
+      _mm_storeu_ps(y + t * ldy, Hsum4(sum[0], sum[1], sum[2], sum[3]));
+    } else {
+      for (int r = 0; r < R; ++r) y[t * ldy + r] = Hsum(sum[r]);
     }
-  }
-  for (int r = 0; r < R; ++r) acc0[r] = _mm256_add_ps(acc0[r], acc1[r]);
-  if constexpr (R == 4) {
-    _mm_storeu_ps(y, Hsum4(acc0[0], acc0[1], acc0[2], acc0[3]));
-  } else {
-    for (int r = 0; r < R; ++r) y[r] = Hsum(acc0[r]);
   }
 }
 
+// Rows [begin, end) of y = W·x for n tokens.
+template <DType D, int R>
+void RowGroup(const uint8_t* row0, size_t row_bytes, const float* x, int64_t cols, int64_t n,
+              float* y, int64_t ldy) {
+  int64_t t = 0;
+  for (; t + 2 <= n; t += 2) DotRows<D, R, 2>(row0, row_bytes, x + t * cols, cols, y + t * ldy, ldy);
+  if (t < n) DotRows<D, R, 1>(row0, row_bytes, x + t * cols, cols, y + t * ldy, ldy);
+}
+
 template <DType D>
-void MatvecRange(const MatRef& w, const float* x, float* y, int64_t begin, int64_t end) {
+void Gemv(const MatRef& w, const float* x, int64_t n, float* y) {
   const size_t row_bytes = DTypeRowBytes(D, w.cols);
   const auto* base = static_cast<const uint8_t*>(w.data);
-  int64_t r = begin;
-  for (; r + 4 <= end; r += 4) DotRows<D, 4>(base + r * row_bytes, row_bytes, x, w.cols, y + r);
-  for (; r < end; ++r) DotRows<D, 1>(base + r * row_bytes, row_bytes, x, w.cols, y + r);
-}
-
-template <DType D>
-void Matvec(const MatRef& w, const float* x, float* y) {
-  const int64_t chunk = MatvecRowChunk(w.rows, DTypeRowBytes(D, w.cols), 4);
+  const int64_t chunk = MatvecRowChunk(w.rows, row_bytes, 4);
   KernelPool().ParallelFor(w.rows, chunk, [&](int64_t begin, int64_t end) {
-    MatvecRange<D>(w, x, y, begin, end);
+    int64_t r = begin;
+    for (; r + 4 <= end; r += 4) RowGroup<D, 4>(base + r * row_bytes, row_bytes, x, w.cols, n, y + r, w.rows);
+    for (; r < end; ++r) RowGroup<D, 1>(base + r * row_bytes, row_bytes, x, w.cols, n, y + r, w.rows);
   });
 }
 
 }  // namespace
 
-void MatvecFloatAvx2(const MatRef& w, const float* x, float* y) {
+void GemvFloatAvx2(const MatRef& w, const float* x, int64_t n, float* y) {
   switch (w.dtype) {
-    case DType::kF32: Matvec<DType::kF32>(w, x, y); break;
-    case DType::kF16: Matvec<DType::kF16>(w, x, y); break;
-    default: Matvec<DType::kBF16>(w, x, y); break;
+    case DType::kF32: Gemv<DType::kF32>(w, x, n, y); break;
+    case DType::kF16: Gemv<DType::kF16>(w, x, n, y); break;
+    default: Gemv<DType::kBF16>(w, x, n, y); break;
   }
 }
 
