@@ -32,6 +32,14 @@ Command AddDetokenize(CLI::App& app);
 Command AddInfo(CLI::App& app);
 Command AddEval(CLI::App& app);
 Command AddBench(CLI::App& app);
+Command AddQuantize(CLI::App& app);
+Command AddConvert(CLI::App& app);
+
+// Writes model `in` to `out` (format by its name) as `dtype` ("" keeps the stored types),
+// embedding the vocabulary in GGUF outputs; refuses an existing `out` unless `force`.
+// Returns the exit code.
+int RunConversion(const std::string& in, const std::string& out, const std::string& dtype,
+                  const std::string& vocab, bool force);
 
 // Prints "anser: error: MESSAGE" to stderr and returns the exit code for a failed command.
 int Fail(const std::string& message);
