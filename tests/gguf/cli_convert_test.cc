@@ -1,0 +1,68 @@
+// `anser quantize` and `anser convert` end to end: an existing output is kept without
+// --force and replaced with it; quantized types are refused for .pth; the outputs load.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "anser/model.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kTiny = std::string(ANSER_SHARED_DIR) + "/fixtures/tiny-rwkv7-834K/model.fp32.pth";
+
+std::string Dir() {
+  const fs::path dir = fs::path(::testing::TempDir()) / "anser_gguf_cli";
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+// Runs the binary with `args`, stderr to a file; returns the exit code.
+int RunAnser(const std::string& args) {
+  const std::string cmd = std::string(ANSER_BINARY) + " " + args + " >/dev/null 2>" + Dir() + "/stderr.txt";
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string Stderr() {
+  std::ifstream in(Dir() + "/stderr.txt");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST(CliConvert, ForceAndFormats) {
+  const std::string out = Dir() + "/tiny.gguf";
+  fs::remove(out);
+  ASSERT_EQ(RunAnser("quantize " + kTiny + " " + out + " --dtype q8_0"), 0) << Stderr();
+  const auto q8_size = fs::file_size(out);
+  EXPECT_NE(RunAnser("quantize " + kTiny + " " + out + " --dtype q4_0"), 0);
+  EXPECT_NE(Stderr().find("--force"), std::string::npos) << Stderr();
+  EXPECT_EQ(fs::file_size(out), q8_size);
+  ASSERT_EQ(RunAnser("quantize " + kTiny + " " + out + " --dtype q4_0 --force"), 0) << Stderr();
+  EXPECT_LT(fs::file_size(out), q8_size);
+  EXPECT_TRUE(anser::Model::Load(out).ok());
+
+  const std::string pth = Dir() + "/tiny_q.pth";
+  fs::remove(pth);
+  EXPECT_NE(RunAnser("quantize " + kTiny + " " + pth + " --dtype q4_0"), 0);
+  EXPECT_NE(Stderr().find("GGUF only"), std::string::npos) << Stderr();
+  EXPECT_FALSE(fs::exists(pth));
+
+  const std::string hf = Dir() + "/tiny_hf";
+  fs::remove_all(hf);
+  EXPECT_NE(RunAnser("convert " + out + " " + hf), 0);  // a q4_0 model stays GGUF
+  EXPECT_NE(Stderr().find("GGUF only"), std::string::npos) << Stderr();
+  ASSERT_EQ(RunAnser("convert " + kTiny + " " + hf), 0) << Stderr();
+  EXPECT_TRUE(fs::exists(hf + "/config.json"));
+  EXPECT_NE(RunAnser("convert " + kTiny + " " + hf), 0);
+  ASSERT_EQ(RunAnser("convert " + kTiny + " " + hf + " --force"), 0) << Stderr();
+  EXPECT_TRUE(anser::Model::Load(hf).ok());
+}
+
+}  // namespace
