@@ -54,8 +54,8 @@ void Matvec(benchmark::State& state, const CpuKernels* k, DType dtype, int64_t r
     k->matvec(w, x.data(), y.data());
     benchmark::DoNotOptimize(y.data());
   }
-  state.SetBytesProcessed(state.iterations() *
-                          static_cast<int64_t>(DTypeRowBytes(dtype, cols)) * rows);
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(DTypeRowBytes(dtype, cols)) *
+                          rows);
 }
 
 void Matmul(benchmark::State& state, const CpuKernels* k, DType dtype, int64_t rows, int64_t cols,
@@ -95,10 +95,10 @@ void Wkv7(benchmark::State& state, const CpuKernels* k, int64_t n_tokens, int th
     benchmark::DoNotOptimize(y.data());
   }
   // Per state element and token: row·a, the update (3 multiply-adds) and row·r.
-  state.counters["FLOP/s"] = benchmark::Counter(
-      10.0 * static_cast<double>(n_tokens * kHeads * kN * kN) *
-          static_cast<double>(state.iterations()),
-      benchmark::Counter::kIsRate);
+  state.counters["FLOP/s"] =
+      benchmark::Counter(10.0 * static_cast<double>(n_tokens * kHeads * kN * kN) *
+                             static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
 }
 
 // The machine's peak: independent 8-wide FMAs, enough of them to cover the FMA latency.
@@ -134,8 +134,9 @@ bool Register() {
     for (const auto& shape : shapes) {
       for (const CpuKernels* k : tables) {
         for (int threads : {1, 2}) {
-          benchmark::RegisterBenchmark(Name("matvec", k, dtype, shape[0], shape[1], threads).c_str(),
-                                       Matvec, k, dtype, shape[0], shape[1], threads)
+          benchmark::RegisterBenchmark(
+              Name("matvec", k, dtype, shape[0], shape[1], threads).c_str(), Matvec, k, dtype,
+              shape[0], shape[1], threads)
               ->UseRealTime();
         }
       }
@@ -162,11 +163,11 @@ bool Register() {
   for (const CpuKernels* k : tables) {
     for (int64_t n_tokens : {1, 512}) {
       for (int threads : {1, 2}) {
-        benchmark::RegisterBenchmark((std::string("wkv7/") + k->name + "/12x64/tokens:" +
-                                      std::to_string(n_tokens) + "/threads:" +
-                                      std::to_string(threads))
-                                         .c_str(),
-                                     Wkv7, k, n_tokens, threads)
+        benchmark::RegisterBenchmark(
+            (std::string("wkv7/") + k->name + "/12x64/tokens:" + std::to_string(n_tokens) +
+             "/threads:" + std::to_string(threads))
+                .c_str(),
+            Wkv7, k, n_tokens, threads)
             ->UseRealTime();
       }
     }

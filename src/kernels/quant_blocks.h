@@ -24,11 +24,11 @@ inline uint32_t LoadU32(const uint8_t* p) {
 }
 
 // Where the fields of one block start, relative to the block.
-inline constexpr int kQ8_0Qs = 2;   // {f16 d; int8 qs[32]}
-inline constexpr int kQ4_0Qs = 2;   // {f16 d; u8 qs[16]}
-inline constexpr int kQ4_1M = 2;    // {f16 d; f16 m; u8 qs[16]}
+inline constexpr int kQ8_0Qs = 2;  // {f16 d; int8 qs[32]}
+inline constexpr int kQ4_0Qs = 2;  // {f16 d; u8 qs[16]}
+inline constexpr int kQ4_1M = 2;   // {f16 d; f16 m; u8 qs[16]}
 inline constexpr int kQ4_1Qs = 4;
-inline constexpr int kQ5_0Qh = 2;   // {f16 d; u8 qh[4]; u8 qs[16]}
+inline constexpr int kQ5_0Qh = 2;  // {f16 d; u8 qh[4]; u8 qs[16]}
 inline constexpr int kQ5_0Qs = 6;
 
 }  // namespace anser

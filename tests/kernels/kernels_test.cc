@@ -1,5 +1,7 @@
 // Every kernel table against the reference: matrix–vector products for every weight type and
 // the WKV-7 recurrence, over awkward sizes, misaligned pointers and NaN-filled outputs.
+#include "kernels/kernels.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "kernels/kernels.h"
 #include "test_util.h"
 
 namespace anser::testing {
@@ -160,7 +161,7 @@ void CheckWkv7(const CpuKernels& k, const Wkv7Case& c, size_t mis) {
 
 TEST(KernelsTest, Wkv7) {
   const Wkv7Case cases[] = {{1, 16, 1},  {3, 16, 5},  {2, 32, 1}, {2, 32, 9}, {12, 64, 1},
-                            {4, 64, 17}, {2, 128, 3}, {1, 1, 4},  {2, 7, 3}, {3, 20, 6}};
+                            {4, 64, 17}, {2, 128, 3}, {1, 1, 4},  {2, 7, 3},  {3, 20, 6}};
   for (const CpuKernels* k : FastKernels()) {
     size_t case_index = 0;
     for (const Wkv7Case& c : cases) CheckWkv7(*k, c, kMisalign[case_index++ % 3]);

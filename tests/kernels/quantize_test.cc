@@ -1,10 +1,11 @@
 // The reference quantizers: bit layouts worked by hand (they must match GGML's files) and
 // round-trip error bounds.
+#include "kernels/quantize.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 
-#include "kernels/quantize.h"
 #include "test_util.h"
 
 namespace anser::testing {
@@ -102,8 +103,10 @@ TEST(QuantizeTest, RoundTripErrorBounds) {
                {DType::kF32, 0.0}};
   const std::vector<float> x = RandomFloats(4096 + 32, 7, 3.0f);
   for (const auto& c : cases) {
-    const std::vector<float> y = Dequantize(c.dtype, Quantize(c.dtype, x), static_cast<int64_t>(x.size()));
-    EXPECT_LE(RelL2(y.data(), x.data(), static_cast<int64_t>(x.size())), c.bound) << DTypeName(c.dtype);
+    const std::vector<float> y =
+        Dequantize(c.dtype, Quantize(c.dtype, x), static_cast<int64_t>(x.size()));
+    EXPECT_LE(RelL2(y.data(), x.data(), static_cast<int64_t>(x.size())), c.bound)
+        << DTypeName(c.dtype);
   }
 }
 

@@ -17,7 +17,8 @@ void ExpectEachOnce(ThreadPool& pool, int64_t n, int64_t chunk) {
     for (int64_t i = begin; i < end; ++i) visits[static_cast<size_t>(i)].fetch_add(1);
   });
   for (int64_t i = 0; i < n; ++i) {
-    ASSERT_EQ(visits[static_cast<size_t>(i)].load(), 1) << "n " << n << " chunk " << chunk << " i " << i;
+    ASSERT_EQ(visits[static_cast<size_t>(i)].load(), 1)
+        << "n " << n << " chunk " << chunk << " i " << i;
   }
 }
 

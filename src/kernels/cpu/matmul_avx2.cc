@@ -16,8 +16,8 @@
 namespace anser {
 namespace {
 
-constexpr int kMr = 6;       // tokens per register tile
-constexpr int kNr = 16;      // weight rows per register tile (two YMM vectors)
+constexpr int kMr = 6;        // tokens per register tile
+constexpr int kNr = 16;       // weight rows per register tile (two YMM vectors)
 constexpr int64_t kKc = 256;  // columns per slice: a 16 KiB weight panel (L1), a multiple of 32
 
 // Elements [k0, k0 + kc) of a stored row as floats in out[0, kc); up to the next multiple of 8
@@ -199,13 +199,27 @@ void Matmul(const MatRef& w, const float* x, int64_t n, float* y) {
 
 void MatmulAvx2(const MatRef& w, const float* x, int64_t n, float* y) {
   switch (w.dtype) {
-    case DType::kF32: Matmul<DType::kF32>(w, x, n, y); break;
-    case DType::kF16: Matmul<DType::kF16>(w, x, n, y); break;
-    case DType::kBF16: Matmul<DType::kBF16>(w, x, n, y); break;
-    case DType::kQ8_0: Matmul<DType::kQ8_0>(w, x, n, y); break;
-    case DType::kQ4_0: Matmul<DType::kQ4_0>(w, x, n, y); break;
-    case DType::kQ4_1: Matmul<DType::kQ4_1>(w, x, n, y); break;
-    default: Matmul<DType::kQ5_0>(w, x, n, y); break;
+    case DType::kF32:
+      Matmul<DType::kF32>(w, x, n, y);
+      break;
+    case DType::kF16:
+      Matmul<DType::kF16>(w, x, n, y);
+      break;
+    case DType::kBF16:
+      Matmul<DType::kBF16>(w, x, n, y);
+      break;
+    case DType::kQ8_0:
+      Matmul<DType::kQ8_0>(w, x, n, y);
+      break;
+    case DType::kQ4_0:
+      Matmul<DType::kQ4_0>(w, x, n, y);
+      break;
+    case DType::kQ4_1:
+      Matmul<DType::kQ4_1>(w, x, n, y);
+      break;
+    default:
+      Matmul<DType::kQ5_0>(w, x, n, y);
+      break;
   }
 }
 

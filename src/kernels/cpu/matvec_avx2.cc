@@ -34,7 +34,8 @@ void DotRows(const uint8_t* row0, size_t row_bytes, const float* x, int64_t cols
       xv[t] = full ? _mm256_loadu_ps(x + t * cols + c) : LoadPartialF32(x + t * cols + c, cols - c);
     }
     for (int r = 0; r < R; ++r) {
-      const __m256 wv = full ? Load8<D>(rows[r] + c * kSize) : LoadPartial<D>(rows[r] + c * kSize, cols - c);
+      const __m256 wv =
+          full ? Load8<D>(rows[r] + c * kSize) : LoadPartial<D>(rows[r] + c * kSize, cols - c);
       for (int t = 0; t < T; ++t) acc[u][r][t] = _mm256_fmadd_ps(wv, xv[t], acc[u][r][t]);
     }
   };
@@ -63,7 +64,8 @@ template <DType D, int R>
 void RowGroup(const uint8_t* row0, size_t row_bytes, const float* x, int64_t cols, int64_t n,
               float* y, int64_t ldy) {
   int64_t t = 0;
-  for (; t + 2 <= n; t += 2) DotRows<D, R, 2>(row0, row_bytes, x + t * cols, cols, y + t * ldy, ldy);
+  for (; t + 2 <= n; t += 2)
+    DotRows<D, R, 2>(row0, row_bytes, x + t * cols, cols, y + t * ldy, ldy);
   if (t < n) DotRows<D, R, 1>(row0, row_bytes, x + t * cols, cols, y + t * ldy, ldy);
 }
 
@@ -74,8 +76,10 @@ void Gemv(const MatRef& w, const float* x, int64_t n, float* y) {
   const int64_t chunk = MatvecRowChunk(w.rows, row_bytes, 4);
   KernelPool().ParallelFor(w.rows, chunk, [&](int64_t begin, int64_t end) {
     int64_t r = begin;
-    for (; r + 4 <= end; r += 4) RowGroup<D, 4>(base + r * row_bytes, row_bytes, x, w.cols, n, y + r, w.rows);
-    for (; r < end; ++r) RowGroup<D, 1>(base + r * row_bytes, row_bytes, x, w.cols, n, y + r, w.rows);
+    for (; r + 4 <= end; r += 4)
+      RowGroup<D, 4>(base + r * row_bytes, row_bytes, x, w.cols, n, y + r, w.rows);
+    for (; r < end; ++r)
+      RowGroup<D, 1>(base + r * row_bytes, row_bytes, x, w.cols, n, y + r, w.rows);
   });
 }
 
@@ -83,9 +87,15 @@ void Gemv(const MatRef& w, const float* x, int64_t n, float* y) {
 
 void GemvFloatAvx2(const MatRef& w, const float* x, int64_t n, float* y) {
   switch (w.dtype) {
-    case DType::kF32: Gemv<DType::kF32>(w, x, n, y); break;
-    case DType::kF16: Gemv<DType::kF16>(w, x, n, y); break;
-    default: Gemv<DType::kBF16>(w, x, n, y); break;
+    case DType::kF32:
+      Gemv<DType::kF32>(w, x, n, y);
+      break;
+    case DType::kF16:
+      Gemv<DType::kF16>(w, x, n, y);
+      break;
+    default:
+      Gemv<DType::kBF16>(w, x, n, y);
+      break;
   }
 }
 

@@ -1,7 +1,7 @@
 // Matrix–vector products for block-quantized weights, for one token or a few, as GGML's
-// q8_0 × q8_0 path: x is quantized once to 8 bits per 32-block, then each weight block meets its x block in one
-// 8-bit multiply-add (maddubs) and one scale. Dequantizing to floats instead costs about twice
-// the instructions per weight, which at two cores no longer keeps up with the memory.
+// q8_0 × q8_0 path: x is quantized once to 8 bits per 32-block, then each weight block meets its x
+// block in one 8-bit multiply-add (maddubs) and one scale. Dequantizing to floats instead costs
+// about twice the instructions per weight, which at two cores no longer keeps up with the memory.
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -56,11 +56,13 @@ void Gemv(const MatRef& w, const QuantizedActs* qx, int64_t n, float* y) {
   const size_t row_bytes = DTypeRowBytes(D, w.cols);
   const int64_t blocks = w.cols / kQBlock;
   const auto* base = static_cast<const uint8_t*>(w.data);
-  KernelPool().ParallelFor(w.rows, MatvecRowChunk(w.rows, row_bytes, 1), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      for (int64_t t = 0; t < n; ++t) y[t * w.rows + r] = DotQuantRow<D>(base + r * row_bytes, qx[t], blocks);
-    }
-  });
+  KernelPool().ParallelFor(
+      w.rows, MatvecRowChunk(w.rows, row_bytes, 1), [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          for (int64_t t = 0; t < n; ++t)
+            y[t * w.rows + r] = DotQuantRow<D>(base + r * row_bytes, qx[t], blocks);
+        }
+      });
 }
 
 }  // namespace
@@ -69,12 +71,21 @@ void GemvQuantAvx2(const MatRef& w, const float* x, int64_t n, float* y) {
   // Per calling thread, so sessions on different threads never share them; grown, then reused.
   thread_local std::vector<QuantizedActs> qx;
   if (qx.size() < static_cast<size_t>(n)) qx.resize(static_cast<size_t>(n));
-  for (int64_t t = 0; t < n; ++t) QuantizeActsAvx2(x + t * w.cols, w.cols, qx[static_cast<size_t>(t)]);
+  for (int64_t t = 0; t < n; ++t)
+    QuantizeActsAvx2(x + t * w.cols, w.cols, qx[static_cast<size_t>(t)]);
   switch (w.dtype) {
-    case DType::kQ8_0: Gemv<DType::kQ8_0>(w, qx.data(), n, y); break;
-    case DType::kQ4_0: Gemv<DType::kQ4_0>(w, qx.data(), n, y); break;
-    case DType::kQ4_1: Gemv<DType::kQ4_1>(w, qx.data(), n, y); break;
-    default: Gemv<DType::kQ5_0>(w, qx.data(), n, y); break;
+    case DType::kQ8_0:
+      Gemv<DType::kQ8_0>(w, qx.data(), n, y);
+      break;
+    case DType::kQ4_0:
+      Gemv<DType::kQ4_0>(w, qx.data(), n, y);
+      break;
+    case DType::kQ4_1:
+      Gemv<DType::kQ4_1>(w, qx.data(), n, y);
+      break;
+    default:
+      Gemv<DType::kQ5_0>(w, qx.data(), n, y);
+      break;
   }
 }
 

@@ -32,7 +32,8 @@ void QuantizeActsAvx2(const float* x, int64_t cols, QuantizedActs& out) {
       q[i] = _mm256_cvtps_epi32(_mm256_mul_ps(v[i], id));  // rounds to nearest
       sum = _mm256_add_epi32(sum, q[i]);
     }
-    const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+    const __m256i bytes =
+        _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
     _mm256_store_si256(reinterpret_cast<__m256i*>(out.q[b].v),
                        _mm256_permutevar8x32_epi32(bytes, order));
     out.d[b] = d;

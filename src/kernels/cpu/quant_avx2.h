@@ -23,8 +23,8 @@ inline __m256i BlockQuants(const uint8_t* blk) {
     const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQs));
     const __m128i low = _mm_set1_epi8(0x0f);
     // Low nibbles are elements 0..15, high nibbles 16..31.
-    __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(bytes, 4), low),
-                                 _mm_and_si128(bytes, low));
+    __m256i q =
+        _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(bytes, 4), low), _mm_and_si128(bytes, low));
     if constexpr (D == DType::kQ5_0) {
       // Spread bit j of qh to byte j: byte j takes qh's byte j/8, then tests bit j%8.
       const auto qh = static_cast<int>(LoadU32(blk + kQ5_0Qh));

@@ -75,8 +75,8 @@ void Head(const Wkv7Args& args, int64_t h) {
   float* s = args.state + h * n * n;
   for (int64_t t = 0; t < args.n_tokens; ++t) {
     const int64_t o = t * args.stride + h * n;
-    const HeadToken p{args.r + o, args.w + o, args.k + o, args.v + o, args.a + o, args.b + o,
-                      args.y + o};
+    const HeadToken p{args.r + o, args.w + o, args.k + o, args.v + o,
+                      args.a + o, args.b + o, args.y + o};
     int64_t i = 0;
     for (; i + 4 <= n; i += 4) UpdateRows<4>(s, n, i, p);
     for (; i < n; ++i) UpdateRows<1>(s, n, i, p);

@@ -24,8 +24,8 @@ inline float Load(DType dtype, const uint8_t* row, int64_t i) {
 }
 
 float DotRow(const MatRef& w, int64_t row, const float* x) {
-  const auto* base =
-      static_cast<const uint8_t*>(w.data) + static_cast<size_t>(row) * DTypeRowBytes(w.dtype, w.cols);
+  const size_t row_bytes = DTypeRowBytes(w.dtype, w.cols);
+  const auto* base = static_cast<const uint8_t*>(w.data) + static_cast<size_t>(row) * row_bytes;
   float acc = 0.0f;
   if (DTypeIsBlock(w.dtype)) {
     float block[kQBlock];
