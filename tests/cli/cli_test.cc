@@ -1,6 +1,7 @@
 // End-to-end tests of the `anser` binary: each test runs it as a child process and checks its
 // exit code, stdout and stderr.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,12 +14,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -106,7 +105,8 @@ class CliTest : public ::testing::Test {
     }
     result.out = ReadFile(out);
     result.err = ReadFile(err);
-    if (done == 0) result.err += "\n[test] killed after " + std::to_string(kChildTimeout.count()) + " s";
+    if (done == 0)
+      result.err += "\n[test] killed after " + std::to_string(kChildTimeout.count()) + " s";
     return result;
   }
 
@@ -130,7 +130,8 @@ std::string JoinIds(const std::vector<int>& ids) {
 }
 
 TEST_F(CliTest, HelpAndVersion) {
-  for (const char* sub : {"generate", "chat", "logits", "tokenize", "detokenize", "info", "eval", "bench"}) {
+  for (const char* sub :
+       {"generate", "chat", "logits", "tokenize", "detokenize", "info", "eval", "bench"}) {
     const RunResult r = Run({sub, "--help"});
     EXPECT_EQ(r.code, 0) << sub;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub;
@@ -141,13 +142,13 @@ TEST_F(CliTest, HelpAndVersion) {
 
 TEST_F(CliTest, BadCommandLinesFailWithAMessage) {
   const std::vector<std::vector<std::string>> cases = {
-      {},                                                   // no subcommand
-      {"frobnicate"},                                       // unknown subcommand
-      {"info", "-m", kTiny, "--bogus"},                     // unknown flag
-      {"info"},                                             // missing model
-      {"info", "-m", Path("missing.pth")},                  // nonexistent model
-      {"generate", "-m", kTiny},                            // no prompt
-      {"generate", "-m", kTiny, "-f", Path("missing.txt")}, // nonexistent prompt file
+      {},                                                                // no subcommand
+      {"frobnicate"},                                                    // unknown subcommand
+      {"info", "-m", kTiny, "--bogus"},                                  // unknown flag
+      {"info"},                                                          // missing model
+      {"info", "-m", Path("missing.pth")},                               // nonexistent model
+      {"generate", "-m", kTiny},                                         // no prompt
+      {"generate", "-m", kTiny, "-f", Path("missing.txt")},              // nonexistent prompt file
       {"logits", "-m", kTiny, "--tokens", "1,256", "--out", Path("x")},  // id out of range
       {"logits", "-m", kTiny, "--tokens", "1,x", "--out", Path("x")},    // not an id
       {"tokenize", "--vocab", Path("missing.txt"), "--text", "a"},
@@ -177,7 +178,8 @@ TEST_F(CliTest, LogitsMatchTheReference) {
     const nlohmann::json cases = nlohmann::json::parse(ReadFile(folder.dir + "/cases.json"));
     for (const nlohmann::json& c : cases["cases"]) {
       const std::string name = c["name"];
-      const std::string model = folder.dir + "/" + c.value("model", cases["model"].get<std::string>());
+      const std::string model =
+          folder.dir + "/" + c.value("model", cases["model"].get<std::string>());
       const std::vector<int> tokens = c["tokens"];
       const std::vector<int> positions = c["positions"];
       const std::vector<float> ref = ReadFloats(folder.dir + "/" + c["logits"].get<std::string>());
@@ -225,20 +227,26 @@ TEST_F(CliTest, LogitsMatchTheReference) {
 }
 
 TEST_F(CliTest, TokenizeAndDetokenizeMatchTheWorldCases) {
-  const nlohmann::json cases = nlohmann::json::parse(ReadFile(kShared + "/fixtures/tokenizer/world_cases.json"));
+  const nlohmann::json cases =
+      nlohmann::json::parse(ReadFile(kShared + "/fixtures/tokenizer/world_cases.json"));
   for (const nlohmann::json& c : cases["cases"]) {
     const std::string name = c["name"];
-    if (name != "english" && name != "chinese" && name != "emoji" && name != "whitespace" && name != "empty") continue;
+    if (name != "english" && name != "chinese" && name != "emoji" && name != "whitespace" &&
+        name != "empty")
+      continue;
     SCOPED_TRACE(name);
     const std::string text = c["text"];
     const std::vector<int> ids = c["ids"];
-    EXPECT_EQ(nlohmann::json::parse(RunOk({"tokenize", "--vocab", kVocab, "--text", text})).get<std::vector<int>>(), ids);
+    EXPECT_EQ(nlohmann::json::parse(RunOk({"tokenize", "--vocab", kVocab, "--text", text}))
+                  .get<std::vector<int>>(),
+              ids);
     EXPECT_EQ(RunOk({"detokenize", "--vocab", kVocab, "--ids", JoinIds(ids)}), text);
   }
 }
 
 TEST_F(CliTest, InfoReportsTheConfiguration) {
-  const nlohmann::json tiny = nlohmann::json::parse(RunOk({"info", "-m", kTiny, "--format", "json"}));
+  const nlohmann::json tiny =
+      nlohmann::json::parse(RunOk({"info", "-m", kTiny, "--format", "json"}));
   EXPECT_EQ(tiny["n_layer"], 12);
   EXPECT_EQ(tiny["n_embd"], 64);
   EXPECT_EQ(tiny["n_head"], 1);
@@ -248,7 +256,8 @@ TEST_F(CliTest, InfoReportsTheConfiguration) {
   EXPECT_GT(tiny["params"].get<int64_t>(), 0);
   EXPECT_GT(tiny["dtypes"]["f32"].get<int>(), 0);
 
-  const nlohmann::json world = nlohmann::json::parse(RunOk({"info", "-m", kWorld, "--format", "json"}));
+  const nlohmann::json world =
+      nlohmann::json::parse(RunOk({"info", "-m", kWorld, "--format", "json"}));
   EXPECT_EQ(world["n_vocab"], 65536);
   EXPECT_EQ(world["n_head"], 2);
   EXPECT_EQ(world["lora_ranks"], (nlohmann::json{{"w", 16}, {"a", 16}, {"v", 8}, {"g", 32}}));
@@ -259,45 +268,52 @@ TEST_F(CliTest, InfoReportsTheConfiguration) {
 }
 
 TEST_F(CliTest, GenerateIsReproducible) {
-  const std::vector<std::string> greedy = {"generate", "-m", kTiny, "-p", "Hello", "-n", "12", "--temperature", "0"};
+  const std::vector<std::string> greedy = {"generate", "-m", kTiny,           "-p", "Hello",
+                                           "-n",       "12", "--temperature", "0"};
   const RunResult first = Run(greedy);
   ASSERT_EQ(first.code, 0) << first.err;
   EXPECT_FALSE(first.out.empty());
   EXPECT_NE(first.err.find("tok/s"), std::string::npos);
   EXPECT_EQ(RunOk(greedy), first.out);
 
-  const std::vector<std::string> seeded = {"generate", "-m", kTiny, "-p", "Hello", "-n", "12", "--top-p", "0.95", "--seed", "42"};
+  const std::vector<std::string> seeded = {"generate", "-m",      kTiny,  "-p",     "Hello", "-n",
+                                           "12",       "--top-p", "0.95", "--seed", "42"};
   const std::string sampled = RunOk(seeded);
   EXPECT_FALSE(sampled.empty());
   EXPECT_EQ(RunOk(seeded), sampled);
 
   // The prompt from a file and from stdin gives the same greedy completion as -p.
   WriteFile(Path("prompt.txt"), "Hello");
-  EXPECT_EQ(RunOk({"generate", "-m", kTiny, "-f", Path("prompt.txt"), "-n", "12", "--temperature", "0"}), first.out);
-  EXPECT_EQ(RunOk({"generate", "-m", kTiny, "-f", "-", "-n", "12", "--temperature", "0"}, "Hello"), first.out);
+  EXPECT_EQ(
+      RunOk({"generate", "-m", kTiny, "-f", Path("prompt.txt"), "-n", "12", "--temperature", "0"}),
+      first.out);
+  EXPECT_EQ(RunOk({"generate", "-m", kTiny, "-f", "-", "-n", "12", "--temperature", "0"}, "Hello"),
+            first.out);
 }
 
 TEST_F(CliTest, GenerateStopsAtAStopString) {
-  const std::string full = RunOk({"generate", "-m", kTiny, "-p", "Hello", "-n", "12", "--temperature", "0"});
+  const std::string full =
+      RunOk({"generate", "-m", kTiny, "-p", "Hello", "-n", "12", "--temperature", "0"});
   ASSERT_GE(full.size(), 4u);
   const std::string stop = full.substr(2, 2);
-  const std::string stopped =
-      RunOk({"generate", "-m", kTiny, "-p", "Hello", "-n", "12", "--temperature", "0", "--stop", stop});
+  const std::string stopped = RunOk(
+      {"generate", "-m", kTiny, "-p", "Hello", "-n", "12", "--temperature", "0", "--stop", stop});
   EXPECT_EQ(stopped, full.substr(0, full.find(stop)));
 }
 
 TEST_F(CliTest, SavedStateContinuesTheGeneration) {
-  const std::string first = RunOk({"generate", "-m", kTiny, "-p", "Hello", "-n", "8", "--temperature", "0",
-                                   "--save-state", Path("state.pth")});
-  const std::string continued = RunOk({"generate", "-m", kTiny, "-p", " and", "-n", "8", "--temperature", "0",
-                                       "--state", Path("state.pth")});
-  const std::string whole = RunOk({"generate", "-m", kTiny, "-p", "Hello" + first + " and", "-n", "8",
-                                   "--temperature", "0"});
+  const std::string first = RunOk({"generate", "-m", kTiny, "-p", "Hello", "-n", "8",
+                                   "--temperature", "0", "--save-state", Path("state.pth")});
+  const std::string continued = RunOk({"generate", "-m", kTiny, "-p", " and", "-n", "8",
+                                       "--temperature", "0", "--state", Path("state.pth")});
+  const std::string whole = RunOk(
+      {"generate", "-m", kTiny, "-p", "Hello" + first + " and", "-n", "8", "--temperature", "0"});
   EXPECT_EQ(continued, whole);
 }
 
 TEST_F(CliTest, GenerateFromTokenIdsWithoutATokenizer) {
-  const std::string out = RunOk({"generate", "-m", kIdsOnly, "-p", "1,2,3", "-n", "4", "--temperature", "0"});
+  const std::string out =
+      RunOk({"generate", "-m", kIdsOnly, "-p", "1,2,3", "-n", "4", "--temperature", "0"});
   ASSERT_FALSE(out.empty());
   ASSERT_EQ(out.back(), '\n');
   for (const nlohmann::json& id : nlohmann::json::parse("[" + out + "]")) {
@@ -309,40 +325,47 @@ TEST_F(CliTest, GenerateFromTokenIdsWithoutATokenizer) {
 TEST_F(CliTest, EvalTextFile) {
   const std::string text = "The quick brown fox jumps over the lazy dog.\n";
   WriteFile(Path("text.txt"), text);
-  const nlohmann::json r =
-      nlohmann::json::parse(RunOk({"eval", "-m", kTiny, "--text-file", Path("text.txt"), "--format", "json"}));
+  const nlohmann::json r = nlohmann::json::parse(
+      RunOk({"eval", "-m", kTiny, "--text-file", Path("text.txt"), "--format", "json"}));
   EXPECT_EQ(r["tokens"], text.size());  // byte-level model
   EXPECT_EQ(r["bytes"], text.size());
   const double nats = r["nats_per_token"], bpb = r["bits_per_byte"], ppl = r["perplexity"];
   EXPECT_TRUE(std::isfinite(nats) && nats > 0);
   EXPECT_NEAR(ppl, std::exp(nats), 1e-9 * ppl);
-  EXPECT_NEAR(bpb, nats * static_cast<double>(text.size() - 1) / std::log(2.0) / static_cast<double>(text.size()), 1e-9);
+  EXPECT_NEAR(bpb,
+              nats * static_cast<double>(text.size() - 1) / std::log(2.0) /
+                  static_cast<double>(text.size()),
+              1e-9);
 }
 
 TEST_F(CliTest, EvalLambada) {
   WriteFile(Path("lambada.jsonl"),
             "{\"text\": \"the cat sat on the mat and looked at the cat\"}\n"
             "{\"text\": \"one two three\"}\n");
-  const nlohmann::json r = nlohmann::json::parse(RunOk({"eval", "-m", kWorld, "--vocab", kVocab, "--lambada",
-                                                        Path("lambada.jsonl"), "--format", "json"}));
+  const nlohmann::json r =
+      nlohmann::json::parse(RunOk({"eval", "-m", kWorld, "--vocab", kVocab, "--lambada",
+                                   Path("lambada.jsonl"), "--format", "json"}));
   EXPECT_EQ(r["n"], 2);
   EXPECT_TRUE(std::isfinite(r["perplexity"].get<double>()));
   EXPECT_GE(r["accuracy"].get<double>(), 0.0);
   EXPECT_LE(r["accuracy"].get<double>(), 1.0);
-  const nlohmann::json one = nlohmann::json::parse(RunOk({"eval", "-m", kTiny, "--lambada", Path("lambada.jsonl"),
-                                                          "--limit", "1", "--format", "json"}));
+  const nlohmann::json one =
+      nlohmann::json::parse(RunOk({"eval", "-m", kTiny, "--lambada", Path("lambada.jsonl"),
+                                   "--limit", "1", "--format", "json"}));
   EXPECT_EQ(one["n"], 1);
 }
 
 TEST_F(CliTest, Bench) {
-  const nlohmann::json shape =
-      nlohmann::json::parse(RunOk({"bench", "--shape", "0.1b", "--prompt", "0", "--gen", "0", "--format", "json"}));
+  const nlohmann::json shape = nlohmann::json::parse(
+      RunOk({"bench", "--shape", "0.1b", "--prompt", "0", "--gen", "0", "--format", "json"}));
   EXPECT_EQ(shape["params"], 191084544);
   EXPECT_EQ(shape["dtype"], "bf16");
 
-  const nlohmann::json timed = nlohmann::json::parse(RunOk(
-      {"bench", "--model", kTiny, "--prompt", "8", "--gen", "4", "--reps", "1", "--threads", "1", "--format", "json"}));
-  for (const char* field : {"params", "dtype", "threads", "prompt", "gen", "prefill_tok_s", "decode_tok_s", "peak_rss_bytes"}) {
+  const nlohmann::json timed =
+      nlohmann::json::parse(RunOk({"bench", "--model", kTiny, "--prompt", "8", "--gen", "4",
+                                   "--reps", "1", "--threads", "1", "--format", "json"}));
+  for (const char* field : {"params", "dtype", "threads", "prompt", "gen", "prefill_tok_s",
+                            "decode_tok_s", "peak_rss_bytes"}) {
     EXPECT_TRUE(timed.contains(field)) << field;
   }
   EXPECT_GT(timed["prefill_tok_s"].get<double>(), 0);
@@ -357,8 +380,9 @@ TEST_F(CliTest, ChatWithPipedInput) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("Assistant:", 0), 0u) << r.out;
 
-  const RunResult saved = Run({"chat", "-m", kTiny, "-n", "8", "--system", "Be brief.", "--seed", "1"},
-                              "hi\n\n/save " + Path("chat.pth") + "\n/reset\n/load " + Path("chat.pth") + "\nbye\n");
+  const RunResult saved =
+      Run({"chat", "-m", kTiny, "-n", "8", "--system", "Be brief.", "--seed", "1"},
+          "hi\n\n/save " + Path("chat.pth") + "\n/reset\n/load " + Path("chat.pth") + "\nbye\n");
   EXPECT_EQ(saved.code, 0) << saved.err;
   EXPECT_TRUE(fs::exists(Path("chat.pth")));
   // A saved chat state continues a generation.

@@ -3,12 +3,11 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common.h"
 
@@ -46,7 +45,9 @@ std::string MainDtype(const Model& model) {
 int RunBench(const BenchArgs& a) {
   nlohmann::json result;
   std::shared_ptr<const Model> model;
-  const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = a.threads > 0
+                          ? a.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::string label;
   if (!a.shape.empty()) {
     auto config = OfficialShape(a.shape);
@@ -56,7 +57,8 @@ int RunBench(const BenchArgs& a) {
     result["dtype"] = a.dtype;
     label = "shape " + a.shape;
     if (a.prompt > 0 || a.gen > 0) {
-      std::fprintf(stderr, "generating random %s weights (%s)...\n", a.shape.c_str(), a.dtype.c_str());
+      std::fprintf(stderr, "generating random %s weights (%s)...\n", a.shape.c_str(),
+                   a.dtype.c_str());
       const auto start = std::chrono::steady_clock::now();
       auto random = Model::Random(*config, a.dtype, a.seed);
       if (!random.ok()) return Fail(random.message());
@@ -110,9 +112,11 @@ int RunBench(const BenchArgs& a) {
     }
   }
   const auto put = [&](const char* name, const std::vector<double>& values) {
-    result[std::string(name)] = values.empty() ? nlohmann::json(nullptr) : nlohmann::json(Median(values));
+    result[std::string(name)] =
+        values.empty() ? nlohmann::json(nullptr) : nlohmann::json(Median(values));
     result[std::string(name) + "_best"] =
-        values.empty() ? nlohmann::json(nullptr) : nlohmann::json(*std::max_element(values.begin(), values.end()));
+        values.empty() ? nlohmann::json(nullptr)
+                       : nlohmann::json(*std::max_element(values.begin(), values.end()));
   };
   put("prefill_tok_s", prefill_tok_s);
   put("decode_tok_s", decode_tok_s);
@@ -128,11 +132,13 @@ int RunBench(const BenchArgs& a) {
               result["dtype"].get<std::string>().c_str(), threads);
   if (!prefill_tok_s.empty()) {
     std::printf("prefill %d tokens: %.1f tok/s median, %.1f best of %d\n", a.prompt,
-                result["prefill_tok_s"].get<double>(), result["prefill_tok_s_best"].get<double>(), a.reps);
+                result["prefill_tok_s"].get<double>(), result["prefill_tok_s_best"].get<double>(),
+                a.reps);
   }
   if (!decode_tok_s.empty()) {
     std::printf("decode %d tokens: %.1f tok/s median, %.1f best of %d\n", a.gen,
-                result["decode_tok_s"].get<double>(), result["decode_tok_s_best"].get<double>(), a.reps);
+                result["decode_tok_s"].get<double>(), result["decode_tok_s_best"].get<double>(),
+                a.reps);
   }
   std::printf("peak RSS: %.1f MiB\n", static_cast<double>(PeakRssBytes()) / (1024.0 * 1024.0));
   return 0;
@@ -148,7 +154,9 @@ Command AddBench(CLI::App& app) {
       "file (--model); with --prompt 0 --gen 0 only the parameter count");
   CLI::Option* shape = sub->add_option("--shape", args->shape, "Official shape of random weights")
                            ->check(CLI::IsMember({"0.1b", "0.4b", "1.5b", "2.9b"}));
-  CLI::Option* model = sub->add_option("-m,--model", args->model, "Model file or Hugging Face folder");
+  CLI::Option* model =
+      sub->add_option("-m,--model", args->model, "Model file or Hugging Face folder")
+          ->type_name("MODEL");
   shape->excludes(model);
   sub->add_option("--dtype", args->dtype, "Storage dtype of the random weights (--shape only)")
       ->check(CLI::IsMember({"f32", "f16", "bf16"}))
@@ -163,7 +171,8 @@ Command AddBench(CLI::App& app) {
   sub->add_option("--reps", args->reps, "Repetitions (medians and bests are reported)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  sub->add_option("--seed", args->seed, "Seed of the random weights and tokens")->capture_default_str();
+  sub->add_option("--seed", args->seed, "Seed of the random weights and tokens")
+      ->capture_default_str();
   sub->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

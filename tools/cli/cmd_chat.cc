@@ -58,7 +58,8 @@ bool EndsWith(const std::string& text, const std::string& suffix) {
 
 class Chat {
  public:
-  Chat(std::shared_ptr<const Model> model, std::unique_ptr<Tokenizer> tokenizer, const ChatArgs& args)
+  Chat(std::shared_ptr<const Model> model, std::unique_ptr<Tokenizer> tokenizer,
+       const ChatArgs& args)
       : config_(model->config()),
         tokenizer_(std::move(tokenizer)),
         session_(std::move(model), SessionOptions{args.threads}),
@@ -187,13 +188,15 @@ int RunChat(ChatArgs a, bool seed_given) {
         std::fprintf(stderr, "usage: %s FILE\n", command.c_str());
       } else if (command == "/save") {
         const Status s = chat.state().Save(argument);
-        std::fprintf(stderr, "%s\n", s.ok() ? ("(state saved to " + argument + ")").c_str()
-                                             : ("error: " + s.message()).c_str());
+        std::fprintf(stderr, "%s\n",
+                     s.ok() ? ("(state saved to " + argument + ")").c_str()
+                            : ("error: " + s.message()).c_str());
       } else {
         auto loaded = State::Load(argument, chat.config());
         if (loaded.ok()) chat.state() = std::move(*loaded);
-        std::fprintf(stderr, "%s\n", loaded.ok() ? ("(state loaded from " + argument + ")").c_str()
-                                                  : ("error: " + loaded.message()).c_str());
+        std::fprintf(stderr, "%s\n",
+                     loaded.ok() ? ("(state loaded from " + argument + ")").c_str()
+                                 : ("error: " + loaded.message()).c_str());
       }
     } else {
       chat.Turn(message);
@@ -211,10 +214,13 @@ Command AddChat(CLI::App& app) {
       "Chat in the RWKV World format (User: …\\n\\nAssistant:), one message per stdin line; "
       "commands /save FILE, /load FILE, /reset, /quit");
   sub->add_option("-m,--model", args->model, "Model: an RWKV-7 .pth file or a Hugging Face folder")
+      ->type_name("MODEL")
       ->required();
-  sub->add_option("--vocab", args->vocab, "World vocabulary file (as for generate)");
+  sub->add_option("--vocab", args->vocab, "World vocabulary file (as for generate)")
+      ->type_name("FILE");
   sub->add_option("--system", args->system, "System prompt, fed once as 'System: TEXT\\n\\n'");
   sub->add_option("--state", args->state_in, "Start from this state file (also the /reset point)")
+
       ->check(CLI::ExistingFile);
   sub->add_option("-n,--max-tokens", args->max_tokens, "Tokens per reply at most")
       ->check(CLI::NonNegativeNumber)

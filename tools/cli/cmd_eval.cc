@@ -4,12 +4,11 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <numbers>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common.h"
 
@@ -53,11 +52,13 @@ void Print(const nlohmann::json& result, const std::string& format) {
   }
 }
 
-int EvalTextFile(const EvalArgs& a, std::shared_ptr<const Model> model, const Tokenizer& tokenizer) {
+int EvalTextFile(const EvalArgs& a, std::shared_ptr<const Model> model,
+                 const Tokenizer& tokenizer) {
   auto bytes = ReadInput(a.text_file);
   if (!bytes.ok()) return Fail(bytes.message());
   const std::vector<int> tokens = tokenizer.Encode(*bytes);
-  if (tokens.size() < 2) return Fail("'" + a.text_file + "' is too short: eval needs at least 2 tokens");
+  if (tokens.size() < 2)
+    return Fail("'" + a.text_file + "' is too short: eval needs at least 2 tokens");
   const int n_vocab = model->config().n_vocab;
 
   Session session(model, SessionOptions{a.threads});
@@ -72,7 +73,8 @@ int EvalTextFile(const EvalArgs& a, std::shared_ptr<const Model> model, const To
     session.Prefill(state, std::span<const int>(tokens).subspan(start, n), /*all_positions=*/true,
                     &logits);
     for (size_t i = 0; i < n; ++i) {
-      nats += NegLogProb(std::span<const float>(logits).subspan(i * n_vocab, n_vocab), tokens[start + i + 1]);
+      nats += NegLogProb(std::span<const float>(logits).subspan(i * n_vocab, n_vocab),
+                         tokens[start + i + 1]);
     }
     bar.Update(static_cast<int64_t>(start + n));
   }
@@ -89,7 +91,9 @@ int EvalTextFile(const EvalArgs& a, std::shared_ptr<const Model> model, const To
 
 int EvalLambada(const EvalArgs& a, std::shared_ptr<const Model> model, const Tokenizer& tokenizer) {
   std::ifstream in(a.lambada);
-  if (!in) return Fail("cannot open '" + a.lambada + "': pass the LAMBADA jsonl file ({\"text\": ...} per line)");
+  if (!in)
+    return Fail("cannot open '" + a.lambada +
+                "': pass the LAMBADA jsonl file ({\"text\": ...} per line)");
   struct Passage {
     std::vector<int> context;
     std::vector<int> target;
@@ -102,12 +106,14 @@ int EvalLambada(const EvalArgs& a, std::shared_ptr<const Model> model, const Tok
     if (a.limit > 0 && static_cast<int>(passages.size()) == a.limit) break;
     const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object() || !j.contains("text") || !j["text"].is_string()) {
-      return Fail(a.lambada + ":" + std::to_string(line_no) + ": expected a JSON object {\"text\": \"...\"}");
+      return Fail(a.lambada + ":" + std::to_string(line_no) +
+                  ": expected a JSON object {\"text\": \"...\"}");
     }
     const std::string text = j["text"].get<std::string>();
     const size_t space = text.rfind(' ');
     if (space == std::string::npos) {
-      return Fail(a.lambada + ":" + std::to_string(line_no) + ": the passage has no space before its last word");
+      return Fail(a.lambada + ":" + std::to_string(line_no) +
+                  ": the passage has no space before its last word");
     }
     Passage p;
     // World-vocabulary models were trained with token 0 opening every document.
@@ -146,7 +152,8 @@ int EvalLambada(const EvalArgs& a, std::shared_ptr<const Model> model, const Tok
     target_tokens += static_cast<int64_t>(p.target.size());
     correct += all_argmax ? 1 : 0;
     char note[64];
-    std::snprintf(note, sizeof note, "acc %.4f ppl %.3f", static_cast<double>(correct) / static_cast<double>(k + 1),
+    std::snprintf(note, sizeof note, "acc %.4f ppl %.3f",
+                  static_cast<double>(correct) / static_cast<double>(k + 1),
                   std::exp(nats / static_cast<double>(target_tokens)));
     bar.Update(static_cast<int64_t>(k + 1), note);
   }
@@ -164,10 +171,11 @@ int RunEval(const EvalArgs& a) {
   auto tokenizer = OpenTokenizer(a.model, **model, a.vocab);
   if (!tokenizer.ok()) return Fail(tokenizer.message());
   if (*tokenizer == nullptr) {
-    return Fail("eval needs a tokenizer, and a model with " + std::to_string((*model)->config().n_vocab) +
-                " tokens has none");
+    return Fail("eval needs a tokenizer, and a model with " +
+                std::to_string((*model)->config().n_vocab) + " tokens has none");
   }
-  return a.text_file.empty() ? EvalLambada(a, *model, **tokenizer) : EvalTextFile(a, *model, **tokenizer);
+  return a.text_file.empty() ? EvalLambada(a, *model, **tokenizer)
+                             : EvalTextFile(a, *model, **tokenizer);
 }
 
 }  // namespace
@@ -177,14 +185,18 @@ Command AddEval(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "eval", "Perplexity and bits/byte of a text file (--text-file), or LAMBADA (--lambada)");
   sub->add_option("-m,--model", args->model, "Model: an RWKV-7 .pth file or a Hugging Face folder")
+      ->type_name("MODEL")
       ->required();
-  sub->add_option("--vocab", args->vocab, "World vocabulary file (as for generate)");
-  CLI::Option* text_file = sub->add_option(
-      "--text-file", args->text_file,
-      "Score every token after the first of this file ('-' = stdin), state carried throughout");
-  CLI::Option* lambada = sub->add_option(
-      "--lambada", args->lambada,
-      "LAMBADA jsonl ({\"text\": ...} per line): predict each passage's last word");
+  sub->add_option("--vocab", args->vocab, "World vocabulary file (as for generate)")
+      ->type_name("FILE");
+  CLI::Option* text_file = sub->add_option("--text-file", args->text_file,
+                                           "Score every token after the first of this file ('-' = "
+                                           "stdin), state carried throughout")
+                               ->type_name("FILE");
+  CLI::Option* lambada =
+      sub->add_option("--lambada", args->lambada,
+                      "LAMBADA jsonl ({\"text\": ...} per line): predict each passage's last word")
+          ->type_name("FILE");
   text_file->excludes(lambada);
   sub->add_option("--limit", args->limit, "LAMBADA: only the first N passages (0 = all)")
       ->check(CLI::NonNegativeNumber);

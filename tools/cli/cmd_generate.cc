@@ -46,7 +46,8 @@ int RunGenerate(GenerateArgs a, bool seed_given) {
     // A model without a tokenizer runs from token ids: the prompt is "id,id,…".
     if (!a.stops.empty()) return Fail("--stop needs a tokenizer; this model runs from token ids");
     auto ids = ParseIds(prompt_text);
-    if (!ids.ok()) return Fail(ids.message() + " (this model has no tokenizer: the prompt is token ids)");
+    if (!ids.ok())
+      return Fail(ids.message() + " (this model has no tokenizer: the prompt is token ids)");
     prompt = std::move(*ids);
   }
   if (Status s = CheckIds(prompt, config.n_vocab); !s.ok()) return Fail(s.message());
@@ -103,9 +104,12 @@ int RunGenerate(GenerateArgs a, bool seed_given) {
     if (Status s = state.Save(a.state_out); !s.ok()) return Fail(s.message());
   }
   if (isatty(STDOUT_FILENO) != 0) std::fputc('\n', stderr);
-  std::fprintf(stderr, "prefill: %zu tokens in %.3f s (%.1f tok/s); decode: %d tokens in %.3f s (%.1f tok/s)\n",
-               prompt.size(), prefill_s, prefill_s > 0 ? static_cast<double>(prompt.size()) / prefill_s : 0.0,
-               generated, decode_s, decode_s > 0 ? generated / decode_s : 0.0);
+  std::fprintf(
+      stderr,
+      "prefill: %zu tokens in %.3f s (%.1f tok/s); decode: %d tokens in %.3f s (%.1f tok/s)\n",
+      prompt.size(), prefill_s,
+      prefill_s > 0 ? static_cast<double>(prompt.size()) / prefill_s : 0.0, generated, decode_s,
+      decode_s > 0 ? generated / decode_s : 0.0);
   return 0;
 }
 
@@ -118,14 +122,17 @@ Command AddGenerate(CLI::App& app) {
       "Continue a prompt: prefill it, then sample and stream the completion to stdout "
       "(speed on stderr)");
   sub->add_option("-m,--model", args->model, "Model: an RWKV-7 .pth file or a Hugging Face folder")
+      ->type_name("MODEL")
       ->required();
   sub->add_option("--vocab", args->vocab,
                   "World vocabulary file (65536-token models; default: rwkv_vocab_v20230424.txt "
                   "beside the model, then $ANSER_VOCAB)");
-  CLI::Option* prompt = sub->add_option(
-      "-p,--prompt", args->prompt,
-      "Prompt text (comma-separated token ids for models without a tokenizer)");
-  CLI::Option* file = sub->add_option("-f,--file", args->prompt_file, "Read the prompt from FILE ('-' = stdin)");
+  CLI::Option* prompt =
+      sub->add_option("-p,--prompt", args->prompt,
+                      "Prompt text (comma-separated token ids for models without a tokenizer)");
+  CLI::Option* file =
+      sub->add_option("-f,--file", args->prompt_file, "Read the prompt from FILE ('-' = stdin)")
+          ->type_name("FILE");
   prompt->excludes(file);
   sub->add_option("-n,--max-tokens", args->max_tokens, "Tokens to generate at most")
       ->check(CLI::NonNegativeNumber)
@@ -135,8 +142,10 @@ Command AddGenerate(CLI::App& app) {
   sub->add_option("--stop", args->stops, "Stop when this string appears (repeatable; not printed)")
       ->allow_extra_args(false);
   sub->add_option("--state", args->state_in, "Start from this state file instead of the zero state")
+
       ->check(CLI::ExistingFile);
-  sub->add_option("--save-state", args->state_out, "Save the state after generation to FILE");
+  sub->add_option("--save-state", args->state_out, "Save the state after generation to FILE")
+      ->type_name("FILE");
   AddThreadsFlag(sub, &args->threads);
   return {sub, [args, seed, prompt, file] {
             if (prompt->count() == 0 && file->count() == 0) {

@@ -1,9 +1,8 @@
 // anser info: the configuration and size of a model.
 #include <cstdio>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common.h"
 
@@ -29,7 +28,10 @@ int RunInfo(const InfoArgs& a) {
         {"n_ffn", c.n_ffn},
         {"n_vocab", c.n_vocab},
         {"lora_ranks",
-         {{"w", c.lora_ranks.w}, {"a", c.lora_ranks.a}, {"v", c.lora_ranks.v}, {"g", c.lora_ranks.g}}},
+         {{"w", c.lora_ranks.w},
+          {"a", c.lora_ranks.a},
+          {"v", c.lora_ranks.v},
+          {"g", c.lora_ranks.g}}},
         {"params", m.params()},
         {"dtypes", m.dtype_counts()},
         {"weight_bytes", m.weight_bytes()},
@@ -63,8 +65,10 @@ int RunInfo(const InfoArgs& a) {
 
 Command AddInfo(CLI::App& app) {
   auto args = std::make_shared<InfoArgs>();
-  CLI::App* sub = app.add_subcommand("info", "Show a model's configuration, parameter count and dtypes");
+  CLI::App* sub =
+      app.add_subcommand("info", "Show a model's configuration, parameter count and dtypes");
   sub->add_option("-m,--model", args->model, "Model: an RWKV-7 .pth file or a Hugging Face folder")
+      ->type_name("MODEL")
       ->required();
   sub->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))

@@ -78,14 +78,19 @@ Command AddLogits(CLI::App& app) {
       "Write little-endian float32 logits [positions][n_vocab] from the zero state (no token "
       "added): the last position, or every position with --all");
   sub->add_option("-m,--model", args->model, "Model: an RWKV-7 .pth file or a Hugging Face folder")
+      ->type_name("MODEL")
       ->required();
-  CLI::Option* tokens = sub->add_option("--tokens", args->tokens, "Token ids, e.g. 1,2,3");
-  CLI::Option* text = sub->add_option("--text", args->text, "Text, tokenized with the model's tokenizer");
+  CLI::Option* tokens =
+      sub->add_option("--tokens", args->tokens, "Token ids, e.g. 1,2,3")->type_name("IDS");
+  CLI::Option* text =
+      sub->add_option("--text", args->text, "Text, tokenized with the model's tokenizer");
   tokens->excludes(text);
-  sub->add_option("--vocab", args->vocab, "World vocabulary file (for --text with a 65536-token model)");
+  sub->add_option("--vocab", args->vocab,
+                  "World vocabulary file (for --text with a 65536-token model)")
+      ->type_name("FILE");
   sub->add_flag("--all", args->all, "Write the logits of every position, not only the last");
   sub->add_flag("--step", args->step, "Use the one-token (RNN) path instead of the sequence path");
-  sub->add_option("--out", args->out, "Output file")->required();
+  sub->add_option("--out", args->out, "Output file")->type_name("FILE")->required();
   AddThreadsFlag(sub, &args->threads);
   return {sub, [args, tokens, text] {
             if (tokens->count() == 0 && text->count() == 0) {

@@ -1,9 +1,8 @@
 // anser tokenize / detokenize: the World tokenizer from the command line.
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common.h"
 
@@ -38,7 +37,8 @@ int RunDetokenize(const TokenizeArgs& a) {
 
 Command AddTokenize(CLI::App& app) {
   auto args = std::make_shared<TokenizeArgs>();
-  CLI::App* sub = app.add_subcommand("tokenize", "Print the World-tokenizer ids of a text as a JSON array");
+  CLI::App* sub =
+      app.add_subcommand("tokenize", "Print the World-tokenizer ids of a text as a JSON array");
   sub->add_option("--vocab", args->vocab, "World vocabulary file (rwkv_vocab_v20230424.txt)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -48,11 +48,12 @@ Command AddTokenize(CLI::App& app) {
 
 Command AddDetokenize(CLI::App& app) {
   auto args = std::make_shared<TokenizeArgs>();
-  CLI::App* sub = app.add_subcommand("detokenize", "Print the text of World-tokenizer ids exactly (no newline added)");
+  CLI::App* sub = app.add_subcommand(
+      "detokenize", "Print the text of World-tokenizer ids exactly (no newline added)");
   sub->add_option("--vocab", args->vocab, "World vocabulary file (rwkv_vocab_v20230424.txt)")
       ->required()
       ->check(CLI::ExistingFile);
-  sub->add_option("--ids", args->ids, "Token ids, e.g. 1,2,3")->required();
+  sub->add_option("--ids", args->ids, "Token ids, e.g. 1,2,3")->type_name("IDS")->required();
   return {sub, [args] { return RunDetokenize(*args); }};
 }
 

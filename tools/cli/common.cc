@@ -99,11 +99,13 @@ void AddThreadsFlag(CLI::App* sub, int* threads) {
 void AddSamplingFlags(CLI::App* sub, SamplerOptions* options, CLI::Option** seed_option) {
   sub->add_option("--temperature", options->temperature, "Sampling temperature (0 = greedy)")
       ->capture_default_str();
-  sub->add_option("--top-p", options->top_p, "Nucleus sampling: keep the top tokens up to this probability mass (1 = off)")
+  sub->add_option("--top-p", options->top_p,
+                  "Nucleus sampling: keep the top tokens up to this probability mass (1 = off)")
       ->capture_default_str();
   sub->add_option("--top-k", options->top_k, "Keep only the K most probable tokens (0 = off)")
       ->capture_default_str();
-  sub->add_option("--min-p", options->min_p, "Drop tokens below P times the top probability (0 = off)")
+  sub->add_option("--min-p", options->min_p,
+                  "Drop tokens below P times the top probability (0 = off)")
       ->capture_default_str();
   sub->add_option("--presence-penalty", options->presence_penalty,
                   "Subtracted from the logit of every token already generated")
@@ -120,7 +122,8 @@ void AddSamplingFlags(CLI::App* sub, SamplerOptions* options, CLI::Option** seed
 
 uint64_t RandomSeed() {
   std::random_device device;
-  const auto ticks = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  const auto ticks =
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   return (static_cast<uint64_t>(device()) << 32) ^ device() ^ ticks;
 }
 
@@ -163,7 +166,8 @@ void ProgressBar::Update(int64_t done, const std::string& note) {
 
 void ProgressBar::Draw(int64_t done, const std::string& note) {
   constexpr int kWidth = 30;
-  const double fraction = total_ > 0 ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
+  const double fraction =
+      total_ > 0 ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
   const int filled = static_cast<int>(fraction * kWidth);
   std::string bar(static_cast<size_t>(filled), '=');
   if (filled < kWidth) bar += '>';

@@ -1,14 +1,13 @@
 // Helpers shared by the subcommands of the `anser` command-line tool.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "anser/model.h"
 #include "anser/sampler.h"

@@ -1,11 +1,10 @@
 // `anser`: the command-line front end. Each subcommand lives in its own cmd_*.cc file; this file
 // only wires them together and turns stray exceptions into an error exit.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 #include <new>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "common.h"
 
@@ -19,8 +18,8 @@ int main(int argc, char** argv) {
     const std::vector<Command> commands = {
         anser::cli::AddGenerate(app), anser::cli::AddChat(app),       anser::cli::AddLogits(app),
         anser::cli::AddTokenize(app), anser::cli::AddDetokenize(app), anser::cli::AddInfo(app),
-        anser::cli::AddEval(app),     anser::cli::AddBench(app),
-        anser::cli::AddQuantize(app), anser::cli::AddConvert(app),
+        anser::cli::AddEval(app),     anser::cli::AddBench(app),      anser::cli::AddQuantize(app),
+        anser::cli::AddConvert(app),
     };
     try {
       app.parse(argc, argv);
