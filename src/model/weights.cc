@@ -172,6 +172,12 @@ class WeightsBuilder {
       return Status::Error("[model] tensor '" + name + "' has type " + std::string(DTypeName(t->dtype)) +
                            " in " + store_.source() + "; expected a float or block-quantized type");
     }
+    const int64_t cols = t->shape.empty() ? 1 : t->shape.back();
+    if (DTypeIsBlock(t->dtype) && cols % DTypeBlockElems(t->dtype) != 0) {
+      return Status::Error("[model] tensor '" + name + "' is " + std::string(DTypeName(t->dtype)) +
+                           " but its rows of " + std::to_string(cols) + " are not whole blocks of " +
+                           std::to_string(DTypeBlockElems(t->dtype)) + " in " + store_.source());
+    }
     used_.insert(name);
     return t;
   }
