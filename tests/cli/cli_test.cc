@@ -178,6 +178,9 @@ TEST_F(CliTest, LogitsMatchTheReference) {
     const nlohmann::json cases = nlohmann::json::parse(ReadFile(folder.dir + "/cases.json"));
     for (const nlohmann::json& c : cases["cases"]) {
       const std::string name = c["name"];
+      // The model tests cover every case; here one case per feature keeps the suite fast under
+      // the sanitizers (the long World case alone writes 60 MB of logits per path).
+      if (name == "long" || name == "hello.fp16") continue;
       const std::string model =
           folder.dir + "/" + c.value("model", cases["model"].get<std::string>());
       const std::vector<int> tokens = c["tokens"];
