@@ -42,6 +42,9 @@ void ThreadPool::StartWorkers() {
     workers_.emplace_back([this, start] {
       uint32_t seen = start;
       for (;;) {
+        // A stop may land between the check below and the re-read of the phase, leaving `seen`
+        // at the final phase that will never move again: look once more before waiting.
+        if (stop_.load(std::memory_order_acquire)) return;
         // Wait for the phase to move: poll, then block.
         const auto spin_end = std::chrono::steady_clock::now() + kSpin;
         uint32_t now = phase_.load(std::memory_order_acquire);
