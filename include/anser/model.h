@@ -43,7 +43,8 @@ class Model {
  public:
   // `path` is an official `.pth` file or a Hugging Face folder (config.json + *.safetensors).
   static Result<std::shared_ptr<const Model>> Load(const std::string& path);
-  // Random weights of `config`, in memory, stored as `dtype` ("f32", "f16" or "bf16").
+  // Random weights of `config`, in memory, stored as `dtype`: "f32", "f16", "bf16", or a block
+  // type ("q8_0", "q5_0", "q4_0", "q4_1") with each tensor typed as `anser quantize` types it.
   static Result<std::shared_ptr<const Model>> Random(const ModelConfig& config,
                                                      const std::string& dtype, uint64_t seed);
   ~Model();
@@ -52,6 +53,8 @@ class Model {
   int64_t params() const;                               // counted from the loaded tensors
   const std::map<std::string, int>& dtype_counts() const { return dtype_counts_; }  // "bf16" → n
   int64_t weight_bytes() const;                         // bytes of all tensors as stored
+  // Bytes read per decoded token: every tensor but the embedding, plus one embedding row.
+  int64_t weight_bytes_per_token() const;
   const std::string& source() const { return source_; }
   const Weights& weights() const { return *weights_; }
 

@@ -103,4 +103,10 @@ int64_t Model::weight_bytes() const {
   return n;
 }
 
+int64_t Model::weight_bytes_per_token() const {
+  const TensorView* emb = weights_->store().Find("emb.weight");
+  return weight_bytes() - static_cast<int64_t>(emb->nbytes()) +
+         static_cast<int64_t>(DTypeRowBytes(emb->dtype, config_.n_embd));
+}
+
 }  // namespace anser

@@ -11,7 +11,8 @@
 
 namespace anser {
 
-// `dtype` ("f32", "f16" or "bf16") is the stored type of every tensor.
+// `dtype` is "f32", "f16" or "bf16" (every tensor stored so, as official files are) or a block
+// type "q8_0", "q5_0", "q4_0", "q4_1" (each tensor stored as `anser quantize` would store it).
 Result<TensorStore> RandomStore(const ModelConfig& config, const std::string& dtype, uint64_t seed);
 
 }  // namespace anser

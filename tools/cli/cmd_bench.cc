@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common.h"
+#include "kernels/roofline.h"
 
 namespace anser::cli {
 namespace {
@@ -20,6 +21,8 @@ struct BenchArgs {
   std::string dtype = "bf16";
   int prompt = 512;
   int gen = 128;
+  int batch = 1;
+  bool roofline = false;
   int threads = 0;
   int reps = 3;
   uint64_t seed = 1;
@@ -78,13 +81,15 @@ int RunBench(const BenchArgs& a) {
   result["prompt"] = a.prompt;
   result["gen"] = a.gen;
   result["reps"] = a.reps;
+  result["batch"] = a.batch;
 
-  std::vector<double> prefill_tok_s, decode_tok_s;
+  std::vector<double> prefill_tok_s, decode_tok_s, batch_tok_s;
   if (model != nullptr) {
     const ModelConfig& config = model->config();
     result["n_layer"] = config.n_layer;
     result["n_embd"] = config.n_embd;
     result["weight_bytes"] = model->weight_bytes();
+    result["weight_bytes_per_token"] = model->weight_bytes_per_token();
     std::mt19937_64 rng(a.seed);
     std::uniform_int_distribution<int> pick(1, config.n_vocab - 1);
     std::vector<int> prompt(static_cast<size_t>(a.prompt)), gen(static_cast<size_t>(a.gen));
@@ -94,6 +99,10 @@ int RunBench(const BenchArgs& a) {
     Session session(model, SessionOptions{a.threads});
     State state(config);
     std::vector<float> logits;
+    std::vector<State> batch_states(static_cast<size_t>(a.batch > 1 ? a.batch : 0), State(config));
+    std::vector<State*> batch_ptrs;
+    for (State& st : batch_states) batch_ptrs.push_back(&st);
+    std::vector<int> batch_tokens(batch_ptrs.size());
     for (int r = 0; r < a.reps; ++r) {
       state.Reset();
       if (a.prompt > 0) {
@@ -106,9 +115,22 @@ int RunBench(const BenchArgs& a) {
         for (const int t : gen) session.Step(state, t);
         decode_tok_s.push_back(a.gen / SecondsSince(start));
       }
-      std::fprintf(stderr, "rep %d/%d: prefill %.1f tok/s, decode %.1f tok/s\n", r + 1, a.reps,
+      if (a.gen > 0 && !batch_ptrs.empty()) {
+        for (State& st : batch_states) st.Reset();
+        const auto start = std::chrono::steady_clock::now();
+        for (int step = 0; step < a.gen; ++step) {
+          for (size_t b = 0; b < batch_tokens.size(); ++b) {
+            batch_tokens[b] = gen[(static_cast<size_t>(step) + b) % gen.size()];
+          }
+          session.StepBatch(batch_ptrs, batch_tokens, &logits);
+        }
+        batch_tok_s.push_back(static_cast<double>(a.gen) * a.batch / SecondsSince(start));
+      }
+      std::fprintf(stderr, "rep %d/%d: prefill %.1f tok/s, decode %.1f tok/s", r + 1, a.reps,
                    prefill_tok_s.empty() ? 0.0 : prefill_tok_s.back(),
                    decode_tok_s.empty() ? 0.0 : decode_tok_s.back());
+      if (!batch_tok_s.empty()) std::fprintf(stderr, ", batch of %d %.1f tok/s", a.batch, batch_tok_s.back());
+      std::fprintf(stderr, "\n");
     }
   }
   const auto put = [&](const char* name, const std::vector<double>& values) {
@@ -120,7 +142,34 @@ int RunBench(const BenchArgs& a) {
   };
   put("prefill_tok_s", prefill_tok_s);
   put("decode_tok_s", decode_tok_s);
-  result["peak_rss_bytes"] = PeakRssBytes();
+  put("batch_tok_s", a.batch > 1 ? batch_tok_s : decode_tok_s);
+  if (model != nullptr) {
+    // Decode streams the weights once per token; prefill does 2 FLOP per weight of the
+    // projections for every token and runs the head once (the WKV and element-wise work,
+    // a few percent, are left out).
+    const ModelConfig& c = model->config();
+    const double head = 2.0 * c.n_vocab * c.n_embd;
+    const double flop_per_token =
+        2.0 * static_cast<double>(model->params()) - 2.0 * head + (a.prompt > 0 ? head / a.prompt : 0.0);
+    result["decode_gb_s"] = decode_tok_s.empty() ? nlohmann::json(nullptr)
+                                                 : nlohmann::json(result["decode_tok_s"].get<double>() *
+                                                                  static_cast<double>(model->weight_bytes_per_token()) / 1e9);
+    result["prefill_gflop_s"] = prefill_tok_s.empty() ? nlohmann::json(nullptr)
+                                                      : nlohmann::json(result["prefill_tok_s"].get<double>() *
+                                                                       flop_per_token / 1e9);
+  }
+  result["peak_rss_bytes"] = PeakRssBytes();  // before the roofline's 512 MiB buffer
+  if (a.roofline) {
+    std::fprintf(stderr, "measuring this machine's read bandwidth and peak FMA throughput...\n");
+    const Roofline roof = MeasureRoofline();
+    result["roofline"] = {{"read_gb_s", roof.read_gb_s}, {"peak_gflop_s", roof.peak_gflop_s}, {"isa", roof.isa}};
+    if (result.contains("decode_gb_s") && !result["decode_gb_s"].is_null()) {
+      result["decode_roofline_fraction"] = result["decode_gb_s"].get<double>() / roof.read_gb_s;
+    }
+    if (result.contains("prefill_gflop_s") && !result["prefill_gflop_s"].is_null()) {
+      result["prefill_peak_fraction"] = result["prefill_gflop_s"].get<double>() / roof.peak_gflop_s;
+    }
+  }
 
   if (a.format == "json") {
     WriteOut(result.dump(2) + "\n");
@@ -140,7 +189,30 @@ int RunBench(const BenchArgs& a) {
                 result["decode_tok_s"].get<double>(), result["decode_tok_s_best"].get<double>(),
                 a.reps);
   }
-  std::printf("peak RSS: %.1f MiB\n", static_cast<double>(PeakRssBytes()) / (1024.0 * 1024.0));
+  if (a.batch > 1 && !batch_tok_s.empty()) {
+    std::printf("batched decode, %d sequences: %.1f tok/s in all (median)\n", a.batch,
+                result["batch_tok_s"].get<double>());
+  }
+  if (result.contains("decode_gb_s") && !result["decode_gb_s"].is_null()) {
+    std::printf("decode streams %.1f MB/token: %.1f GB/s\n",
+                static_cast<double>(model->weight_bytes_per_token()) / 1e6, result["decode_gb_s"].get<double>());
+  }
+  if (result.contains("prefill_gflop_s") && !result["prefill_gflop_s"].is_null()) {
+    std::printf("prefill: %.1f GFLOP/s\n", result["prefill_gflop_s"].get<double>());
+  }
+  if (a.roofline) {
+    const auto& roof = result["roofline"];
+    std::printf("roofline (%s): read %.1f GB/s, peak %.1f GFLOP/s", roof["isa"].get<std::string>().c_str(),
+                roof["read_gb_s"].get<double>(), roof["peak_gflop_s"].get<double>());
+    if (result.contains("decode_roofline_fraction")) {
+      std::printf("; decode at %.0f %% of bandwidth", 100 * result["decode_roofline_fraction"].get<double>());
+    }
+    if (result.contains("prefill_peak_fraction")) {
+      std::printf("; prefill at %.0f %% of peak FMA", 100 * result["prefill_peak_fraction"].get<double>());
+    }
+    std::printf("\n");
+  }
+  std::printf("peak RSS: %.1f MiB\n", static_cast<double>(result["peak_rss_bytes"].get<int64_t>()) / (1024.0 * 1024.0));
   return 0;
 }
 
@@ -159,7 +231,7 @@ Command AddBench(CLI::App& app) {
           ->type_name("MODEL");
   shape->excludes(model);
   sub->add_option("--dtype", args->dtype, "Storage dtype of the random weights (--shape only)")
-      ->check(CLI::IsMember({"f32", "f16", "bf16"}))
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q5_0", "q4_0", "q4_1"}))
       ->needs(shape)
       ->capture_default_str();
   sub->add_option("--prompt", args->prompt, "Prompt tokens to prefill")
@@ -168,6 +240,13 @@ Command AddBench(CLI::App& app) {
   sub->add_option("--gen", args->gen, "Tokens to decode one at a time")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  sub->add_option("--batch", args->batch,
+                  "Also decode this many sequences together (batch_tok_s: aggregate tokens/s)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_flag("--roofline", args->roofline,
+                "Measure this machine's read bandwidth and peak FMA throughput and report the "
+                "results as fractions of them");
   sub->add_option("--reps", args->reps, "Repetitions (medians and bests are reported)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
