@@ -226,12 +226,16 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
   }
 }
 
-// logits = head · LayerNorm(x; ln_out) for token t of the window.
-void Head(const Weights& W, const CpuKernels& kn, Session::Scratch& s, int64_t t, float* logits) {
+// logits[i] = head · LayerNorm(x; ln_out) for rows first … first + n − 1 of the window, in one
+// pass over the head (it is the largest matrix: reading it once per row would dominate).
+void Head(const Weights& W, const CpuKernels& kn, Session::Scratch& s, int64_t first, int64_t n,
+          float* logits) {
   const int64_t C = W.config().n_embd;
-  float* h = s.h.data() + t * C;
-  LayerNorm(s.x.data() + t * C, W.ln_out_w, W.ln_out_b, C, kLayerNormEps, h);
-  kn.matvec(W.head, h, logits);
+  float* h = s.h.data() + first * C;
+  for (int64_t t = 0; t < n; ++t) {
+    LayerNorm(s.x.data() + (first + t) * C, W.ln_out_w, W.ln_out_b, C, kLayerNormEps, h + t * C);
+  }
+  Project(kn, W.head, h, n, logits);
 }
 
 }  // namespace
@@ -242,7 +246,7 @@ std::span<const float> Session::Step(State& state, int token) {
   const CpuKernels& kn = SelectKernels();
   State* one[] = {&state};
   ForwardWindow(model_->weights(), kn, *scratch_, one, 1, &token);
-  Head(model_->weights(), kn, *scratch_, 0, scratch_->logits.data());
+  Head(model_->weights(), kn, *scratch_, 0, 1, scratch_->logits.data());
   return scratch_->logits;
 }
 
@@ -261,9 +265,9 @@ void Session::Prefill(State& state, std::span<const int> tokens, bool all_positi
     State* one[] = {&state};
     ForwardWindow(model_->weights(), kn, *scratch_, one, n, tokens.data() + start);
     if (all_positions) {
-      for (int64_t t = 0; t < n; ++t) Head(model_->weights(), kn, *scratch_, t, logits->data() + (start + t) * V);
+      Head(model_->weights(), kn, *scratch_, 0, n, logits->data() + start * V);
     } else if (start + n == total) {
-      Head(model_->weights(), kn, *scratch_, n - 1, logits->data());
+      Head(model_->weights(), kn, *scratch_, n - 1, 1, logits->data());
     }
   }
 }
@@ -286,7 +290,7 @@ void Session::StepBatch(std::span<State* const> states, std::span<const int> tok
     const int64_t n = std::min(window, total - start);
     ForwardWindow(model_->weights(), kn, *scratch_, states.subspan(static_cast<size_t>(start), static_cast<size_t>(n)),
                   1, tokens.data() + start);
-    for (int64_t b = 0; b < n; ++b) Head(model_->weights(), kn, *scratch_, b, logits->data() + (start + b) * V);
+    Head(model_->weights(), kn, *scratch_, 0, n, logits->data() + start * V);
   }
 }
 
