@@ -37,7 +37,8 @@ std::string Duration(double seconds) {
   return buf;
 }
 
-Result<std::unique_ptr<Tokenizer>> CorpusTokenizer(const TrainArgs& a, const std::string& model_path, int n_vocab) {
+Result<std::unique_ptr<Tokenizer>> CorpusTokenizer(const TrainArgs& a,
+                                                   const std::string& model_path, int n_vocab) {
   if (n_vocab == 256) return MakeByteTokenizer();
   if (n_vocab != 65536) {
     return Status::Error("the model's vocabulary has " + std::to_string(n_vocab) +
@@ -54,22 +55,29 @@ Result<Corpus> ReadCorpus(const TrainArgs& a, const Tokenizer& tokenizer) {
 Result<std::unique_ptr<Trainer>> StartRun(const TrainArgs& a) {
   if (a.resume) {
     ANSER_ASSIGN_OR_RETURN(ModelConfig config, Trainer::SavedConfig(a.out));
-    ANSER_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tok, CorpusTokenizer(a, a.init, config.n_vocab));
+    ANSER_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tok,
+                           CorpusTokenizer(a, a.init, config.n_vocab));
     ANSER_ASSIGN_OR_RETURN(Corpus corpus, ReadCorpus(a, *tok));
     return Trainer::Resume(a.out, std::move(corpus), a.options.threads);
   }
   ParamSet params;
   std::unique_ptr<Tokenizer> tok;
   if (!a.init.empty()) {
-    if (a.layers != 0 || a.width != 0) return Status::Error("--init takes the shape from the model: drop --layers/--width");
+    if (a.layers != 0 || a.width != 0)
+      return Status::Error("--init takes the shape from the model: drop --layers/--width");
     ANSER_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, OpenModel(a.init));
     params = ParamsFromModel(*model);
     ANSER_ASSIGN_OR_RETURN(tok, OpenTokenizer(a.init, *model, a.vocab));
-    if (tok == nullptr) return Status::Error("the model's vocabulary has no tokenizer: training needs 256 or 65536 tokens");
+    if (tok == nullptr)
+      return Status::Error(
+          "the model's vocabulary has no tokenizer: training needs 256 or 65536 tokens");
   } else {
-    if (a.options.tune_state) return Status::Error("--tune state needs the model to tune for: pass --init MODEL");
+    if (a.options.tune_state)
+      return Status::Error("--tune state needs the model to tune for: pass --init MODEL");
     if (a.layers <= 0 || a.width <= 0) {
-      return Status::Error("pass --init MODEL, or --layers L --width C (with --head-size, --tokenizer) for a new model");
+      return Status::Error(
+          "pass --init MODEL, or --layers L --width C (with --head-size, --tokenizer) for a new "
+          "model");
     }
     int n_vocab = 256;
     if (a.tokenizer == "world") {
@@ -77,7 +85,8 @@ Result<std::unique_ptr<Trainer>> StartRun(const TrainArgs& a) {
     } else if (a.tokenizer != "bytes") {
       return Status::Error("--tokenizer is 'bytes' or 'world', not '" + a.tokenizer + "'");
     }
-    ANSER_ASSIGN_OR_RETURN(ModelConfig config, ScratchConfig(a.layers, a.width, a.head_size, n_vocab));
+    ANSER_ASSIGN_OR_RETURN(ModelConfig config,
+                           ScratchConfig(a.layers, a.width, a.head_size, n_vocab));
     ANSER_ASSIGN_OR_RETURN(params, InitParams(config, a.options.seed));
     ANSER_ASSIGN_OR_RETURN(tok, CorpusTokenizer(a, a.out + "/model.pth", n_vocab));
   }
@@ -87,21 +96,28 @@ Result<std::unique_ptr<Trainer>> StartRun(const TrainArgs& a) {
 
 int RunTrain(TrainArgs a) {
   a.options.l2wrap = !a.no_l2wrap;
-  if (a.dtype != "f32" && a.dtype != "bf16") return Fail("--dtype is f32 or bf16, not '" + a.dtype + "'");
+  if (a.dtype != "f32" && a.dtype != "bf16")
+    return Fail("--dtype is f32 or bf16, not '" + a.dtype + "'");
   a.options.bf16 = a.dtype == "bf16";
-  if (!a.tune.empty() && a.tune != "state") return Fail("--tune takes 'state' (learn the initial state only)");
+  if (!a.tune.empty() && a.tune != "state")
+    return Fail("--tune takes 'state' (learn the initial state only)");
   a.options.tune_state = a.tune == "state";
-  if (a.options.threads <= 0) a.options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (a.options.threads <= 0)
+    a.options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto started = StartRun(a);
   if (!started.ok()) return Fail(started.message());
   Trainer& trainer = *started.value();
   const TrainOptions& o = trainer.options();
   const ModelConfig& c = trainer.params().config();
-  std::fprintf(stderr, "anser train: L%d C%d H%d×%d vocab %d, %.2fM params; %s B=%lld T=%lld, %lld steps%s → %s\n",
-               c.n_layer, c.n_embd, c.n_head, c.head_size, c.n_vocab, static_cast<double>(CountParams(c)) / 1e6,
-               o.tune_state ? "state tuning," : "", static_cast<long long>(o.batch), static_cast<long long>(o.ctx),
-               static_cast<long long>(o.steps),
-               a.resume ? (" (resumed at step " + std::to_string(trainer.step()) + ")").c_str() : "", a.out.c_str());
+  std::fprintf(
+      stderr,
+      "anser train: L%d C%d H%d×%d vocab %d, %.2fM params; %s B=%lld T=%lld, %lld steps%s → %s\n",
+      c.n_layer, c.n_embd, c.n_head, c.head_size, c.n_vocab,
+      static_cast<double>(CountParams(c)) / 1e6, o.tune_state ? "state tuning," : "",
+      static_cast<long long>(o.batch), static_cast<long long>(o.ctx),
+      static_cast<long long>(o.steps),
+      a.resume ? (" (resumed at step " + std::to_string(trainer.step()) + ")").c_str() : "",
+      a.out.c_str());
   ProgressBar bar("train", o.steps);
   const int64_t first = trainer.step();
   const auto start = std::chrono::steady_clock::now();
@@ -114,20 +130,25 @@ int RunTrain(TrainArgs a) {
     }
     // Smoothed throughput over this session's steps.
     const double elapsed = SecondsSince(start);
-    tok_s = static_cast<double>(row->step - first) * static_cast<double>(o.batch * o.ctx) / std::max(elapsed, 1e-9);
+    tok_s = static_cast<double>(row->step - first) * static_cast<double>(o.batch * o.ctx) /
+            std::max(elapsed, 1e-9);
     if (row->val_loss >= 0) val = row->val_loss;
-    const double eta = static_cast<double>(o.steps - row->step) * static_cast<double>(o.batch * o.ctx) / std::max(tok_s, 1e-9);
+    const double eta = static_cast<double>(o.steps - row->step) *
+                       static_cast<double>(o.batch * o.ctx) / std::max(tok_s, 1e-9);
     char note[160];
     std::snprintf(note, sizeof(note), "loss %.4f val %s %.0f tok/s ETA %s", row->loss,
-                  val >= 0 ? std::to_string(val).substr(0, 6).c_str() : "-", tok_s, Duration(eta).c_str());
+                  val >= 0 ? std::to_string(val).substr(0, 6).c_str() : "-", tok_s,
+                  Duration(eta).c_str());
     bar.Update(row->step, note);
     if (row->val_loss >= 0 && !isatty(fileno(stderr))) {
-      std::fprintf(stderr, "step %lld/%lld %s\n", static_cast<long long>(row->step), static_cast<long long>(o.steps), note);
+      std::fprintf(stderr, "step %lld/%lld %s\n", static_cast<long long>(row->step),
+                   static_cast<long long>(o.steps), note);
     }
   }
   bar.Finish();
   std::fprintf(stderr, "done: %lld steps, val loss %.4f, %.0f tok/s, %s; wrote %s/%s\n",
-               static_cast<long long>(trainer.step()), val, tok_s, Duration(SecondsSince(start)).c_str(), a.out.c_str(),
+               static_cast<long long>(trainer.step()), val, tok_s,
+               Duration(SecondsSince(start)).c_str(), a.out.c_str(),
                o.tune_state ? "state.pth" : "model.pth");
   return 0;
 }
@@ -135,31 +156,42 @@ int RunTrain(TrainArgs a) {
 }  // namespace
 
 Command AddTrain(CLI::App& app) {
-  auto* sub = app.add_subcommand("train", "Train, fine-tune or state-tune an RWKV-7 model on a text file");
+  auto* sub =
+      app.add_subcommand("train", "Train, fine-tune or state-tune an RWKV-7 model on a text file");
   auto a = std::make_shared<TrainArgs>();
   TrainOptions& o = a->options;
-  sub->add_option("--data", a->data, "Training text (first 90% train, the rest validation)")->required();
+  sub->add_option("--data", a->data, "Training text (first 90% train, the rest validation)")
+      ->required();
   sub->add_option("--init", a->init, "Start from this model (.pth or Hugging Face folder)");
   sub->add_option("--layers", a->layers, "New model: layers");
   sub->add_option("--width", a->width, "New model: width C");
   sub->add_option("--head-size", a->head_size, "New model: head size")->capture_default_str();
-  sub->add_option("--tokenizer", a->tokenizer, "New model: bytes (256 tokens) or world (65536)")->capture_default_str();
+  sub->add_option("--tokenizer", a->tokenizer, "New model: bytes (256 tokens) or world (65536)")
+      ->capture_default_str();
   sub->add_option("--vocab", a->vocab, "World vocabulary file (rwkv_vocab_v20230424.txt)");
-  sub->add_option("--out", a->out, "Output folder: model.pth or state.pth, log.csv, resume/")->required();
+  sub->add_option("--out", a->out, "Output folder: model.pth or state.pth, log.csv, resume/")
+      ->required();
   sub->add_option("--steps", o.steps, "Optimiser steps")->capture_default_str();
   sub->add_option("--batch", o.batch, "Sequences a step (B)")->capture_default_str();
   sub->add_option("--ctx", o.ctx, "Tokens a sequence (T)")->capture_default_str();
   sub->add_option("--lr", o.lr, "Peak learning rate")->capture_default_str();
-  sub->add_option("--lr-final", o.lr_final, "Learning rate at the last step (cosine decay)")->capture_default_str();
+  sub->add_option("--lr-final", o.lr_final, "Learning rate at the last step (cosine decay)")
+      ->capture_default_str();
   sub->add_option("--warmup", o.warmup, "Linear warm-up steps")->capture_default_str();
-  sub->add_option("--weight-decay", o.weight_decay, "AdamW weight decay (2-D .weight tensors)")->capture_default_str();
-  sub->add_option("--grad-clip", o.grad_clip, "Global gradient-norm clip (0: off)")->capture_default_str();
+  sub->add_option("--weight-decay", o.weight_decay, "AdamW weight decay (2-D .weight tensors)")
+      ->capture_default_str();
+  sub->add_option("--grad-clip", o.grad_clip, "Global gradient-norm clip (0: off)")
+      ->capture_default_str();
   sub->add_flag("--no-l2wrap", a->no_l2wrap, "Drop the L2Wrap logit regulariser");
-  sub->add_option("--eval-every", o.eval_every, "Validation loss every S steps (0: at the end)")->capture_default_str();
-  sub->add_option("--save-every", o.save_every, "Checkpoint every S steps (0: at the end)")->capture_default_str();
-  sub->add_option("--val-tokens", o.val_tokens, "Validation tokens scored (0: all)")->capture_default_str();
+  sub->add_option("--eval-every", o.eval_every, "Validation loss every S steps (0: at the end)")
+      ->capture_default_str();
+  sub->add_option("--save-every", o.save_every, "Checkpoint every S steps (0: at the end)")
+      ->capture_default_str();
+  sub->add_option("--val-tokens", o.val_tokens, "Validation tokens scored (0: all)")
+      ->capture_default_str();
   sub->add_option("--dtype", a->dtype, "model.pth tensors: f32 or bf16")->capture_default_str();
-  sub->add_option("--seed", o.seed, "Seed of the init and of the data order")->capture_default_str();
+  sub->add_option("--seed", o.seed, "Seed of the init and of the data order")
+      ->capture_default_str();
   sub->add_flag("--resume", a->resume, "Continue the run saved in --out");
   sub->add_option("--tune", a->tune, "'state': learn only the initial WKV state (needs --init)");
   AddThreadsFlag(sub, &o.threads);

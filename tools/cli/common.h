@@ -33,6 +33,9 @@ Command AddEval(CLI::App& app);
 Command AddBench(CLI::App& app);
 Command AddQuantize(CLI::App& app);
 Command AddConvert(CLI::App& app);
+Command AddGrad(CLI::App& app);
+Command AddTrain(CLI::App& app);
+Command AddPlotLoss(CLI::App& app);
 
 // Writes model `in` to `out` (format by its name) as `dtype` ("" keeps the stored types),
 // embedding the vocabulary in GGUF outputs; refuses an existing `out` unless `force`.

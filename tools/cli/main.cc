@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
         anser::cli::AddTokenize(app), anser::cli::AddDetokenize(app), anser::cli::AddInfo(app),
         anser::cli::AddEval(app),     anser::cli::AddBench(app),      anser::cli::AddQuantize(app),
         anser::cli::AddConvert(app),
+        anser::cli::AddGrad(app),
+        anser::cli::AddTrain(app),
+        anser::cli::AddPlotLoss(app),
     };
     try {
       app.parse(argc, argv);
