@@ -32,11 +32,12 @@ struct ConvertOptions {
   // Target type; nullopt keeps every tensor's stored type (`anser convert`).
   std::optional<DType> dtype;
   // With a block-quantized target, what the tensors outside the projections become. Chosen by
-  // measurement on the trained tiny model (docs/FORMATS.md): the embedding, read one row per
-  // token, costs nothing to keep in f16; quantizing the head costs more perplexity than any
-  // projection. nullopt = the target type itself.
+  // measurement (docs/FORMATS.md): the embedding, read one row per token, costs nothing to keep
+  // in f16; the head at the target's 4/5 bits costs more than all projections together, but at
+  // q8_0 little, while it is a third of what a World model streams per token.
+  // nullopt = the target type itself.
   std::optional<DType> embedding_dtype = DType::kF16;
-  std::optional<DType> head_dtype = DType::kF16;
+  std::optional<DType> head_dtype = DType::kQ8_0;
   DType lora_dtype = DType::kF16;
   // GGUF only: the vocabulary to embed (tokenizer.ggml.*); null writes placeholders.
   const Tokenizer* tokenizer = nullptr;

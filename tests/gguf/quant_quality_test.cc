@@ -1,7 +1,6 @@
 // Quantized quality on the trained tiny model (byte-level, rows 64 wide): perplexity of the
 // first 20 KB of tinyshakespeare and the mean KL divergence to the float32 model, for every
-// type. q8_0 must stay within 0.5 % of the float32 perplexity. With ANSER_QUANT_REPORT=1 it
-// also measures the alternatives for the embedding, head and LoRA types (docs/FORMATS.md).
+// type. q8_0 must stay within 0.5 % of the float32 perplexity.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -129,28 +128,6 @@ TEST_F(QuantQuality, EveryTypeAndQ8Bound) {
     if (std::string(name) == "q8_0") {
       EXPECT_LE(q.ppl, f32.ppl * 1.005) << "q8_0 perplexity more than 0.5 % above f32";
     }
-  }
-}
-
-// The measurements behind ConvertOptions' defaults (run with ANSER_QUANT_REPORT=1).
-TEST_F(QuantQuality, PolicyAlternatives) {
-  if (std::getenv("ANSER_QUANT_REPORT") == nullptr) GTEST_SKIP() << "set ANSER_QUANT_REPORT=1 to measure";
-  for (const char* name : {"q8_0", "q5_0", "q4_1", "q4_0"}) {
-    const DType d = *ParseConvertDType(name);
-    ConvertOptions o;
-    o.dtype = d;
-    o.embedding_dtype = std::nullopt;
-    Run(std::string(name) + " emb quantized", o);
-    o = {};
-    o.dtype = d;
-    o.head_dtype = std::nullopt;
-    Run(std::string(name) + " head quantized", o);
-    o.embedding_dtype = std::nullopt;
-    Run(std::string(name) + " emb+head quantized", o);
-    o = {};
-    o.dtype = d;
-    o.lora_dtype = DType::kF32;
-    Run(std::string(name) + " LoRA f32", o);
   }
 }
 
