@@ -41,7 +41,8 @@ class Weights;  // defined in src/model
 
 class Model {
  public:
-  // `path` is an official `.pth` file or a Hugging Face folder (config.json + *.safetensors).
+  // `path` is an official `.pth` file, a Hugging Face folder (config.json + *.safetensors) or
+  // a GGUF file of llama.cpp's rwkv7 architecture.
   static Result<std::shared_ptr<const Model>> Load(const std::string& path);
   // Random weights of `config`, in memory, stored as `dtype`: "f32", "f16", "bf16", or a block
   // type ("q8_0", "q5_0", "q4_0", "q4_1") with each tensor typed as `anser quantize` types it.
