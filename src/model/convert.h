@@ -72,7 +72,5 @@ void AddRwkvVocab(const Tokenizer* tokenizer, int n_vocab, GgufMetadata* metadat
 // bytes object without the b'' around it (\t \n \r \\, \xhh for other bytes outside 0x20–0x7e,
 // the quote character escaped when it is the one repr() chose).
 std::string EscapeRwkvToken(std::string_view bytes);
-// The inverse, as llama.cpp's loader reads it.
-std::string UnescapeRwkvToken(std::string_view text);
 
 }  // namespace anser

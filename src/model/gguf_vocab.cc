@@ -44,33 +44,6 @@ std::string EscapeRwkvToken(std::string_view bytes) {
   return out;
 }
 
-std::string UnescapeRwkvToken(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '\\' || i + 1 == text.size()) {
-      out += text[i];
-      continue;
-    }
-    const char e = text[++i];
-    if (e == 't') {
-      out += '\t';
-    } else if (e == 'n') {
-      out += '\n';
-    } else if (e == 'r') {
-      out += '\r';
-    } else if (e == 'x') {
-      // An incomplete \x at the end is dropped, as llama.cpp's loader does.
-      if (i + 2 >= text.size()) break;
-      auto hex = [](char h) { return h >= 'a' ? h - 'a' + 10 : h >= 'A' ? h - 'A' + 10 : h - '0'; };
-      out += static_cast<char>((hex(text[i + 1]) << 4) | hex(text[i + 2]));
-      i += 2;
-    } else {
-      out += e;
-    }
-  }
-  return out;
-}
-
 void AddRwkvVocab(const Tokenizer* tokenizer, int n_vocab, GgufMetadata* metadata) {
   std::vector<GgufValue> tokens, types;
   tokens.reserve(static_cast<size_t>(n_vocab));

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "anser/tokenizer.h"
+#include "tokenizer/gguf_vocab_reader.h"
+#include "tokenizer/world_tokenizer.h"
 
 namespace anser {
 namespace {
@@ -44,6 +46,11 @@ Result<std::unique_ptr<Tokenizer>> TokenizerForModel(const std::string& model_pa
   for (const std::string& path : candidates) {
     std::error_code error;
     if (std::filesystem::is_regular_file(path, error)) return LoadWorldTokenizer(path);
+  }
+  // A GGUF file usually carries its vocabulary: the next best after a file the user placed.
+  if (std::filesystem::path(model_path).extension() == ".gguf") {
+    Result<WorldVocab> embedded = ReadGgufWorldVocab(model_path);
+    if (embedded.ok()) return MakeWorldTokenizer(embedded.value());
   }
   std::string message = "[tokenizer] model " + model_path +
                         " has 65536 tokens and needs the RWKV World vocabulary " + kWorldVocabFile +

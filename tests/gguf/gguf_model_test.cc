@@ -3,6 +3,7 @@
 // vocabulary is embedded as llama.cpp's converter embeds it; .pth ↔ Hugging Face round trips.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "io/formats.h"
 #include "model/convert.h"
 #include "model/weights.h"
+#include "tokenizer/gguf_vocab_reader.h"
 
 namespace anser {
 namespace {
@@ -208,6 +210,16 @@ TEST(GgufModel, LayoutIsLlamaCppRwkv7) {
   }
   EXPECT_EQ(m.Find("tokenizer.ggml.eos_token_id")->u, 0u);
   EXPECT_EQ(m.Find("tokenizer.ggml.eot_token_id")->u, 261u);
+
+  // With no vocabulary file around, the GGUF file's own vocabulary is the model's tokenizer.
+  ::unsetenv("ANSER_VOCAB");
+  auto embedded = TokenizerForModel(out, c.n_vocab, "");
+  ASSERT_TRUE(embedded.ok()) << embedded.message();
+  for (int id = 1; id < (*vocab)->vocab_size(); ++id) {
+    ASSERT_EQ((*embedded)->TokenBytes(id), (*vocab)->TokenBytes(id)) << id;
+  }
+  const std::string text = "Geese \xf0\x9f\xaa\xbf fly south, \xff invalid bytes too.\n\nUser:";
+  EXPECT_EQ((*embedded)->Encode(text), (*vocab)->Encode(text));
 }
 
 TEST(GgufModel, EscapeFollowsPythonRepr) {
