@@ -146,10 +146,11 @@ int RunTrain(TrainArgs a) {
     }
   }
   bar.Finish();
-  std::fprintf(stderr, "done: %lld steps, val loss %.4f, %.0f tok/s, %s; wrote %s/%s\n",
-               static_cast<long long>(trainer.step()), val, tok_s,
-               Duration(SecondsSince(start)).c_str(), a.out.c_str(),
-               o.tune_state ? "state.pth" : "model.pth");
+  std::fprintf(
+      stderr, "done: %lld steps, val loss %.4f, %.0f tok/s, %s, peak memory %.0f MB; wrote %s/%s\n",
+      static_cast<long long>(trainer.step()), val, tok_s, Duration(SecondsSince(start)).c_str(),
+      static_cast<double>(PeakRssBytes()) / 1e6, a.out.c_str(),
+      o.tune_state ? "state.pth" : "model.pth");
   return 0;
 }
 
