@@ -50,7 +50,38 @@ float DotQuantRow(const uint8_t* row, const QuantizedActs& qx, int64_t blocks) {
   return Hsum(_mm256_add_ps(acc0, acc1)) + offsets;
 }
 
-// Each row is read from memory once; the further tokens find it in L1.
+// The same for kN tokens at once: each weight block is unpacked once and meets the kN tokens'
+// activation blocks, so batched decode does not pay the unpacking once per sequence.
+template <DType D, int kN>
+void DotQuantRows(const uint8_t* row, const QuantizedActs* qx, int64_t blocks, float* y,
+                  int64_t y_stride) {
+  const size_t block_bytes = DTypeBlockBytes(D);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[kN];
+  float offsets[kN];
+  for (int t = 0; t < kN; ++t) acc[t] = _mm256_setzero_ps(), offsets[t] = 0.0f;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const uint8_t* blk = row + static_cast<size_t>(b) * block_bytes;
+    const __m256i q = BlockQuants<D>(blk);
+    const float d = BlockScale(blk);
+    // maddubs multiplies unsigned by signed bytes: for q8_0 move the weight's sign onto x.
+    const __m256i uq = D == DType::kQ8_0 ? _mm256_sign_epi8(q, q) : q;
+    const size_t bi = static_cast<size_t>(b);
+    for (int t = 0; t < kN; ++t) {
+      const __m256i xq = _mm256_load_si256(reinterpret_cast<const __m256i*>(qx[t].q[bi].v));
+      const __m256i p16 = _mm256_maddubs_epi16(uq, D == DType::kQ8_0 ? _mm256_sign_epi8(xq, q) : xq);
+      const __m256 dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
+      acc[t] = _mm256_fmadd_ps(dot, _mm256_set1_ps(d * qx[t].d[bi]), acc[t]);
+    }
+    if constexpr (D != DType::kQ8_0) {
+      const float offset = BlockOffset<D>(blk, d);
+      for (int t = 0; t < kN; ++t) offsets[t] += offset * qx[t].s[bi];
+    }
+  }
+  for (int t = 0; t < kN; ++t) y[t * y_stride] = Hsum(acc[t]) + offsets[t];
+}
+
+// Each row is read from memory once; the tokens are taken in groups of up to four.
 template <DType D>
 void Gemv(const MatRef& w, const QuantizedActs* qx, int64_t n, float* y) {
   const size_t row_bytes = DTypeRowBytes(D, w.cols);
@@ -59,8 +90,11 @@ void Gemv(const MatRef& w, const QuantizedActs* qx, int64_t n, float* y) {
   KernelPool().ParallelFor(
       w.rows, MatvecRowChunk(w.rows, row_bytes, 1), [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
-          for (int64_t t = 0; t < n; ++t)
-            y[t * w.rows + r] = DotQuantRow<D>(base + r * row_bytes, qx[t], blocks);
+          const uint8_t* row = base + r * row_bytes;
+          int64_t t = 0;
+          for (; t + 4 <= n; t += 4) DotQuantRows<D, 4>(row, qx + t, blocks, y + t * w.rows + r, w.rows);
+          for (; t + 2 <= n; t += 2) DotQuantRows<D, 2>(row, qx + t, blocks, y + t * w.rows + r, w.rows);
+          if (t < n) y[t * w.rows + r] = DotQuantRow<D>(row, qx[t], blocks);
         }
       });
 }
