@@ -6,6 +6,7 @@ function(anser_add_test name)
   add_executable(${name} ${ARG_UNPARSED_ARGUMENTS})
   target_link_libraries(${name} PRIVATE anser GTest::gtest GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE ANSER_SHARED_DIR="${ANSER_SHARED_DIR}"
+                                             ANSER_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                                              ANSER_BINARY="$<TARGET_FILE:anser_cli>")
   anser_warnings(${name})
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -292,6 +293,18 @@ TEST_F(CliTest, GenerateIsReproducible) {
       first.out);
   EXPECT_EQ(RunOk({"generate", "-m", kTiny, "-f", "-", "-n", "12", "--temperature", "0"}, "Hello"),
             first.out);
+}
+
+// Without -m, generate runs Anser's own model (models/default.pth): byte-level, trained on
+// Shakespeare, so a greedy continuation of a speaker's name is English text.
+TEST_F(CliTest, GenerateRunsTheDefaultModelWithoutDashM) {
+  const std::string text = RunOk({"generate", "-p", "ROMEO:", "-n", "80", "--temperature", "0"});
+  ASSERT_EQ(text.size(), 80u);
+  size_t letters = 0;
+  for (unsigned char c : text) letters += std::isalpha(c) || c == ' ' || c == '\n' ? 1 : 0;
+  EXPECT_GE(letters, 64u) << text;
+  EXPECT_EQ(text, RunOk({"generate", "-m", std::string(ANSER_SOURCE_DIR) + "/models/default.pth", "-p",
+                         "ROMEO:", "-n", "80", "--temperature", "0"}));
 }
 
 TEST_F(CliTest, GenerateStopsAtAStopString) {

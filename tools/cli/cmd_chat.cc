@@ -143,6 +143,9 @@ std::pair<std::string, std::string> SplitCommand(const std::string& line) {
 }
 
 int RunChat(ChatArgs a, bool seed_given) {
+  auto model_path = ModelOrDefault(a.model);
+  if (!model_path.ok()) return Fail(model_path.message());
+  a.model = *model_path;
   auto model = OpenModel(a.model);
   if (!model.ok()) return Fail(model.message());
   auto tokenizer = OpenTokenizer(a.model, **model, a.vocab);
@@ -213,9 +216,10 @@ Command AddChat(CLI::App& app) {
       "chat",
       "Chat in the RWKV World format (User: …\\n\\nAssistant:), one message per stdin line; "
       "commands /save FILE, /load FILE, /reset, /quit");
-  sub->add_option("-m,--model", args->model, "Model: an RWKV-7 .pth file or a Hugging Face folder")
-      ->type_name("MODEL")
-      ->required();
+  sub->add_option("-m,--model", args->model,
+                  "Model: an RWKV-7 .pth/.gguf file or a Hugging Face folder (default: Anser's "
+                  "own byte-level Shakespeare model)")
+      ->type_name("MODEL");
   sub->add_option("--vocab", args->vocab, "World vocabulary file (as for generate)")
       ->type_name("FILE");
   sub->add_option("--system", args->system, "System prompt, fed once as 'System: TEXT\\n\\n'");

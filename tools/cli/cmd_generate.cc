@@ -26,6 +26,9 @@ struct GenerateArgs {
 };
 
 int RunGenerate(GenerateArgs a, bool seed_given) {
+  auto model_path = ModelOrDefault(a.model);
+  if (!model_path.ok()) return Fail(model_path.message());
+  a.model = *model_path;
   auto model = OpenModel(a.model);
   if (!model.ok()) return Fail(model.message());
   const ModelConfig& config = (*model)->config();
@@ -121,9 +124,10 @@ Command AddGenerate(CLI::App& app) {
       "generate",
       "Continue a prompt: prefill it, then sample and stream the completion to stdout "
       "(speed on stderr)");
-  sub->add_option("-m,--model", args->model, "Model: an RWKV-7 .pth file or a Hugging Face folder")
-      ->type_name("MODEL")
-      ->required();
+  sub->add_option("-m,--model", args->model,
+                  "Model: an RWKV-7 .pth/.gguf file or a Hugging Face folder (default: Anser's "
+                  "own byte-level Shakespeare model)")
+      ->type_name("MODEL");
   sub->add_option("--vocab", args->vocab,
                   "World vocabulary file (65536-token models; default: rwkv_vocab_v20230424.txt "
                   "beside the model, then $ANSER_VOCAB)");

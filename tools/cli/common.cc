@@ -30,6 +30,31 @@ Result<std::shared_ptr<const Model>> OpenModel(const std::string& path) {
   return Model::Load(path);
 }
 
+std::string DefaultModelPath() {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
+  std::vector<fs::path> candidates;
+  if (!error) candidates.push_back(exe.parent_path() / ".." / "share" / "anser" / "default.pth");
+  candidates.emplace_back(ANSER_DEFAULT_MODEL);
+  for (const fs::path& p : candidates) {
+    if (fs::is_regular_file(p, error)) return p.lexically_normal().string();
+  }
+  return "";
+}
+
+Result<std::string> ModelOrDefault(const std::string& model) {
+  if (!model.empty()) return model;
+  std::string path = DefaultModelPath();
+  if (path.empty()) {
+    return Status::Error(std::string("no -m MODEL given, and Anser's default model was not found (") +
+                         ANSER_DEFAULT_MODEL +
+                         " or ../share/anser/default.pth beside the executable): pass -m with an "
+                         "RWKV-7 .pth/.gguf file or a Hugging Face folder");
+  }
+  return path;
+}
+
 Result<std::unique_ptr<Tokenizer>> OpenTokenizer(const std::string& model_path, const Model& model,
                                                  const std::string& vocab_flag) {
   return TokenizerForModel(model_path, model.config().n_vocab, vocab_flag);

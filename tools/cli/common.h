@@ -50,6 +50,13 @@ int Fail(const std::string& message);
 // when the path is wrong.
 Result<std::shared_ptr<const Model>> OpenModel(const std::string& path);
 
+// The model `generate` and `chat` run without -m: Anser's own byte-level Shakespeare model,
+// found installed beside the executable (../share/anser/default.pth) or in the source tree the
+// binary was built from. "" when neither exists.
+std::string DefaultModelPath();
+// `model` when given, else DefaultModelPath(), else an error saying to pass -m.
+Result<std::string> ModelOrDefault(const std::string& model);
+
 // The tokenizer of `model` (see TokenizerForModel); nullptr for vocabularies without one.
 Result<std::unique_ptr<Tokenizer>> OpenTokenizer(const std::string& model_path, const Model& model,
                                                  const std::string& vocab_flag);
