@@ -29,8 +29,9 @@ double ClipGradNorm(std::vector<NamedTensor<float>>& grads, double max_norm);
 
 // One AdamW step (`step` counts from 1) on every tensor: m and v are the moments (same names
 // and shapes as params, zeros at first).
-void AdamWStep(std::vector<NamedTensor<float>>& params, const std::vector<NamedTensor<float>>& grads,
-               std::vector<NamedTensor<float>>& m, std::vector<NamedTensor<float>>& v, double lr, int64_t step,
+void AdamWStep(std::vector<NamedTensor<float>>& params,
+               const std::vector<NamedTensor<float>>& grads, std::vector<NamedTensor<float>>& m,
+               std::vector<NamedTensor<float>>& v, double lr, int64_t step,
                const AdamWOptions& options, int threads);
 
 // Learning rate of step `step` (from 0) of `total`: linear warm-up lr·(step+1)/warmup, then a

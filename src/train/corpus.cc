@@ -19,7 +19,8 @@ Result<Corpus> MakeCorpus(std::string_view text, const Tokenizer& tokenizer) {
   return c;
 }
 
-Batch SampleBatch(const std::vector<int>& tokens, int64_t batch, int64_t n_tokens, SplitMix64& rng) {
+Batch SampleBatch(const std::vector<int>& tokens, int64_t batch, int64_t n_tokens,
+                  SplitMix64& rng) {
   Batch b;
   b.batch = batch;
   b.n_tokens = n_tokens;
@@ -34,8 +35,8 @@ Batch SampleBatch(const std::vector<int>& tokens, int64_t batch, int64_t n_token
   return b;
 }
 
-std::vector<Batch> ValidationBatches(const std::vector<int>& tokens, int64_t batch, int64_t n_tokens,
-                                     int64_t max_tokens) {
+std::vector<Batch> ValidationBatches(const std::vector<int>& tokens, int64_t batch,
+                                     int64_t n_tokens, int64_t max_tokens) {
   int64_t n = static_cast<int64_t>(tokens.size());
   if (max_tokens > 0) n = std::min(n, max_tokens);
   std::vector<Batch> out;
@@ -49,7 +50,8 @@ std::vector<Batch> ValidationBatches(const std::vector<int>& tokens, int64_t bat
   for (; s + n_tokens < n; s += n_tokens) {
     current.n_tokens = n_tokens;
     current.inputs.insert(current.inputs.end(), tokens.begin() + s, tokens.begin() + s + n_tokens);
-    current.targets.insert(current.targets.end(), tokens.begin() + s + 1, tokens.begin() + s + 1 + n_tokens);
+    current.targets.insert(current.targets.end(), tokens.begin() + s + 1,
+                           tokens.begin() + s + 1 + n_tokens);
     if (++current.batch == batch) flush(current);
   }
   flush(current);

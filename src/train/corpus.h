@@ -28,7 +28,7 @@ Batch SampleBatch(const std::vector<int>& tokens, int64_t batch, int64_t n_token
 // The validation windows: consecutive windows of T+1 tokens overlapping by one (each token a
 // target once), covering the first `max_tokens` tokens of `tokens` (all when 0), grouped B
 // windows a batch. A final partial window is kept as a shorter batch of its own.
-std::vector<Batch> ValidationBatches(const std::vector<int>& tokens, int64_t batch, int64_t n_tokens,
-                                     int64_t max_tokens);
+std::vector<Batch> ValidationBatches(const std::vector<int>& tokens, int64_t batch,
+                                     int64_t n_tokens, int64_t max_tokens);
 
 }  // namespace anser

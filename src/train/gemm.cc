@@ -33,8 +33,8 @@ std::vector<Real> Transpose(const Real* in, int64_t rows, int64_t cols) {
 }  // namespace
 
 template <typename Real>
-void GemmNN(const Real* a, const Real* b, int64_t n, int64_t k, int64_t m, Real* c,
-            bool accumulate, int threads) {
+void GemmNN(const Real* a, const Real* b, int64_t n, int64_t k, int64_t m, Real* c, bool accumulate,
+            int threads) {
   ParallelFor(n, threads, k * m, [&](int64_t begin, int64_t end) {
     if (!accumulate) std::fill(c + begin * m, c + end * m, Real(0));
     for (int64_t p0 = 0; p0 < k; p0 += kTile) {
@@ -76,8 +76,8 @@ void GemmNN(const Real* a, const Real* b, int64_t n, int64_t k, int64_t m, Real*
 }
 
 template <typename Real>
-void GemmNT(const Real* a, const Real* b, int64_t n, int64_t k, int64_t m, Real* c,
-            bool accumulate, int threads) {
+void GemmNT(const Real* a, const Real* b, int64_t n, int64_t k, int64_t m, Real* c, bool accumulate,
+            int threads) {
   // Transposing B once (m·k) is cheap next to the product (n·m·k) and turns it into the
   // vectorisable axpy order.
   const std::vector<Real> bt = Transpose(b, m, k);
@@ -133,11 +133,16 @@ void GemmTNAcc(const Real* a, const Real* b, int64_t n, int64_t m, int64_t k, Re
   });
 }
 
-template void GemmNN<float>(const float*, const float*, int64_t, int64_t, int64_t, float*, bool, int);
-template void GemmNN<double>(const double*, const double*, int64_t, int64_t, int64_t, double*, bool, int);
-template void GemmNT<float>(const float*, const float*, int64_t, int64_t, int64_t, float*, bool, int);
-template void GemmNT<double>(const double*, const double*, int64_t, int64_t, int64_t, double*, bool, int);
+template void GemmNN<float>(const float*, const float*, int64_t, int64_t, int64_t, float*, bool,
+                            int);
+template void GemmNN<double>(const double*, const double*, int64_t, int64_t, int64_t, double*, bool,
+                             int);
+template void GemmNT<float>(const float*, const float*, int64_t, int64_t, int64_t, float*, bool,
+                            int);
+template void GemmNT<double>(const double*, const double*, int64_t, int64_t, int64_t, double*, bool,
+                             int);
 template void GemmTNAcc<float>(const float*, const float*, int64_t, int64_t, int64_t, float*, int);
-template void GemmTNAcc<double>(const double*, const double*, int64_t, int64_t, int64_t, double*, int);
+template void GemmTNAcc<double>(const double*, const double*, int64_t, int64_t, int64_t, double*,
+                                int);
 
 }  // namespace anser

@@ -18,9 +18,9 @@ namespace {
 // What a run of the forward (and backward) needs, beyond the parameters.
 template <typename Real>
 struct RunSpec {
-  const Real* init_state = nullptr;  // (L, H, N, N) or null: zeros
-  Params<Real>* grads = nullptr;     // null: model frozen
-  Real* state_grad = nullptr;        // (L, H, N, N) or null
+  const Real* init_state = nullptr;     // (L, H, N, N) or null: zeros
+  Params<Real>* grads = nullptr;        // null: model frozen
+  Real* state_grad = nullptr;           // (L, H, N, N) or null
   std::vector<Real>* logits = nullptr;  // forward only: the logits of every row
   bool loss_only = false;               // forward only: the loss, no backward
   GradOptions options;
@@ -28,8 +28,8 @@ struct RunSpec {
 
 // Σ_rows logsumexp(head·x) − (head·x)[target], in blocks of rows so the logits stay small.
 template <typename Real>
-double SumCrossEntropy(const Real* xf, const Real* head, const int* targets, int64_t rows, int64_t C,
-                       int64_t V, int threads) {
+double SumCrossEntropy(const Real* xf, const Real* head, const int* targets, int64_t rows,
+                       int64_t C, int64_t V, int threads) {
   constexpr int64_t kRows = 128;
   std::vector<Real> logits(static_cast<size_t>(std::min(rows, kRows) * V));
   double loss = 0.0;
@@ -57,28 +57,31 @@ Result<double> Run(const Params<Real>& params, const Batch& batch, const RunSpec
   const ModelRefs<const Real> P = Bind(params);
 
   // x = LayerNorm(emb[token]; ln0)
-  std::vector<Real> emb(static_cast<size_t>(rows * C)), x(emb.size()), mean0(static_cast<size_t>(rows)),
-      rstd0(mean0.size());
+  std::vector<Real> emb(static_cast<size_t>(rows * C)), x(emb.size()),
+      mean0(static_cast<size_t>(rows)), rstd0(mean0.size());
   for (int64_t r = 0; r < rows; ++r) {
-    std::copy_n(P.emb + static_cast<int64_t>(batch.inputs[static_cast<size_t>(r)]) * C, C, emb.data() + r * C);
+    std::copy_n(P.emb + static_cast<int64_t>(batch.inputs[static_cast<size_t>(r)]) * C, C,
+                emb.data() + r * C);
   }
-  NormForward(emb.data(), P.ln0_w, P.ln0_b, rows, 1, C, kLayerNormEps, x.data(), mean0.data(), rstd0.data());
+  NormForward(emb.data(), P.ln0_w, P.ln0_b, rows, 1, C, kLayerNormEps, x.data(), mean0.data(),
+              rstd0.data());
   std::vector<BlockActivations<Real>> acts(static_cast<size_t>(cfg.n_layer));
   for (int l = 0; l < cfg.n_layer; ++l) {
     const Real* init = spec.init_state ? spec.init_state + l * state_size : nullptr;
-    BlockForward(P.layers[static_cast<size_t>(l)], cfg, s, l == 0, init, l == 0 ? nullptr : acts[0].v.data(),
-                 x.data(), acts[static_cast<size_t>(l)]);
+    BlockForward(P.layers[static_cast<size_t>(l)], cfg, s, l == 0, init,
+                 l == 0 ? nullptr : acts[0].v.data(), x.data(), acts[static_cast<size_t>(l)]);
   }
   // x = LayerNorm(x; ln_out) ; logits = head·x
   std::vector<Real> xf(x.size()), mean_out(mean0.size()), rstd_out(mean0.size());
-  NormForward(x.data(), P.ln_out_w, P.ln_out_b, rows, 1, C, kLayerNormEps, xf.data(), mean_out.data(),
-              rstd_out.data());
+  NormForward(x.data(), P.ln_out_w, P.ln_out_b, rows, 1, C, kLayerNormEps, xf.data(),
+              mean_out.data(), rstd_out.data());
   if (spec.logits != nullptr) {
     spec.logits->assign(static_cast<size_t>(rows * V), Real(0));
     GemmNT(xf.data(), P.head, rows, C, V, spec.logits->data(), false, s.threads);
     return 0.0;
   }
-  if (spec.loss_only) return SumCrossEntropy(xf.data(), P.head, batch.targets.data(), rows, C, V, s.threads) / rows;
+  if (spec.loss_only)
+    return SumCrossEntropy(xf.data(), P.head, batch.targets.data(), rows, C, V, s.threads) / rows;
 
   ModelRefs<Real> G{};
   if (spec.grads != nullptr) {
@@ -88,23 +91,24 @@ Result<double> Run(const Params<Real>& params, const Batch& batch, const RunSpec
   const bool frozen = spec.grads == nullptr;
   std::vector<Real> dxf(xf.size()), dx(xf.size(), Real(0)), dv_first(xf.size(), Real(0));
   const LossOptions loss_options{rows, spec.options.l2wrap, s.threads};
-  const double loss_sum = HeadCrossEntropy(xf.data(), P.head, batch.targets.data(), rows, C, V, loss_options,
-                                           dxf.data(), frozen ? nullptr : G.head);
-  NormBackward(x.data(), P.ln_out_w, mean_out.data(), rstd_out.data(), dxf.data(), rows, 1, C, dx.data(),
-               frozen ? nullptr : G.ln_out_w, frozen ? nullptr : G.ln_out_b);
+  const double loss_sum = HeadCrossEntropy(xf.data(), P.head, batch.targets.data(), rows, C, V,
+                                           loss_options, dxf.data(), frozen ? nullptr : G.head);
+  NormBackward(x.data(), P.ln_out_w, mean_out.data(), rstd_out.data(), dxf.data(), rows, 1, C,
+               dx.data(), frozen ? nullptr : G.ln_out_w, frozen ? nullptr : G.ln_out_b);
   for (int l = cfg.n_layer - 1; l >= 0; --l) {
     const size_t li = static_cast<size_t>(l);
     const Real* init = spec.init_state ? spec.init_state + l * state_size : nullptr;
     Real* dstate = spec.state_grad ? spec.state_grad + l * state_size : nullptr;
     BlockBackward(P.layers[li], frozen ? nullptr : &G.layers[li], cfg, s, l == 0, init,
-                  l == 0 ? nullptr : acts[0].v.data(), acts[li], dx.data(), dv_first.data(), dstate);
+                  l == 0 ? nullptr : acts[0].v.data(), acts[li], dx.data(), dv_first.data(),
+                  dstate);
     acts[li] = BlockActivations<Real>();  // release as soon as the layer is done
   }
   if (!frozen) {
     // x = LayerNorm(emb[token]; ln0): the embedding rows collect their tokens' gradients
     std::vector<Real> demb(emb.size(), Real(0));
-    NormBackward(emb.data(), P.ln0_w, mean0.data(), rstd0.data(), dx.data(), rows, 1, C, demb.data(), G.ln0_w,
-                 G.ln0_b);
+    NormBackward(emb.data(), P.ln0_w, mean0.data(), rstd0.data(), dx.data(), rows, 1, C,
+                 demb.data(), G.ln0_w, G.ln0_b);
     for (int64_t r = 0; r < rows; ++r) {
       Real* row = G.emb + static_cast<int64_t>(batch.inputs[static_cast<size_t>(r)]) * C;
       for (int64_t c = 0; c < C; ++c) row[c] += demb[static_cast<size_t>(r * C + c)];
@@ -131,8 +135,9 @@ Result<double> ComputeStateGradient(const Params<Real>& params, const Batch& bat
   const ModelConfig& c = params.config();
   const size_t size = static_cast<size_t>(c.n_layer) * c.n_head * c.head_size * c.head_size;
   if (init_state.size() != size) {
-    return Status::Error("[grad] the initial state holds " + std::to_string(init_state.size()) +
-                         " values; the model needs n_layer·n_head·head_size² = " + std::to_string(size));
+    return Status::Error(
+        "[grad] the initial state holds " + std::to_string(init_state.size()) +
+        " values; the model needs n_layer·n_head·head_size² = " + std::to_string(size));
   }
   grad->assign(size, Real(0));
   RunSpec<Real> spec;
@@ -143,7 +148,8 @@ Result<double> ComputeStateGradient(const Params<Real>& params, const Batch& bat
 }
 
 template <typename Real>
-Result<double> ComputeLoss(const Params<Real>& params, const Batch& batch, const Real* init_state, int threads) {
+Result<double> ComputeLoss(const Params<Real>& params, const Batch& batch, const Real* init_state,
+                           int threads) {
   RunSpec<Real> spec;
   spec.init_state = init_state;
   spec.loss_only = true;
@@ -152,7 +158,8 @@ Result<double> ComputeLoss(const Params<Real>& params, const Batch& batch, const
 }
 
 template <typename Real>
-Result<std::vector<Real>> TrainForwardLogits(const Params<Real>& params, const Batch& batch, int threads) {
+Result<std::vector<Real>> TrainForwardLogits(const Params<Real>& params, const Batch& batch,
+                                             int threads) {
   std::vector<Real> logits;
   RunSpec<Real> spec;
   spec.logits = &logits;
@@ -161,10 +168,10 @@ Result<std::vector<Real>> TrainForwardLogits(const Params<Real>& params, const B
   return logits;
 }
 
-template Result<double> ComputeGradients<float>(const Params<float>&, const Batch&, const GradOptions&,
-                                                Params<float>*);
-template Result<double> ComputeGradients<double>(const Params<double>&, const Batch&, const GradOptions&,
-                                                 Params<double>*);
+template Result<double> ComputeGradients<float>(const Params<float>&, const Batch&,
+                                                const GradOptions&, Params<float>*);
+template Result<double> ComputeGradients<double>(const Params<double>&, const Batch&,
+                                                 const GradOptions&, Params<double>*);
 template Result<double> ComputeStateGradient<float>(const Params<float>&, const Batch&,
                                                     const std::vector<float>&, const GradOptions&,
                                                     std::vector<float>*);
@@ -172,9 +179,12 @@ template Result<double> ComputeStateGradient<double>(const Params<double>&, cons
                                                      const std::vector<double>&, const GradOptions&,
                                                      std::vector<double>*);
 template Result<double> ComputeLoss<float>(const Params<float>&, const Batch&, const float*, int);
-template Result<double> ComputeLoss<double>(const Params<double>&, const Batch&, const double*, int);
-template Result<std::vector<float>> TrainForwardLogits<float>(const Params<float>&, const Batch&, int);
-template Result<std::vector<double>> TrainForwardLogits<double>(const Params<double>&, const Batch&, int);
+template Result<double> ComputeLoss<double>(const Params<double>&, const Batch&, const double*,
+                                            int);
+template Result<std::vector<float>> TrainForwardLogits<float>(const Params<float>&, const Batch&,
+                                                              int);
+template Result<std::vector<double>> TrainForwardLogits<double>(const Params<double>&, const Batch&,
+                                                                int);
 
 Status SaveGradients(const std::string& path, const ParamSet& grads) {
   return SaveTorchPth(path, Views(grads));
@@ -188,8 +198,9 @@ Result<std::vector<float>> LoadInitState(const std::string& path, const ModelCon
   if (t->shape != want) {
     TensorView w;
     w.shape = want;
-    return Status::Error("[grad] tensor 'init_state' in '" + path + "': expected " + w.ShapeString() +
-                         " (n_layer, n_head, head_size, head_size), got " + t->ShapeString());
+    return Status::Error("[grad] tensor 'init_state' in '" + path + "': expected " +
+                         w.ShapeString() + " (n_layer, n_head, head_size, head_size), got " +
+                         t->ShapeString());
   }
   if (t->dtype != DType::kF32 && t->dtype != DType::kF16 && t->dtype != DType::kBF16) {
     return Status::Error("[grad] tensor 'init_state' in '" + path + "' has type " +
@@ -198,15 +209,22 @@ Result<std::vector<float>> LoadInitState(const std::string& path, const ModelCon
   std::vector<float> out(static_cast<size_t>(t->numel()));
   for (size_t i = 0; i < out.size(); ++i) {
     switch (t->dtype) {
-      case DType::kF16: out[i] = F16ToF32(static_cast<const uint16_t*>(t->data)[i]); break;
-      case DType::kBF16: out[i] = Bf16ToF32(static_cast<const uint16_t*>(t->data)[i]); break;
-      default: std::memcpy(&out[i], static_cast<const uint8_t*>(t->data) + i * 4, 4); break;
+      case DType::kF16:
+        out[i] = F16ToF32(static_cast<const uint16_t*>(t->data)[i]);
+        break;
+      case DType::kBF16:
+        out[i] = Bf16ToF32(static_cast<const uint16_t*>(t->data)[i]);
+        break;
+      default:
+        std::memcpy(&out[i], static_cast<const uint8_t*>(t->data) + i * 4, 4);
+        break;
     }
   }
   return out;
 }
 
-Status SaveStateGradient(const std::string& path, const std::vector<float>& grad, const ModelConfig& c) {
+Status SaveStateGradient(const std::string& path, const std::vector<float>& grad,
+                         const ModelConfig& c) {
   TensorView v;
   v.name = "grad";
   v.dtype = DType::kF32;

@@ -34,7 +34,8 @@ Result<double> ComputeStateGradient(const Params<Real>& params, const Batch& bat
 // The mean cross-entropy of the batch alone (a forward, no backward), from the zero state or
 // from `init_state` (n_layer, n_head, N, N) when it is not null: the validation loss.
 template <typename Real>
-Result<double> ComputeLoss(const Params<Real>& params, const Batch& batch, const Real* init_state, int threads);
+Result<double> ComputeLoss(const Params<Real>& params, const Batch& batch, const Real* init_state,
+                           int threads);
 
 // The training forward's logits (B·T, n_vocab) for batch.inputs (targets unused), to compare
 // with the inference forward.

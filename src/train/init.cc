@@ -11,7 +11,8 @@ namespace anser {
 namespace {
 
 int RoundedRank(int n_embd, double exponent, double factor) {
-  const double r = std::round(factor * std::pow(static_cast<double>(n_embd), exponent) / 32.0) * 32.0;
+  const double r =
+      std::round(factor * std::pow(static_cast<double>(n_embd), exponent) / 32.0) * 32.0;
   return std::max(32, static_cast<int>(r));
 }
 
@@ -43,7 +44,8 @@ void Orthogonal(float* out, int64_t rows, int64_t cols, double gain, SplitMix64&
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t c = 0; c < cols; ++c) {
       // Tall: column c is vector c. Wide: row r is vector r.
-      const double x = rows >= cols ? v[static_cast<size_t>(c * p + r)] : v[static_cast<size_t>(r * p + c)];
+      const double x =
+          rows >= cols ? v[static_cast<size_t>(c * p + r)] : v[static_cast<size_t>(r * p + c)];
       out[r * cols + c] = static_cast<float>(gain * x);
     }
   }
@@ -62,11 +64,12 @@ LoraRanks OfficialLoraRanks(int n_embd) {
 
 Result<ModelConfig> ScratchConfig(int n_layer, int n_embd, int head_size, int n_vocab) {
   if (n_layer <= 0 || n_embd <= 0 || head_size <= 0 || n_vocab <= 0) {
-    return Status::Error("[train] --layers, --width, --head-size and the vocabulary must be positive");
+    return Status::Error(
+        "[train] --layers, --width, --head-size and the vocabulary must be positive");
   }
   if (n_embd % head_size != 0) {
-    return Status::Error("[train] --width " + std::to_string(n_embd) + " is not a multiple of --head-size " +
-                         std::to_string(head_size));
+    return Status::Error("[train] --width " + std::to_string(n_embd) +
+                         " is not a multiple of --head-size " + std::to_string(head_size));
   }
   if (head_size < 2) return Status::Error("[train] --head-size must be at least 2");
   ModelConfig c;
@@ -81,9 +84,9 @@ Result<ModelConfig> ScratchConfig(int n_layer, int n_embd, int head_size, int n_
 }
 
 Result<ParamSet> InitParams(const ModelConfig& c, uint64_t seed) {
-  if (c.n_layer <= 0 || c.n_embd < 2 || c.head_size < 2 || c.n_head * c.head_size != c.n_embd || c.n_ffn <= 0 ||
-      c.n_vocab <= 0 || c.lora_ranks.w <= 0 || c.lora_ranks.a <= 0 || c.lora_ranks.v <= 0 ||
-      c.lora_ranks.g <= 0) {
+  if (c.n_layer <= 0 || c.n_embd < 2 || c.head_size < 2 || c.n_head * c.head_size != c.n_embd ||
+      c.n_ffn <= 0 || c.n_vocab <= 0 || c.lora_ranks.w <= 0 || c.lora_ranks.a <= 0 ||
+      c.lora_ranks.v <= 0 || c.lora_ranks.g <= 0) {
     return Status::Error("[train] invalid model configuration for initialisation");
   }
   SplitMix64 rng(seed);
@@ -127,9 +130,11 @@ Result<ParamSet> InitParams(const ModelConfig& c, uint64_t seed) {
     auto mix = [&](const char* name, double e) {
       fill(add(a + name, vec), [&](int64_t n) { return 1.0 - std::pow(d(n), e * r1); });
     };
-    mix("x_r", 0.2), mix("x_w", 0.9), mix("x_k", 0.7), mix("x_v", 0.7), mix("x_a", 0.9), mix("x_g", 0.2);
+    mix("x_r", 0.2), mix("x_w", 0.9), mix("x_k", 0.7), mix("x_v", 0.7), mix("x_a", 0.9),
+        mix("x_g", 0.2);
     fill(add(a + "w0", vec), [&](int64_t n) {
-      return -6.0 + 6.0 * std::pow(static_cast<double>(n) / Cm1, 1.0 + std::pow(r0, 0.3)) + 0.5 + 2.5 * zig(n);
+      return -6.0 + 6.0 * std::pow(static_cast<double>(n) / Cm1, 1.0 + std::pow(r0, 0.3)) + 0.5 +
+             2.5 * zig(n);
     });
     add(a + "w1", {C, c.lora_ranks.w});
     ortho(a + "w2", c.lora_ranks.w, C, 0.1);
@@ -152,7 +157,8 @@ Result<ParamSet> InitParams(const ModelConfig& c, uint64_t seed) {
     const double ln_x = std::pow(static_cast<double>(l + 1) / L, 0.7);
     fill(add(a + "ln_x.weight", {C}), [ln_x](int64_t) { return ln_x; });
     add(a + "ln_x.bias", {C});
-    fill(add(b + "ffn.x_k", vec), [&](int64_t n) { return 1.0 - std::pow(d(n), std::pow(r1, 4.0)); });
+    fill(add(b + "ffn.x_k", vec),
+         [&](int64_t n) { return 1.0 - std::pow(d(n), std::pow(r1, 4.0)); });
     ortho(b + "ffn.key.weight", F, C, 1.0);
     add(b + "ffn.value.weight", {C, F});
   }

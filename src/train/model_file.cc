@@ -22,7 +22,8 @@ Status SaveParams(const std::string& path, const ParamSet& params, bool bf16) {
   return SaveTorchPth(path, views);
 }
 
-Status SaveInitState(const std::string& path, const std::vector<float>& init_state, const ModelConfig& c) {
+Status SaveInitState(const std::string& path, const std::vector<float>& init_state,
+                     const ModelConfig& c) {
   State state(c);
   const int64_t per_layer = int64_t{c.n_head} * c.head_size * c.head_size;
   if (static_cast<int64_t>(init_state.size()) != per_layer * c.n_layer) {

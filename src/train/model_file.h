@@ -17,6 +17,7 @@ Status SaveParams(const std::string& path, const ParamSet& params, bool bf16);
 
 // The state-file format State::Load reads: wkv = `init_state` (n_layer, n_head, N, N), both
 // shift vectors zero (state tuning learns the WKV state only).
-Status SaveInitState(const std::string& path, const std::vector<float>& init_state, const ModelConfig& config);
+Status SaveInitState(const std::string& path, const std::vector<float>& init_state,
+                     const ModelConfig& config);
 
 }  // namespace anser

@@ -19,7 +19,8 @@ void PutU64(std::string& out, uint64_t x) {
 
 uint64_t GetU64(const std::string& in, size_t at) {
   uint64_t x = 0;
-  for (int i = 0; i < 8; ++i) x |= static_cast<uint64_t>(static_cast<uint8_t>(in[at + static_cast<size_t>(i)])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    x |= static_cast<uint64_t>(static_cast<uint8_t>(in[at + static_cast<size_t>(i)])) << (8 * i);
   return x;
 }
 
@@ -36,8 +37,10 @@ Status WriteResumeFile(const std::string& path, const std::string& meta_json,
   AtomicFileWriter out;
   ANSER_RETURN_IF_ERROR(out.Open(path));
   ANSER_RETURN_IF_ERROR(out.Write(head.data(), head.size()));
-  static_assert(sizeof(float) == 4, "float32 values are written as they lie in memory (little-endian hosts)");
-  for (const std::vector<float>* p : parts) ANSER_RETURN_IF_ERROR(out.Write(p->data(), p->size() * sizeof(float)));
+  static_assert(sizeof(float) == 4,
+                "float32 values are written as they lie in memory (little-endian hosts)");
+  for (const std::vector<float>* p : parts)
+    ANSER_RETURN_IF_ERROR(out.Write(p->data(), p->size() * sizeof(float)));
   return out.Commit();
 }
 
@@ -46,7 +49,8 @@ Result<ResumeFile> ReadResumeFile(const std::string& path) {
   if (!in) return Status::Error("[train] cannot open the resume file '" + path + "'");
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string bad = "[train] '" + path + "' is not an Anser resume file or is truncated";
-  if (bytes.size() < kMagicSize + 16 || bytes.compare(0, kMagicSize, kMagic) != 0) return Status::Error(bad);
+  if (bytes.size() < kMagicSize + 16 || bytes.compare(0, kMagicSize, kMagic) != 0)
+    return Status::Error(bad);
   size_t at = kMagicSize;
   const uint64_t meta_size = GetU64(bytes, at);
   at += 8;

@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "train/grad.h"
@@ -32,9 +31,10 @@ uint64_t CorpusHash(const Corpus& c) {
 }
 
 Json ConfigJson(const ModelConfig& c) {
-  return {{"n_layer", c.n_layer}, {"n_embd", c.n_embd},   {"n_head", c.n_head},      {"head_size", c.head_size},
-          {"n_ffn", c.n_ffn},     {"n_vocab", c.n_vocab}, {"rank_w", c.lora_ranks.w}, {"rank_a", c.lora_ranks.a},
-          {"rank_v", c.lora_ranks.v}, {"rank_g", c.lora_ranks.g}};
+  return {{"n_layer", c.n_layer},     {"n_embd", c.n_embd},       {"n_head", c.n_head},
+          {"head_size", c.head_size}, {"n_ffn", c.n_ffn},         {"n_vocab", c.n_vocab},
+          {"rank_w", c.lora_ranks.w}, {"rank_a", c.lora_ranks.a}, {"rank_v", c.lora_ranks.v},
+          {"rank_g", c.lora_ranks.g}};
 }
 
 ModelConfig ConfigFromJson(const Json& j) {
@@ -46,11 +46,21 @@ ModelConfig ConfigFromJson(const Json& j) {
 }
 
 Json OptionsJson(const TrainOptions& o) {
-  return {{"steps", o.steps},           {"batch", o.batch},           {"ctx", o.ctx},
-          {"lr", o.lr},                 {"lr_final", o.lr_final},     {"warmup", o.warmup},
-          {"weight_decay", o.weight_decay}, {"grad_clip", o.grad_clip}, {"l2wrap", o.l2wrap},
-          {"eval_every", o.eval_every}, {"save_every", o.save_every}, {"val_tokens", o.val_tokens},
-          {"bf16", o.bf16},             {"tune_state", o.tune_state}, {"seed", o.seed}};
+  return {{"steps", o.steps},
+          {"batch", o.batch},
+          {"ctx", o.ctx},
+          {"lr", o.lr},
+          {"lr_final", o.lr_final},
+          {"warmup", o.warmup},
+          {"weight_decay", o.weight_decay},
+          {"grad_clip", o.grad_clip},
+          {"l2wrap", o.l2wrap},
+          {"eval_every", o.eval_every},
+          {"save_every", o.save_every},
+          {"val_tokens", o.val_tokens},
+          {"bf16", o.bf16},
+          {"tune_state", o.tune_state},
+          {"seed", o.seed}};
 }
 
 TrainOptions OptionsFromJson(const Json& j) {
@@ -58,7 +68,8 @@ TrainOptions OptionsFromJson(const Json& j) {
   o.steps = j.at("steps"), o.batch = j.at("batch"), o.ctx = j.at("ctx");
   o.lr = j.at("lr"), o.lr_final = j.at("lr_final"), o.warmup = j.at("warmup");
   o.weight_decay = j.at("weight_decay"), o.grad_clip = j.at("grad_clip"), o.l2wrap = j.at("l2wrap");
-  o.eval_every = j.at("eval_every"), o.save_every = j.at("save_every"), o.val_tokens = j.at("val_tokens");
+  o.eval_every = j.at("eval_every"), o.save_every = j.at("save_every"),
+  o.val_tokens = j.at("val_tokens");
   o.bf16 = j.at("bf16"), o.tune_state = j.at("tune_state"), o.seed = j.at("seed");
   return o;
 }
@@ -75,11 +86,16 @@ LogRow RowFromJson(const Json& j) {
 }
 
 Status CheckOptions(const TrainOptions& o, const Corpus& c) {
-  if (o.steps <= 0 || o.batch <= 0 || o.ctx <= 0) return Status::Error("[train] --steps, --batch and --ctx must be positive");
-  if (!(o.lr > 0) || !(o.lr_final >= 0) || o.warmup < 0 || !(o.weight_decay >= 0) || !(o.grad_clip >= 0)) {
-    return Status::Error("[train] --lr must be positive; --lr-final, --warmup, --weight-decay, --grad-clip not negative");
+  if (o.steps <= 0 || o.batch <= 0 || o.ctx <= 0)
+    return Status::Error("[train] --steps, --batch and --ctx must be positive");
+  if (!(o.lr > 0) || !(o.lr_final >= 0) || o.warmup < 0 || !(o.weight_decay >= 0) ||
+      !(o.grad_clip >= 0)) {
+    return Status::Error(
+        "[train] --lr must be positive; --lr-final, --warmup, --weight-decay, --grad-clip not "
+        "negative");
   }
-  if (o.eval_every < 0 || o.save_every < 0) return Status::Error("[train] --eval-every and --save-every must not be negative");
+  if (o.eval_every < 0 || o.save_every < 0)
+    return Status::Error("[train] --eval-every and --save-every must not be negative");
   if (static_cast<int64_t>(c.train.size()) <= o.ctx) {
     return Status::Error("[train] the training split has " + std::to_string(c.train.size()) +
                          " tokens; --ctx " + std::to_string(o.ctx) + " needs more than that");
@@ -90,7 +106,8 @@ Status CheckOptions(const TrainOptions& o, const Corpus& c) {
 // Sets every tensor of `dst` (same names and shapes, in order) from `values` at `*at`.
 Status Unpack(const std::vector<float>& values, size_t* at, std::vector<NamedTensor<float>>& dst) {
   for (NamedTensor<float>& t : dst) {
-    if (values.size() - *at < t.data.size()) return Status::Error("[train] the resume file is truncated");
+    if (values.size() - *at < t.data.size())
+      return Status::Error("[train] the resume file is truncated");
     std::copy_n(values.begin() + static_cast<std::ptrdiff_t>(*at), t.data.size(), t.data.begin());
     *at += t.data.size();
   }
@@ -101,24 +118,30 @@ Status Unpack(const std::vector<float>& values, size_t* at, std::vector<NamedTen
 
 Status Trainer::Prepare() {
   const ModelConfig& c = params_.config();
-  validation_ = ValidationBatches(corpus_.validation, options_.batch, options_.ctx, options_.val_tokens);
+  validation_ =
+      ValidationBatches(corpus_.validation, options_.batch, options_.ctx, options_.val_tokens);
   if (options_.tune_state) {
     const std::vector<int64_t> shape{c.n_layer, c.n_head, c.head_size, c.head_size};
-    if (state_.empty()) state_.push_back({"init_state", shape, std::vector<float>(static_cast<size_t>(
-                                                                  int64_t{c.n_layer} * c.n_head * c.head_size * c.head_size))});
+    if (state_.empty())
+      state_.push_back({"init_state", shape,
+                        std::vector<float>(static_cast<size_t>(int64_t{c.n_layer} * c.n_head *
+                                                               c.head_size * c.head_size))});
     state_grad_ = {{"init_state", shape, std::vector<float>(state_[0].data.size())}};
   } else {
     grads_ = params_.ZerosLike();
   }
   m_.clear();
-  for (const NamedTensor<float>& t : trainable()) m_.push_back({t.name, t.shape, std::vector<float>(t.data.size())});
+  for (const NamedTensor<float>& t : trainable())
+    m_.push_back({t.name, t.shape, std::vector<float>(t.data.size())});
   v_ = m_;
   start_ = std::chrono::steady_clock::now();
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Trainer>> Trainer::Create(ParamSet params, Corpus corpus, const TrainOptions& options,
-                                                 const std::string& out_dir, const std::string& init_path) {
+Result<std::unique_ptr<Trainer>> Trainer::Create(ParamSet params, Corpus corpus,
+                                                 const TrainOptions& options,
+                                                 const std::string& out_dir,
+                                                 const std::string& init_path) {
   ANSER_RETURN_IF_ERROR(CheckOptions(options, corpus));
   if (options.tune_state && init_path.empty()) {
     return Status::Error("[train] state tuning needs the model it tunes for (--init MODEL)");
@@ -148,10 +171,12 @@ Result<ModelConfig> Trainer::SavedConfig(const std::string& out_dir) {
   return ConfigFromJson(meta.at("config"));
 }
 
-Result<std::unique_ptr<Trainer>> Trainer::Resume(const std::string& out_dir, Corpus corpus, int threads) {
+Result<std::unique_ptr<Trainer>> Trainer::Resume(const std::string& out_dir, Corpus corpus,
+                                                 int threads) {
   ANSER_ASSIGN_OR_RETURN(ResumeFile f, ReadResumeFile(ResumePath(out_dir)));
   const Json meta = Json::parse(f.meta_json, nullptr, false);
-  if (meta.is_discarded()) return Status::Error("[train] the resume file in '" + out_dir + "' is damaged");
+  if (meta.is_discarded())
+    return Status::Error("[train] the resume file in '" + out_dir + "' is damaged");
   std::unique_ptr<Trainer> t(new Trainer());
   try {
     t->options_ = OptionsFromJson(meta.at("options"));
@@ -159,7 +184,8 @@ Result<std::unique_ptr<Trainer>> Trainer::Resume(const std::string& out_dir, Cor
     t->out_dir_ = out_dir;
     t->init_path_ = meta.at("init_path");
     if (meta.at("corpus_hash").get<uint64_t>() != CorpusHash(corpus)) {
-      return Status::Error("[train] --data differs from the data of the run being resumed in '" + out_dir + "'");
+      return Status::Error("[train] --data differs from the data of the run being resumed in '" +
+                           out_dir + "'");
     }
     t->corpus_ = std::move(corpus);
     const ModelConfig config = ConfigFromJson(meta.at("config"));
@@ -167,10 +193,12 @@ Result<std::unique_ptr<Trainer>> Trainer::Resume(const std::string& out_dir, Cor
       ANSER_ASSIGN_OR_RETURN(t->params_, LoadParams(t->init_path_));
     } else {
       t->params_ = ParamSet(config);
-      for (const Json& d : meta.at("tensors")) t->params_.Add(d.at("name"), d.at("shape").get<std::vector<int64_t>>());
+      for (const Json& d : meta.at("tensors"))
+        t->params_.Add(d.at("name"), d.at("shape").get<std::vector<int64_t>>());
     }
     t->rng_ = SplitMix64(meta.at("rng").get<uint64_t>());
-    t->step_ = meta.at("step"), t->tokens_ = meta.at("tokens"), t->elapsed_before_ = meta.at("elapsed_s");
+    t->step_ = meta.at("step"), t->tokens_ = meta.at("tokens"),
+    t->elapsed_before_ = meta.at("elapsed_s");
     for (const Json& r : meta.at("log")) t->log_.push_back(RowFromJson(r));
   } catch (const Json::exception& e) {
     return Status::Error("[train] the resume file in '" + out_dir + "' is damaged: " + e.what());
@@ -180,7 +208,8 @@ Result<std::unique_ptr<Trainer>> Trainer::Resume(const std::string& out_dir, Cor
   ANSER_RETURN_IF_ERROR(Unpack(f.values, &at, t->trainable()));
   ANSER_RETURN_IF_ERROR(Unpack(f.values, &at, t->m_));
   ANSER_RETURN_IF_ERROR(Unpack(f.values, &at, t->v_));
-  if (at != f.values.size()) return Status::Error("[train] the resume file does not match its model");
+  if (at != f.values.size())
+    return Status::Error("[train] the resume file does not match its model");
   // The rows after the checkpoint were lost with the interrupted session; replay from here.
   ANSER_RETURN_IF_ERROR(WriteLog(LogPath(out_dir), t->log_));
   return t;
@@ -188,25 +217,35 @@ Result<std::unique_ptr<Trainer>> Trainer::Resume(const std::string& out_dir, Cor
 
 std::string Trainer::MetaJson() const {
   Json tensors = Json::array();
-  for (const NamedTensor<float>& t : params_.tensors()) tensors.push_back({{"name", t.name}, {"shape", t.shape}});
+  for (const NamedTensor<float>& t : params_.tensors())
+    tensors.push_back({{"name", t.name}, {"shape", t.shape}});
   Json log = Json::array();
   for (const LogRow& r : log_) log.push_back(RowJson(r));
-  const double elapsed = elapsed_before_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  Json meta = {{"options", OptionsJson(options_)}, {"config", ConfigJson(params_.config())},
-               {"init_path", init_path_},           {"corpus_hash", CorpusHash(corpus_)},
-               {"rng", rng_.state()},               {"step", step_},
-               {"tokens", tokens_},                 {"elapsed_s", elapsed},
-               {"tensors", tensors},                {"log", log}};
+  const double elapsed =
+      elapsed_before_ +
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  Json meta = {{"options", OptionsJson(options_)},
+               {"config", ConfigJson(params_.config())},
+               {"init_path", init_path_},
+               {"corpus_hash", CorpusHash(corpus_)},
+               {"rng", rng_.state()},
+               {"step", step_},
+               {"tokens", tokens_},
+               {"elapsed_s", elapsed},
+               {"tensors", tensors},
+               {"log", log}};
   return meta.dump();
 }
 
 Status Trainer::Save() {
   std::vector<const std::vector<float>*> parts;
-  for (const std::vector<NamedTensor<float>>* group : {&(options_.tune_state ? state_ : params_.tensors()), &m_, &v_}) {
+  for (const std::vector<NamedTensor<float>>* group :
+       {&(options_.tune_state ? state_ : params_.tensors()), &m_, &v_}) {
     for (const NamedTensor<float>& t : *group) parts.push_back(&t.data);
   }
   ANSER_RETURN_IF_ERROR(WriteResumeFile(ResumePath(out_dir_), MetaJson(), parts));
-  if (options_.tune_state) return SaveInitState(out_dir_ + "/state.pth", state_[0].data, params_.config());
+  if (options_.tune_state)
+    return SaveInitState(out_dir_ + "/state.pth", state_[0].data, params_.config());
   return SaveParams(out_dir_ + "/model.pth", params_, options_.bf16);
 }
 
@@ -223,7 +262,9 @@ Result<double> Trainer::Evaluate() const {
 }
 
 Result<LogRow> Trainer::Step() {
-  if (done()) return Status::Error("[train] the run has already done its " + std::to_string(options_.steps) + " steps");
+  if (done())
+    return Status::Error("[train] the run has already done its " + std::to_string(options_.steps) +
+                         " steps");
   const auto t0 = std::chrono::steady_clock::now();
   LogRow row;
   row.lr = ScheduledLr(step_, options_.steps, options_.warmup, options_.lr, options_.lr_final);
@@ -233,7 +274,8 @@ Result<LogRow> Trainer::Step() {
   g.threads = options_.threads;
   std::vector<NamedTensor<float>>* grads = nullptr;
   if (options_.tune_state) {
-    ANSER_ASSIGN_OR_RETURN(row.loss, ComputeStateGradient(params_, batch, state_[0].data, g, &state_grad_[0].data));
+    ANSER_ASSIGN_OR_RETURN(
+        row.loss, ComputeStateGradient(params_, batch, state_[0].data, g, &state_grad_[0].data));
     grads = &state_grad_;
   } else {
     ANSER_ASSIGN_OR_RETURN(row.loss, ComputeGradients(params_, batch, g, &grads_));
@@ -251,15 +293,18 @@ Result<LogRow> Trainer::Step() {
   tokens_ += batch.batch * batch.n_tokens;
   row.step = step_;
   row.tokens = tokens_;
-  row.tok_s = static_cast<double>(batch.batch * batch.n_tokens) /
-              std::max(1e-9, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  row.tok_s =
+      static_cast<double>(batch.batch * batch.n_tokens) /
+      std::max(1e-9, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   if ((options_.eval_every > 0 && step_ % options_.eval_every == 0) || done()) {
     ANSER_ASSIGN_OR_RETURN(row.val_loss, Evaluate());
   }
-  row.elapsed_s = elapsed_before_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  row.elapsed_s = elapsed_before_ +
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   log_.push_back(row);
   ANSER_RETURN_IF_ERROR(AppendLog(LogPath(out_dir_), row));
-  if ((options_.save_every > 0 && step_ % options_.save_every == 0) || done()) ANSER_RETURN_IF_ERROR(Save());
+  if ((options_.save_every > 0 && step_ % options_.save_every == 0) || done())
+    ANSER_RETURN_IF_ERROR(Save());
   return row;
 }
 

@@ -27,21 +27,21 @@ namespace anser {
 
 struct TrainOptions {
   int64_t steps = 1000;
-  int64_t batch = 8;          // B
-  int64_t ctx = 128;          // T
+  int64_t batch = 8;  // B
+  int64_t ctx = 128;  // T
   double lr = 6e-4;
   double lr_final = 1e-5;
-  int64_t warmup = 50;        // steps
+  int64_t warmup = 50;  // steps
   double weight_decay = 0.0;
-  double grad_clip = 1.0;     // global norm; 0 disables
+  double grad_clip = 1.0;  // global norm; 0 disables
   bool l2wrap = true;
-  int64_t eval_every = 100;   // 0: evaluate after the last step only
-  int64_t save_every = 100;   // 0: save after the last step only
-  int64_t val_tokens = 65536; // validation tokens scored (0: the whole split)
-  bool bf16 = false;          // model.pth in bf16 (the master weights stay float32)
-  bool tune_state = false;    // learn only the initial WKV state
+  int64_t eval_every = 100;    // 0: evaluate after the last step only
+  int64_t save_every = 100;    // 0: save after the last step only
+  int64_t val_tokens = 65536;  // validation tokens scored (0: the whole split)
+  bool bf16 = false;           // model.pth in bf16 (the master weights stay float32)
+  bool tune_state = false;     // learn only the initial WKV state
   uint64_t seed = 1;
-  int threads = 1;            // not part of the run's identity: a resume may change it
+  int threads = 1;  // not part of the run's identity: a resume may change it
 };
 
 class Trainer {
@@ -49,15 +49,18 @@ class Trainer {
   // A new run into `out_dir` (created if missing; a previous run's files there are replaced).
   // `params` are the starting weights; with tune_state they are frozen and `init_path` (the
   // model file) is recorded so a resume can reload them.
-  static Result<std::unique_ptr<Trainer>> Create(ParamSet params, Corpus corpus, const TrainOptions& options,
-                                                 const std::string& out_dir, const std::string& init_path);
+  static Result<std::unique_ptr<Trainer>> Create(ParamSet params, Corpus corpus,
+                                                 const TrainOptions& options,
+                                                 const std::string& out_dir,
+                                                 const std::string& init_path);
 
   // The model configuration of the run saved in `out_dir` (to pick its tokenizer).
   static Result<ModelConfig> SavedConfig(const std::string& out_dir);
 
   // Continues the run saved in `out_dir` from its last checkpoint. `corpus` must be the run's
   // (checked); `threads` replaces the saved thread count.
-  static Result<std::unique_ptr<Trainer>> Resume(const std::string& out_dir, Corpus corpus, int threads);
+  static Result<std::unique_ptr<Trainer>> Resume(const std::string& out_dir, Corpus corpus,
+                                                 int threads);
 
   // One optimiser step; evaluates and saves when due (and always after the last step). The
   // returned row is the one appended to log.csv.
@@ -79,7 +82,9 @@ class Trainer {
  private:
   Trainer() = default;
   Status Prepare();  // validation windows, gradient buffers and moments, after weights are set
-  std::vector<NamedTensor<float>>& trainable() { return options_.tune_state ? state_ : params_.tensors(); }
+  std::vector<NamedTensor<float>>& trainable() {
+    return options_.tune_state ? state_ : params_.tensors();
+  }
   std::string MetaJson() const;
 
   TrainOptions options_;

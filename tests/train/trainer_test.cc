@@ -1,6 +1,8 @@
 // The training loop end to end on tiny models: it learns, a resumed run replays the
 // uninterrupted one exactly, state tuning learns and writes a loadable State, checkpoints
 // reload bit-exactly; and the from-scratch initialisation follows docs/RWKV7.md.
+#include "train/trainer.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -14,7 +16,6 @@
 #include "train/grad.h"
 #include "train/init.h"
 #include "train/model_file.h"
-#include "train/trainer.h"
 
 namespace anser {
 namespace {
@@ -28,7 +29,8 @@ std::string TempDir(const std::string& name) {
 // A few kilobytes of repetitive text: easy to learn, so a handful of steps must show it.
 Corpus TextCorpus() {
   std::string text;
-  const char* lines[] = {"to be or not to be, that is the question.\n", "the rain in spain stays mainly in the plain.\n",
+  const char* lines[] = {"to be or not to be, that is the question.\n",
+                         "the rain in spain stays mainly in the plain.\n",
                          "all that glitters is not gold.\n"};
   for (int i = 0; i < 60; ++i) text += lines[i % 3];
   auto corpus = MakeCorpus(text, *MakeByteTokenizer());
@@ -74,7 +76,8 @@ void ExpectOrthogonal(const ParamSet& p, const std::string& name, double gain) {
   const int64_t n = std::min(rows, cols);
   for (int64_t i = 0; i < n; i += 3) {
     for (int64_t j = 0; j < n; j += 5) {
-      EXPECT_NEAR(Gram(t->data.data(), rows, cols, i, j, columns), i == j ? gain * gain : 0.0, 1e-4 * gain * gain)
+      EXPECT_NEAR(Gram(t->data.data(), rows, cols, i, j, columns), i == j ? gain * gain : 0.0,
+                  1e-4 * gain * gain)
           << name << " (" << i << ", " << j << ")";
     }
   }
@@ -90,7 +93,8 @@ TEST(InitTest, FollowsTheOfficialFormulas) {
   ASSERT_TRUE(config.ok());
   ParamSet p = InitParams(config.value(), 5).value();
   const double n = 37, d = n / C, lin = n / (C - 1) - 0.5;
-  const double z = (static_cast<double>(37 % N) - (N - 1) / 2.0) / ((N - 1) / 2.0), zig = z * std::abs(z);
+  const double z = (static_cast<double>(37 % N) - (N - 1) / 2.0) / ((N - 1) / 2.0),
+               zig = z * std::abs(z);
   const int l = 1;
   const double r0 = 1.0 / (L - 1), r1 = 1.0 - 1.0 / L;
   const std::string a = "blocks.1.att.";
@@ -99,7 +103,8 @@ TEST(InitTest, FollowsTheOfficialFormulas) {
   EXPECT_NEAR(p.Find(a + "x_k")[37], 1 - std::pow(d, 0.7 * r1), 1e-6);
   EXPECT_NEAR(p.Find(a + "x_g")[37], 1 - std::pow(d, 0.2 * r1), 1e-6);
   EXPECT_NEAR(p.Find("blocks.1.ffn.x_k")[37], 1 - std::pow(d, std::pow(r1, 4)), 1e-6);
-  EXPECT_NEAR(p.Find(a + "w0")[37], -6 + 6 * std::pow(n / (C - 1), 1 + std::pow(r0, 0.3)) + 0.5 + 2.5 * zig, 1e-5);
+  EXPECT_NEAR(p.Find(a + "w0")[37],
+              -6 + 6 * std::pow(n / (C - 1), 1 + std::pow(r0, 0.3)) + 0.5 + 2.5 * zig, 1e-5);
   EXPECT_NEAR(p.Find(a + "a0")[37], -0.19 + 0.3 * zig + 0.4 * lin, 1e-6);
   EXPECT_NEAR(p.Find(a + "v0")[37], 0.73 - 0.4 * lin, 1e-6);
   EXPECT_NEAR(p.Find(a + "k_k")[37], 0.71 - 0.1 * lin, 1e-6);
@@ -120,7 +125,8 @@ TEST(InitTest, FollowsTheOfficialFormulas) {
   // head (V, C), V > C: gain 0.5·√(V/C).
   ExpectOrthogonal(p, "head.weight", 0.5 * std::sqrt(256.0 / C));
   float emb_max = 0;
-  for (int64_t i = 0; i < 256 * C; ++i) emb_max = std::max(emb_max, std::abs(p.Find("emb.weight")[i]));
+  for (int64_t i = 0; i < 256 * C; ++i)
+    emb_max = std::max(emb_max, std::abs(p.Find("emb.weight")[i]));
   EXPECT_LE(emb_max, 1e-4f);
   EXPECT_GT(emb_max, 0.9e-4f);
   // Deterministic from the seed.
@@ -172,7 +178,8 @@ TEST(TrainerTest, ResumedRunReplaysTheUninterruptedOne) {
   ASSERT_TRUE(resumed.ok()) << resumed.message();
   EXPECT_EQ(resumed.value()->step(), 4);
   while (!resumed.value()->done()) ASSERT_TRUE(resumed.value()->Step().ok());
-  const std::vector<LogRow> a = ReadLog(full_dir + "/log.csv").value(), b = ReadLog(cut_dir + "/log.csv").value();
+  const std::vector<LogRow> a = ReadLog(full_dir + "/log.csv").value(),
+                            b = ReadLog(cut_dir + "/log.csv").value();
   ASSERT_EQ(a.size(), 12u);
   ASSERT_EQ(b.size(), a.size());
   for (size_t i = 0; i < a.size(); ++i) {
@@ -201,7 +208,8 @@ TEST(TrainerTest, StateTuningLearnsAndSavesALoadableState) {
   const std::string model_path = dir + "_model.pth";
   ASSERT_TRUE(SaveParams(model_path, ParamsFromModel(*model.value()), false).ok());
   TrainOptions o = TinyOptions();
-  o.tune_state = true, o.steps = 20, o.lr = 0.1, o.lr_final = 0.01, o.eval_every = 0, o.save_every = 10;
+  o.tune_state = true, o.steps = 20, o.lr = 0.1, o.lr_final = 0.01, o.eval_every = 0,
+  o.save_every = 10;
   auto trainer = Trainer::Create(LoadParams(model_path).value(), TextCorpus(), o, dir, model_path);
   ASSERT_TRUE(trainer.ok()) << trainer.message();
   const double before = trainer.value()->Evaluate().value();
@@ -210,10 +218,12 @@ TEST(TrainerTest, StateTuningLearnsAndSavesALoadableState) {
   EXPECT_LT(last.val_loss, before - 0.05);
   auto state = State::Load(dir + "/state.pth", c);
   ASSERT_TRUE(state.ok()) << state.message();
-  EXPECT_EQ(state.value().wkv(1)[3], trainer.value()->init_state()[static_cast<size_t>(c.n_head * 16 * 16 + 3)]);
+  EXPECT_EQ(state.value().wkv(1)[3],
+            trainer.value()->init_state()[static_cast<size_t>(c.n_head * 16 * 16 + 3)]);
   EXPECT_EQ(state.value().att_shift(0)[0], 0.0f);
   // The frozen weights did not move.
-  EXPECT_EQ(trainer.value()->params().tensors()[3].data, LoadParams(model_path).value().tensors()[3].data);
+  EXPECT_EQ(trainer.value()->params().tensors()[3].data,
+            LoadParams(model_path).value().tensors()[3].data);
   auto resumed = Trainer::Resume(dir, TextCorpus(), 1);
   ASSERT_TRUE(resumed.ok()) << resumed.message();
   EXPECT_EQ(resumed.value()->init_state(), trainer.value()->init_state());
@@ -232,12 +242,14 @@ TEST(TrainerTest, CheckpointsReloadBitExactly) {
   batch.batch = 1, batch.n_tokens = 8;
   batch.inputs = {1, 50, 99, 120, 3, 255, 0, 17};
   batch.targets = batch.inputs;
-  EXPECT_EQ(TrainForwardLogits(reloaded, batch, 1).value(), TrainForwardLogits(trainer->params(), batch, 1).value());
+  EXPECT_EQ(TrainForwardLogits(reloaded, batch, 1).value(),
+            TrainForwardLogits(trainer->params(), batch, 1).value());
   // bf16: the weights rounded to bf16, exactly.
   ASSERT_TRUE(SaveParams(dir + "/bf16.pth", trainer->params(), true).ok());
   const ParamSet half = ParamsFromModel(*Model::Load(dir + "/bf16.pth").value());
   const std::vector<float>& w = trainer->params().tensors()[7].data;
-  for (size_t i = 0; i < w.size(); ++i) EXPECT_EQ(half.tensors()[7].data[i], Bf16ToF32(F32ToBf16(w[i])));
+  for (size_t i = 0; i < w.size(); ++i)
+    EXPECT_EQ(half.tensors()[7].data[i], Bf16ToF32(F32ToBf16(w[i])));
 }
 
 }  // namespace
