@@ -207,7 +207,18 @@ class WeightsBuilder {
     const std::string expected = ShapeString({rows, cols});
     ANSER_ASSIGN_OR_RETURN(const TensorView* t, Get(name, expected));
     if (t->shape != std::vector<int64_t>{rows, cols}) return Mismatch(*t, expected);
-    return MatRef{DType::kF32, ToF32(*t, true), cols, rows};
+    if (DTypeIsBlock(t->dtype)) return MatRef{DType::kF32, ToF32(*t, true), cols, rows};
+    // Float types stay as stored (the kernels read them in place): half the memory of f32 for
+    // bf16/f16 releases, the same numbers.
+    const size_t es = DTypeSize(t->dtype);
+    auto* out = static_cast<uint8_t*>(store_.Allocate(t->nbytes()));
+    const auto* in = static_cast<const uint8_t*>(t->data);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < cols; ++c) {
+        std::memcpy(out + static_cast<size_t>(c * rows + r) * es, in + static_cast<size_t>(r * cols + c) * es, es);
+      }
+    }
+    return MatRef{t->dtype, out, cols, rows};
   }
 
   Result<MatRef> Matrix(const std::string& name, int64_t rows, int64_t cols) {

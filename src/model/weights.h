@@ -1,6 +1,6 @@
 // The model's weights, ready for the forward pass. Large matrices are views of the stored data
-// (memory-mapped, read in place by the kernels); small vectors and the LoRA matrices are
-// converted once to float32, the LoRA ones transposed so every product is W·x.
+// (memory-mapped, read in place by the kernels); small vectors are converted once to float32
+// and the LoRA matrices transposed once so every product is W·x.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +26,8 @@ struct LayerWeights {
   const float* r_k;                                    // (n_head, head_size)
   const float* ln_x_w; const float* ln_x_b;
   const float* ffn_x_k;
-  // LoRA, float32, as W·x: w1 (rank_w, n_embd), w2 (n_embd, rank_w), likewise a, v, g.
+  // LoRA as W·x, transposed once into their stored float type (float32 for block types):
+  // w1 (rank_w, n_embd), w2 (n_embd, rank_w), likewise a, v, g.
   MatRef w1, w2, a1, a2, v1, v2, g1, g2;  // v1/v2 empty in layer 0
   // Projections in their stored type.
   MatRef receptance, key, value, output;  // (n_embd, n_embd)
