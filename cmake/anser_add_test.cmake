@@ -5,6 +5,7 @@ function(anser_add_test name)
   cmake_parse_arguments(ARG "" "" "LABELS" ${ARGN})
   add_executable(${name} ${ARG_UNPARSED_ARGUMENTS})
   target_link_libraries(${name} PRIVATE anser GTest::gtest GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_compile_definitions(${name} PRIVATE ANSER_SHARED_DIR="${ANSER_SHARED_DIR}"
                                              ANSER_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                                              ANSER_BINARY="$<TARGET_FILE:anser_cli>")

@@ -14,15 +14,12 @@
 #include <vector>
 
 #include "io/formats.h"
+#include "scratch_dir.h"
 
 namespace anser {
 namespace {
 
-std::string TempPath(const std::string& name) {
-  const auto dir = std::filesystem::path(::testing::TempDir()) / "anser_fuzz";
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
+std::string TempPath(const std::string& name) { return testing::ScratchPath(name); }
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "anser/model.h"
+#include "scratch_dir.h"
 
 namespace {
 
@@ -18,11 +19,7 @@ namespace fs = std::filesystem;
 
 const std::string kTiny = std::string(ANSER_SHARED_DIR) + "/fixtures/tiny-rwkv7-834K/model.fp32.pth";
 
-std::string Dir() {
-  const fs::path dir = fs::path(::testing::TempDir()) / "anser_gguf_cli";
-  fs::create_directories(dir);
-  return dir.string();
-}
+std::string Dir() { return anser::testing::ScratchDir(); }
 
 // Runs the binary with `args`, stderr to a file; returns the exit code.
 int RunAnser(const std::string& args) {

@@ -13,15 +13,12 @@
 #include "io/formats.h"
 #include "model/convert.h"
 #include "model/weights.h"
+#include "scratch_dir.h"
 
 namespace anser {
 namespace {
 
-std::string TempPath(const std::string& name) {
-  const auto dir = std::filesystem::path(::testing::TempDir()) / "anser_gguf_fuzz";
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
+std::string TempPath(const std::string& name) { return testing::ScratchPath(name); }
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -15,6 +15,7 @@
 #include "model/convert.h"
 #include "model/weights.h"
 #include "tokenizer/gguf_vocab_reader.h"
+#include "scratch_dir.h"
 
 namespace anser {
 namespace {
@@ -22,11 +23,7 @@ namespace {
 using testing::Fixture;
 using testing::ReadFixture;
 
-std::string TempPath(const std::string& name) {
-  const auto dir = std::filesystem::path(::testing::TempDir()) / "anser_gguf_model";
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
+std::string TempPath(const std::string& name) { return testing::ScratchPath(name); }
 
 std::shared_ptr<const Model> MustLoad(const std::string& path) {
   auto m = Model::Load(path);

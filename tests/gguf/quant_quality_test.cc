@@ -12,17 +12,14 @@
 
 #include "anser/model.h"
 #include "model/convert.h"
+#include "scratch_dir.h"
 
 namespace anser {
 namespace {
 
 constexpr size_t kTextBytes = 20000;
 
-std::string TempPath(const std::string& name) {
-  const auto dir = std::filesystem::path(::testing::TempDir()) / "anser_gguf_quant";
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
+std::string TempPath(const std::string& name) { return testing::ScratchPath(name); }
 
 std::vector<int> Text() {
   std::ifstream in(std::string(ANSER_SHARED_DIR) + "/data/tinyshakespeare.txt", std::ios::binary);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include "scratch_dir.h"
 
 namespace anser::testing_io {
 namespace {
@@ -105,9 +106,7 @@ void WriteBytes(const std::string& path, const std::string& bytes) {
 }
 
 std::string TestDir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "anser_io" /
-                              (std::string(info->test_suite_name()) + "." + info->name());
+  std::filesystem::path dir = std::filesystem::path(anser::testing::ScratchDir()) / "archives";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();

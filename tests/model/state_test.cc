@@ -6,6 +6,7 @@
 
 #include "anser/model.h"
 #include "fixtures.h"
+#include "scratch_dir.h"
 
 namespace anser {
 namespace {
@@ -33,7 +34,7 @@ std::vector<float> StepAll(Session& s, State& state, const std::vector<int>& tok
 }
 
 std::string TempPath(const std::string& name) {
-  return (std::filesystem::path(::testing::TempDir()) / name).string();
+  return testing::ScratchPath(name);
 }
 
 TEST(StateTest, SaveLoadContinueIsBitExact) {

@@ -7,6 +7,7 @@
 #include "anser/model.h"
 #include "io/formats.h"
 #include "train/grad.h"
+#include "scratch_dir.h"
 
 namespace anser {
 namespace {
@@ -90,7 +91,7 @@ TEST(GradTest, RejectsBadBatchAndState) {
 }
 
 std::string TempPath(const std::string& name) {
-  return (std::filesystem::path(::testing::TempDir()) / name).string();
+  return testing::ScratchPath(name);
 }
 
 TEST(GradTest, GradientFilesRoundTrip) {

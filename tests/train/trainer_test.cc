@@ -16,12 +16,13 @@
 #include "train/grad.h"
 #include "train/init.h"
 #include "train/model_file.h"
+#include "scratch_dir.h"
 
 namespace anser {
 namespace {
 
 std::string TempDir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "/anser_trainer_" + name;
+  const std::string dir = testing::ScratchPath("trainer_" + name);
   std::filesystem::remove_all(dir);
   return dir;
 }
