@@ -11,7 +11,7 @@
 #include <string>
 
 #include "anser/model.h"
-#include "scratch_dir.h"
+#include "test_files.h"
 
 namespace {
 

@@ -13,33 +13,16 @@
 #include "io/formats.h"
 #include "model/convert.h"
 #include "model/weights.h"
-#include "scratch_dir.h"
+#include "test_files.h"
 
 namespace anser {
 namespace {
 
 std::string TempPath(const std::string& name) { return testing::ScratchPath(name); }
+using testing::ReadAll;
+using testing::WriteAll;
+using testing::Checksum;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteAll(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-uint64_t Checksum(const TensorStore& store) {
-  uint64_t sum = 0;
-  for (const TensorView& t : store.tensors()) {
-    const auto* p = static_cast<const uint8_t*>(t.data);
-    for (size_t i = 0; i < t.nbytes(); ++i) sum += p[i];
-  }
-  return sum;
-}
 
 // A small random rwkv7 model written as GGUF q8_0 (block types, every tensor kind, the
 // tokenizer arrays): the seed every mutation starts from.

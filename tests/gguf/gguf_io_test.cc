@@ -11,24 +11,15 @@
 
 #include "io/formats.h"
 #include "kernels/quantize.h"
-#include "scratch_dir.h"
+#include "test_files.h"
 
 namespace anser {
 namespace {
 
 std::string TempPath(const std::string& name) { return testing::ScratchPath(name); }
+using testing::ReadAll;
+using testing::WriteAll;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteAll(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 // A tensor of `dtype` holding rows of random values, quantized with the reference quantizer.
 struct OwnedTensor {

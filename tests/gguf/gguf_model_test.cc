@@ -15,7 +15,7 @@
 #include "model/convert.h"
 #include "model/weights.h"
 #include "tokenizer/gguf_vocab_reader.h"
-#include "scratch_dir.h"
+#include "test_files.h"
 
 namespace anser {
 namespace {

@@ -12,7 +12,7 @@
 
 #include "anser/model.h"
 #include "model/convert.h"
-#include "scratch_dir.h"
+#include "test_files.h"
 
 namespace anser {
 namespace {

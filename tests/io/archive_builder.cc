@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include "scratch_dir.h"
+#include "test_files.h"
 
 namespace anser::testing_io {
 namespace {

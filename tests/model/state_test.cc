@@ -6,7 +6,7 @@
 
 #include "anser/model.h"
 #include "fixtures.h"
-#include "scratch_dir.h"
+#include "test_files.h"
 
 namespace anser {
 namespace {

@@ -7,7 +7,7 @@
 #include "anser/model.h"
 #include "io/formats.h"
 #include "train/grad.h"
-#include "scratch_dir.h"
+#include "test_files.h"
 
 namespace anser {
 namespace {

@@ -16,7 +16,7 @@
 #include "train/grad.h"
 #include "train/init.h"
 #include "train/model_file.h"
-#include "scratch_dir.h"
+#include "test_files.h"
 
 namespace anser {
 namespace {

@@ -1,0 +1,57 @@
+// Files in tests: scratch folders, whole-file reads and writes, and a check that every byte of a
+// loaded store can be read.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "io/tensor_store.h"
+
+namespace anser::testing {
+
+// CTest runs every test as its own process, two at a time, so a fixed file name under
+// testing::TempDir() would be written by one test while another has it mapped (SIGBUS). Each
+// test gets a folder named after its process and itself.
+inline std::string ScratchDir() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string test = info == nullptr ? "static" : std::string(info->test_suite_name()) + "." + info->name();
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
+                                    ("anser_" + std::to_string(::getpid())) / test;
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+// `name` inside ScratchDir().
+inline std::string ScratchPath(const std::string& name) {
+  return (std::filesystem::path(ScratchDir()) / name).string();
+}
+
+inline std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void WriteAll(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Touches every byte of every view, so a view pointing outside its mapping faults under ASan.
+inline uint64_t Checksum(const TensorStore& store) {
+  uint64_t sum = 0;
+  for (const TensorView& t : store.tensors()) {
+    const auto* p = static_cast<const uint8_t*>(t.data);
+    for (size_t i = 0; i < t.nbytes(); ++i) sum += p[i];
+  }
+  return sum;
+}
+
+}  // namespace anser::testing
