@@ -117,7 +117,7 @@ class Session {
   std::span<const float> Step(State& state, int token);
 
   // The sequence path: all tokens through each layer before the next, in windows of at most
-  // 512 tokens (fewer for wide models, so the buffers stay within 40 MB) with the state
+  // 512 tokens (fewer for wide models, so the buffers stay within 16 MB) with the state
   // carried. Writes the logits of the last position, or of every position when
   // `all_positions` ([n_tokens][n_vocab]), into `logits`. Empty `tokens` leaves the state and
   // clears `logits`.

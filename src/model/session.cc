@@ -45,7 +45,7 @@ struct Session::Scratch {
     hidden.resize(static_cast<size_t>(n * std::max(F, C)));
     shifts.resize(static_cast<size_t>(n));
   }
-  static constexpr int64_t kBudgetBytes = int64_t{40} << 20;
+  static constexpr int64_t kBudgetBytes = int64_t{16} << 20;
   int64_t C, F, V, rank, window, rows = 0;
   std::vector<float> x, h, xr, xw, xk, xv, xa, xg, r_, w, k, v, a, g, kk, b_, y, v_first;
   std::vector<float> lora, hidden, logits;
