@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <thread>
 #include <vector>
 
-#include "core/thread_pool.h"
+#include "kernels/kernels.h"
 #include "kernels/cpu/roofline_avx2.h"
 
 namespace anser {
@@ -46,11 +47,31 @@ double Seconds(std::chrono::steady_clock::time_point start) {
 // Keeps results observable so the measured loops are not removed.
 std::atomic<float> g_sink{0.0f};
 
+// Runs f(t) on `threads` threads at once (their own, started together behind a barrier, so
+// none joins late as a pool worker may) and returns the seconds from the start to the last end.
+template <typename F>
+double TimeOnAllThreads(int threads, const F& f) {
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+      f(t);
+    });
+  }
+  while (ready.load() != threads) std::this_thread::yield();
+  const auto start = std::chrono::steady_clock::now();
+  go.store(true, std::memory_order_release);
+  for (std::thread& t : pool) t.join();
+  return Seconds(start);
+}
+
 }  // namespace
 
 Roofline MeasureRoofline() {
-  ThreadPool& pool = KernelPool();
-  const int threads = pool.threads();
+  const int threads = KernelThreads();
   const bool avx2 = HasAvx2();
   Roofline r;
   r.isa = avx2 ? "avx2+fma" : "scalar";
@@ -62,14 +83,10 @@ Roofline MeasureRoofline() {
   const int64_t per_thread = kFloats / threads / 32 * 32;
   double best = 0.0;
   for (int pass = 0; pass < 4; ++pass) {
-    const auto start = std::chrono::steady_clock::now();
-    pool.ParallelFor(threads, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t t = begin; t < end; ++t) {
-        const float* p = buffer.data() + t * per_thread;
-        g_sink.store(avx2 ? SumAvx2(p, per_thread) : SumScalar(p, per_thread), std::memory_order_relaxed);
-      }
+    const double s = TimeOnAllThreads(threads, [&](int t) {
+      const float* p = buffer.data() + t * per_thread;
+      g_sink.store(avx2 ? SumAvx2(p, per_thread) : SumScalar(p, per_thread), std::memory_order_relaxed);
     });
-    const double s = Seconds(start);
     if (pass > 0) best = std::max(best, static_cast<double>(per_thread * threads) * sizeof(float) / s / 1e9);
   }
   r.read_gb_s = best;
@@ -79,13 +96,10 @@ Roofline MeasureRoofline() {
   const double flop_per_step = avx2 ? 12.0 * 8 * 2 : 8.0 * 2;
   best = 0.0;
   for (int pass = 0; pass < 3; ++pass) {
-    const auto start = std::chrono::steady_clock::now();
-    pool.ParallelFor(threads, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t t = begin; t < end; ++t) {
-        g_sink.store(avx2 ? FmaLoopAvx2(kSteps) : FmaLoopScalar(kSteps), std::memory_order_relaxed);
-      }
+    const double s = TimeOnAllThreads(threads, [&](int) {
+      g_sink.store(avx2 ? FmaLoopAvx2(kSteps) : FmaLoopScalar(kSteps), std::memory_order_relaxed);
     });
-    best = std::max(best, flop_per_step * static_cast<double>(kSteps) * threads / Seconds(start) / 1e9);
+    best = std::max(best, flop_per_step * static_cast<double>(kSteps) * threads / s / 1e9);
   }
   r.peak_gflop_s = best;
   return r;

@@ -13,7 +13,7 @@ struct Roofline {
   const char* isa = "scalar";  // the instructions the peak was measured with
 };
 
-// Runs on the kernel thread pool (SetKernelThreads); takes about a second.
+// Uses as many threads as the kernels (SetKernelThreads); takes about a second.
 Roofline MeasureRoofline();
 
 }  // namespace anser
