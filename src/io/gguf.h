@@ -73,4 +73,9 @@ std::string GgmlTypeName(uint32_t ggml_type);
 
 inline constexpr uint64_t kGgufDefaultAlignment = 32;
 
+// llama.cpp's values of tokenizer.ggml.token_type.
+inline constexpr int32_t kGgufTokenNormal = 1;
+inline constexpr int32_t kGgufTokenControl = 3;
+inline constexpr int32_t kGgufTokenUnused = 5;
+
 }  // namespace anser

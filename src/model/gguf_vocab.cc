@@ -6,10 +6,6 @@
 namespace anser {
 namespace {
 
-// llama.cpp's token types.
-constexpr int32_t kNormal = 1;
-constexpr int32_t kControl = 3;
-constexpr int32_t kUnused = 5;
 // "\n\n" in the World vocabulary: llama.cpp's converter marks it end-of-turn for chat.
 constexpr int kWorldEndOfTurn = 261;
 constexpr int kWorldVocabSize = 65536;
@@ -57,13 +53,13 @@ void AddRwkvVocab(const Tokenizer* tokenizer, int n_vocab, GgufMetadata* metadat
     }
     if (id == 0 && (tokenizer != nullptr || n_vocab != 256)) {
       tokens.push_back(GgufValue::String("<s>"));
-      types.push_back(GgufValue::I32(kControl));
+      types.push_back(GgufValue::I32(kGgufTokenControl));
     } else if (bytes.empty()) {
       tokens.push_back(GgufValue::String("[PAD" + std::to_string(id) + "]"));
-      types.push_back(GgufValue::I32(kUnused));
+      types.push_back(GgufValue::I32(kGgufTokenUnused));
     } else {
       tokens.push_back(GgufValue::String(EscapeRwkvToken(bytes)));
-      types.push_back(GgufValue::I32(kNormal));
+      types.push_back(GgufValue::I32(kGgufTokenNormal));
     }
   }
   const bool has_s = n_vocab > 0 && tokens[0].s == "<s>";

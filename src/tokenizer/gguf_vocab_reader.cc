@@ -4,12 +4,6 @@
 #include "io/gguf.h"
 
 namespace anser {
-namespace {
-
-constexpr int64_t kControl = 3;
-constexpr int64_t kUnused = 5;
-
-}  // namespace
 
 std::string UnescapeRwkvToken(std::string_view text) {
   std::string out;
@@ -52,7 +46,7 @@ Result<WorldVocab> ReadGgufWorldVocab(const std::string& gguf_path) {
   for (size_t id = 1; id < tokens->items.size(); ++id) {
     if (types != nullptr && types->type == GgufType::kArray && id < types->items.size()) {
       const std::optional<int64_t> type = types->items[id].AsInt();
-      if (type == kControl || type == kUnused) continue;
+      if (type == kGgufTokenControl || type == kGgufTokenUnused) continue;
     }
     vocab.tokens[id] = UnescapeRwkvToken(tokens->items[id].s);
   }
