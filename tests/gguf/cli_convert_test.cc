@@ -62,4 +62,29 @@ TEST(CliConvert, ForceAndFormats) {
   EXPECT_TRUE(anser::Model::Load(hf).ok());
 }
 
+TEST(CliConvert, RandomWeightsOfAnOfficialShape) {
+  const std::string vocab = std::string(ANSER_SHARED_DIR) + "/vocab/rwkv_vocab_v20230424.txt";
+  const std::string out = Dir() + "/random-0.1b.gguf";
+  fs::remove(out);
+  EXPECT_NE(RunAnser("quantize --shape 0.1b " + kTiny + " " + out + " --dtype q4_0"), 0);
+  EXPECT_NE(Stderr().find("only OUT"), std::string::npos) << Stderr();
+  EXPECT_NE(RunAnser("convert " + kTiny), 0);
+  EXPECT_NE(Stderr().find("IN and OUT"), std::string::npos) << Stderr();
+  EXPECT_NE(RunAnser("convert --shape 0.7b " + out), 0);
+  EXPECT_FALSE(fs::exists(out));
+
+  ASSERT_EQ(RunAnser("quantize --shape 0.1b " + out + " --dtype q4_0 --vocab " + vocab), 0) << Stderr();
+  auto model = anser::Model::Load(out);
+  ASSERT_TRUE(model.ok()) << model.message();
+  // The official count less layer 0's unused v0/v1/v2 (768 + 2 × 768 × 32), which GGUF
+  // files leave out as llama.cpp's converter does.
+  EXPECT_EQ((*model)->params(), 191084544 - 49920);
+  const auto official = anser::OfficialShape("0.1b");
+  ASSERT_TRUE(official.ok());
+  EXPECT_EQ((*model)->config().n_layer, official->n_layer);
+  EXPECT_EQ((*model)->config().n_embd, official->n_embd);
+  EXPECT_EQ((*model)->config().n_vocab, 65536);
+  fs::remove(out);
+}
+
 }  // namespace

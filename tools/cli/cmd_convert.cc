@@ -13,7 +13,7 @@ namespace anser::cli {
 namespace {
 
 struct ConvertArgs {
-  std::string in;
+  ConversionInput input;
   std::string out;
   std::string vocab;
   bool force = false;
@@ -33,8 +33,27 @@ uint64_t SizeOnDisk(const std::string& path) {
 
 }  // namespace
 
-int RunConversion(const std::string& in, const std::string& out, const std::string& dtype,
+void AddConversionInput(CLI::App* sub, ConversionInput* input, std::string* out) {
+  sub->add_option("IN", input->path, "Model: .pth, .gguf or Hugging Face folder (omitted with --shape)");
+  sub->add_option("OUT", *out, "Output: *.gguf, *.pth, otherwise a Hugging Face folder");
+  sub->add_option("--shape", input->shape,
+                  "Instead of IN, random weights of an official shape (to run other engines on "
+                  "the model `anser bench --shape` measures)")
+      ->check(CLI::IsMember({"0.1b", "0.4b", "1.5b", "2.9b"}));
+  sub->add_option("--seed", input->seed, "Seed of the --shape weights (as `anser bench --seed`)")
+      ->capture_default_str();
+}
+
+int RunConversion(ConversionInput input, std::string out, const std::string& dtype,
                   const std::string& vocab, bool force) {
+  // CLI11 fills the positionals in order, so `--shape S OUT` arrives as IN.
+  if (!input.shape.empty()) {
+    if (!out.empty()) return Fail("with --shape, give only OUT (the weights are generated, not read)");
+    out = std::move(input.path);
+    input.path.clear();
+  } else if (out.empty()) {
+    return Fail("give IN and OUT (or --shape NAME and OUT)");
+  }
   std::error_code ec;
   if (std::filesystem::exists(out, ec) && !force) {
     return Fail("'" + out + "' exists: pass --force to overwrite it");
@@ -52,17 +71,29 @@ int RunConversion(const std::string& in, const std::string& out, const std::stri
                 " is a quantized type, written as GGUF only: name the output *.gguf");
   }
   const auto start = std::chrono::steady_clock::now();
-  auto model = OpenModel(in);
+  Result<std::shared_ptr<const Model>> model = Status::Error("no model");
+  if (input.shape.empty()) {
+    model = OpenModel(input.path);
+  } else {
+    auto config = OfficialShape(input.shape);
+    if (!config.ok()) return Fail(config.message());
+    // Generated in the output's type (or bf16, as official files store), so --dtype f16
+    // writes exactly the weights `anser bench --shape S --dtype f16` runs.
+    const std::string stored = dtype.empty() || !ParseConvertDType(dtype) ? "bf16" : dtype;
+    std::fprintf(stderr, "generating random %s weights (%s)...\n", input.shape.c_str(), stored.c_str());
+    model = Model::Random(*config, stored, input.seed);
+  }
   if (!model.ok()) return Fail(model.message());
   std::unique_ptr<Tokenizer> tokenizer;
   if (format == ModelFormat::kGguf) {
     // GGUF files carry their vocabulary (llama.cpp tokenizes with it).
-    auto t = OpenTokenizer(in, **model, vocab);
+    auto t = OpenTokenizer(input.path, **model, vocab);
     if (!t.ok()) return Fail(t.message());
     tokenizer = std::move(t).value();
     options.tokenizer = tokenizer.get();
   }
-  options.name = std::filesystem::path(in).stem().string();
+  options.name = input.shape.empty() ? std::filesystem::path(input.path).stem().string()
+                                     : "rwkv7-random-" + input.shape;
   // The tensor count is known once SaveModel has planned the output.
   std::unique_ptr<ProgressBar> bar;
   options.progress = [&bar](size_t done, size_t total) {
@@ -83,12 +114,10 @@ Command AddConvert(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("convert",
                                      "Write a model in another format, keeping its stored types "
                                      "(OUT: *.gguf, *.pth, or a folder)");
-  sub->add_option("IN", args->in, "Model: .pth, .gguf or Hugging Face folder")->required();
-  sub->add_option("OUT", args->out, "Output: *.gguf, *.pth, otherwise a Hugging Face folder")
-      ->required();
+  AddConversionInput(sub, &args->input, &args->out);
   sub->add_option("--vocab", args->vocab, "World vocabulary file to embed in a GGUF of a 65536-token model");
   sub->add_flag("--force", args->force, "Overwrite OUT if it exists");
-  return {sub, [args] { return RunConversion(args->in, args->out, "", args->vocab, args->force); }};
+  return {sub, [args] { return RunConversion(args->input, args->out, "", args->vocab, args->force); }};
 }
 
 }  // namespace anser::cli

@@ -8,7 +8,7 @@ namespace anser::cli {
 namespace {
 
 struct QuantizeArgs {
-  std::string in;
+  ConversionInput input;
   std::string out;
   std::string dtype;
   std::string vocab;
@@ -21,14 +21,13 @@ Command AddQuantize(CLI::App& app) {
   auto args = std::make_shared<QuantizeArgs>();
   CLI::App* sub = app.add_subcommand(
       "quantize", "Write a model with its weights in another type (quantized types as *.gguf only)");
-  sub->add_option("IN", args->in, "Model: .pth, .gguf or Hugging Face folder")->required();
-  sub->add_option("OUT", args->out, "Output: *.gguf, *.pth, otherwise a Hugging Face folder")->required();
+  AddConversionInput(sub, &args->input, &args->out);
   sub->add_option("--dtype", args->dtype, "Stored type of the weights")
       ->required()
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q5_0", "q4_0", "q4_1"}));
   sub->add_option("--vocab", args->vocab, "World vocabulary file to embed in a GGUF of a 65536-token model");
   sub->add_flag("--force", args->force, "Overwrite OUT if it exists");
-  return {sub, [args] { return RunConversion(args->in, args->out, args->dtype, args->vocab, args->force); }};
+  return {sub, [args] { return RunConversion(args->input, args->out, args->dtype, args->vocab, args->force); }};
 }
 
 }  // namespace anser::cli

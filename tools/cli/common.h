@@ -37,10 +37,19 @@ Command AddGrad(CLI::App& app);
 Command AddTrain(CLI::App& app);
 Command AddPlotLoss(CLI::App& app);
 
-// Writes model `in` to `out` (format by its name) as `dtype` ("" keeps the stored types),
-// embedding the vocabulary in GGUF outputs; refuses an existing `out` unless `force`.
+// What `convert` and `quantize` read: a model file, or random weights of an official shape.
+struct ConversionInput {
+  std::string path;
+  std::string shape;
+  uint64_t seed = 1;
+};
+// Registers IN, OUT, --shape and --seed on `sub`.
+void AddConversionInput(CLI::App* sub, ConversionInput* input, std::string* out);
+
+// Writes the model `input` names to `out` (format by its name) as `dtype` ("" keeps the stored
+// types), embedding the vocabulary in GGUF outputs; refuses an existing `out` unless `force`.
 // Returns the exit code.
-int RunConversion(const std::string& in, const std::string& out, const std::string& dtype,
+int RunConversion(ConversionInput input, std::string out, const std::string& dtype,
                   const std::string& vocab, bool force);
 
 // Prints "anser: error: MESSAGE" to stderr and returns the exit code for a failed command.
