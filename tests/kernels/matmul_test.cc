@@ -54,7 +54,7 @@ TEST(MatmulTest, FullWindow) {
 }
 
 TEST(MatmulTest, BlockTypes) {
-  constexpr int64_t kN[] = {1, 5, 8, 9, 17};
+  constexpr int64_t kN[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 17};
   constexpr int64_t kRows[] = {1, 17, 40};
   constexpr int64_t kCols[] = {32, 288, 544};
   for (const CpuKernels* k : FastKernels()) {
@@ -65,6 +65,35 @@ TEST(MatmulTest, BlockTypes) {
           for (int64_t cols : kCols) {
             CheckMatmul(*k, dtype, n, rows, cols, kMisalign[case_index++ % 3]);
           }
+        }
+      }
+    }
+  }
+}
+
+// Every weight quant at its largest magnitude (15 for the 4-bit types, 31 for q5_0, ±127 for
+// q8_0) against activations that quantize to ±127 throughout: the largest partial sums a kernel
+// keeps in 16-bit lanes, which must not overflow.
+TEST(MatmulTest, BlockTypesAtTheirLargestQuants) {
+  constexpr int64_t kRows = 16, kCols = 256;
+  for (const CpuKernels* k : FastKernels()) {
+    for (DType dtype : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0}) {
+      // The first element of each block sets its scale; the others land on the largest quant.
+      const float rest = dtype == DType::kQ4_0 ? -0.875f : dtype == DType::kQ5_0 ? -0.9375f : 1.0f;
+      std::vector<float> values(static_cast<size_t>(kRows * kCols), rest);
+      for (size_t i = 0; i < values.size(); i += 32) values[i] = dtype == DType::kQ8_0 ? -1.0f : dtype == DType::kQ4_1 ? -1.0f : 1.0f;
+      TestMatrix w(dtype, kRows, kCols, 1, 0);
+      for (int64_t r = 0; r < kRows; ++r) {
+        QuantizeRow(dtype, values.data() + r * kCols, kCols, w.buffer.data() + r * DTypeRowBytes(dtype, kCols));
+      }
+      for (float sign : {1.0f, -1.0f}) {
+        for (int64_t n : {1, 2, 8}) {
+          SCOPED_TRACE(Describe(*k, dtype, kRows, kCols, 1) + " n " + std::to_string(n) + " x " + std::to_string(sign));
+          TestVector x(std::vector<float>(static_cast<size_t>(n * kCols), sign), 0);
+          Output want(n * kRows, 0), got(n * kRows, 0);
+          RefKernels().matmul(w.ref, x.data(), n, want.data());
+          k->matmul(w.ref, x.data(), n, got.data());
+          EXPECT_LE(RelL2(got.data(), want.data(), n * kRows), 1e-5);
         }
       }
     }
