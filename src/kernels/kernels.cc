@@ -6,6 +6,7 @@
 
 #include "core/thread_pool.h"
 #include "kernels/cpu/avx2.h"
+#include "kernels/cpu/avxvnni.h"
 
 namespace anser {
 
@@ -16,6 +17,7 @@ std::vector<const CpuKernels*> AllKernels() {
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
       __builtin_cpu_supports("f16c")) {
     all.push_back(&Avx2Kernels());
+    if (__builtin_cpu_supports("avxvnni")) all.push_back(&AvxVnniKernels());
   }
 #endif
   return all;

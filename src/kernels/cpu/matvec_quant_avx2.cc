@@ -1,228 +1,52 @@
-// Matrix–vector products for block-quantized weights, for one token or a few, as GGML's
-// q8_0 × q8_0 path: x is quantized once to 8 bits per 32-block, then each weight block meets its x
-// block in 8-bit multiply-adds (maddubs) and one scale. Dequantizing to floats instead costs
-// about twice the instructions per weight, which at two cores no longer keeps up with the memory.
-#include <algorithm>
-#include <cstring>
-#include <vector>
-
-#include "core/thread_pool.h"
+// Block-quantized products for one token or a few on AVX2: the 8-bit dot product is maddubs
+// (unsigned × signed bytes to 16-bit pair sums) widened by madd.
 #include "kernels/cpu/avx2.h"
-#include "kernels/cpu/matvec_split.h"
-#include "kernels/cpu/quant_avx2.h"
-#include "kernels/cpu/simd_avx2.h"
+#include "kernels/cpu/quant_gemv_avx2.h"
 
 namespace anser {
 namespace {
 
-// w_block · x_block summed over a weight row of `blocks` blocks.
 template <DType D>
-float DotQuantRow(const uint8_t* row, const QuantizedActs& qx, int64_t blocks) {
-  const size_t block_bytes = DTypeBlockBytes(D);
-  const __m256i ones = _mm256_set1_epi16(1);
-  float offsets = 0.0f;
-  // One block's contribution: the integer dot, scaled by both block scales.
-  const auto step = [&](int64_t b, __m256 acc) {
-    const uint8_t* blk = row + static_cast<size_t>(b) * block_bytes;
-    const __m256i q = BlockQuants<D>(blk);
-    const __m256i xq =
-        _mm256_load_si256(reinterpret_cast<const __m256i*>(qx.q[static_cast<size_t>(b)].v));
-    __m256i p16;
-    if constexpr (D == DType::kQ8_0) {
-      // maddubs multiplies unsigned by signed bytes: move the weight's sign onto x.
-      p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(xq, q));
-    } else {
-      p16 = _mm256_maddubs_epi16(q, xq);  // q ≤ 31, |x| ≤ 127: no saturation
+struct Avx2Dot {
+  // maddubs multiplies unsigned by signed bytes: for q8_0 the weight's sign moves onto x; the
+  // other types' quants are unsigned (≤ 31) already. |x| ≤ 127 keeps every pair sum in int16.
+  static __m256i Unsigned(__m256i q) { return D == DType::kQ8_0 ? _mm256_sign_epi8(q, q) : q; }
+  static __m256i Signed(__m256i x, __m256i q) { return D == DType::kQ8_0 ? _mm256_sign_epi8(x, q) : x; }
+
+  struct Block {
+    explicit Block(__m256i quants) : q(quants), u(Unsigned(quants)) {}
+    __m256i Dot(const int8_t* x) const {
+      const __m256i xq = _mm256_load_si256(reinterpret_cast<const __m256i*>(x));
+      return _mm256_madd_epi16(_mm256_maddubs_epi16(u, Signed(xq, q)), _mm256_set1_epi16(1));
     }
-    const __m256 dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
-    const float d = BlockScale(blk);
-    if constexpr (D != DType::kQ8_0) {
-      offsets += BlockOffset<D>(blk, d) * qx.s[static_cast<size_t>(b)];
-    }
-    return _mm256_fmadd_ps(dot, _mm256_set1_ps(d * qx.d[static_cast<size_t>(b)]), acc);
+    __m256i q, u;
   };
-  // Two accumulators: consecutive blocks do not wait on each other's FMA.
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  int64_t b = 0;
-  for (; b + 2 <= blocks; b += 2) {
-    acc0 = step(b, acc0);
-    acc1 = step(b + 1, acc1);
-  }
-  if (b < blocks) acc0 = step(b, acc0);
-  return Hsum(_mm256_add_ps(acc0, acc1)) + offsets;
-}
 
-// The same for kN tokens at once: each weight block is unpacked once and meets the kN tokens'
-// activation blocks, so batched decode does not pay the unpacking once per sequence.
-template <DType D, int kN>
-void DotQuantRows(const uint8_t* row, const QuantizedActs* qx, int64_t blocks, float* y,
-                  int64_t y_stride) {
-  const size_t block_bytes = DTypeBlockBytes(D);
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256 acc[kN];
-  float offsets[kN];
-  for (int t = 0; t < kN; ++t) acc[t] = _mm256_setzero_ps(), offsets[t] = 0.0f;
-  for (int64_t b = 0; b < blocks; ++b) {
-    const uint8_t* blk = row + static_cast<size_t>(b) * block_bytes;
-    const __m256i q = BlockQuants<D>(blk);
-    const float d = BlockScale(blk);
-    // maddubs multiplies unsigned by signed bytes: for q8_0 move the weight's sign onto x.
-    const __m256i uq = D == DType::kQ8_0 ? _mm256_sign_epi8(q, q) : q;
-    const size_t bi = static_cast<size_t>(b);
-    for (int t = 0; t < kN; ++t) {
-      const __m256i xq = _mm256_load_si256(reinterpret_cast<const __m256i*>(qx[t].q[bi].v));
-      const __m256i p16 = _mm256_maddubs_epi16(uq, D == DType::kQ8_0 ? _mm256_sign_epi8(xq, q) : xq);
-      const __m256 dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
-      acc[t] = _mm256_fmadd_ps(dot, _mm256_set1_ps(d * qx[t].d[bi]), acc[t]);
+  struct Tile {
+    explicit Tile(const __m256i* qt) {
+      for (int k = 0; k < 8; ++k) q[k] = qt[k], u[k] = Unsigned(qt[k]);
     }
-    if constexpr (D != DType::kQ8_0) {
-      const float offset = BlockOffset<D>(blk, d);
-      for (int t = 0; t < kN; ++t) offsets[t] += offset * qx[t].s[bi];
-    }
-  }
-  for (int t = 0; t < kN; ++t) y[t * y_stride] = Hsum(acc[t]) + offsets[t];
-}
-
-// The f16 field at byte `field` of one block of each of eight rows, as floats.
-inline __m256 TileScales(const uint8_t* blk, size_t row_bytes, int field) {
-  const auto h = [&](size_t j) { return static_cast<int16_t>(LoadU16(blk + j * row_bytes + field)); };
-  return _mm256_cvtph_ps(_mm_setr_epi16(h(0), h(1), h(2), h(3), h(4), h(5), h(6), h(7)));
-}
-
-// Activation bytes 4k..4k+3 of a block in every 32-bit lane.
-inline __m256i BroadcastQuad(const int8_t* x, int k) {
-  int32_t quad;
-  std::memcpy(&quad, x + 4 * k, sizeof(quad));
-  return _mm256_set1_epi32(quad);
-}
-
-// y[t·y_stride + j] = row j · x_t for eight rows `row_bytes` apart and kN ≥ 1 tokens. Each block
-// of the eight rows is transposed so that one register holds elements 4k..4k+3 of all eight;
-// a token's four activation bytes broadcast against it give the eight rows' partial dots in one
-// maddubs, landing in one register. So the eight rows need no horizontal sums, and the float
-// conversion and scaling are paid once per eight row-blocks and token instead of per row-block:
-// at eight tokens this does about half the multiply-port work of the row-at-a-time kernel.
-//
-// The eight rows are read as eight interleaved streams, which the hardware prefetcher does not
-// follow, so the next eight rows (one contiguous range) are prefetched a slice per block.
-template <DType D, int kN>
-void DotQuantTile(const uint8_t* rows, size_t row_bytes, const QuantizedActs* qx, int64_t blocks,
-                  float* y, int64_t y_stride) {
-  const size_t block_bytes = DTypeBlockBytes(D);
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256 acc[kN];
-  for (int t = 0; t < kN; ++t) acc[t] = _mm256_setzero_ps();
-  const uint8_t* next = rows + 8 * row_bytes;
-  for (int64_t b = 0; b < blocks; ++b) {
-    const uint8_t* blk = rows + static_cast<size_t>(b) * block_bytes;
-    for (size_t off = static_cast<size_t>(b) * 8 * block_bytes; off < static_cast<size_t>(b + 1) * 8 * block_bytes; off += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(next + off), _MM_HINT_T0);
-    __m256i qt[8], ut[8];
-    for (size_t j = 0; j < 8; ++j) qt[j] = BlockQuants<D>(blk + j * row_bytes);
-    Transpose8x8(qt);
-    // maddubs multiplies unsigned by signed bytes: for q8_0 the weight's sign moves onto x.
-    for (int k = 0; k < 8; ++k) ut[k] = D == DType::kQ8_0 ? _mm256_sign_epi8(qt[k], qt[k]) : qt[k];
-    const __m256 d = TileScales(blk, row_bytes, 0);
-    // value = q·d + offset, per row; the offset meets Σx of the block.
-    __m256 offset = _mm256_setzero_ps();
-    if constexpr (D == DType::kQ4_1) offset = TileScales(blk, row_bytes, kQ4_1M);
-    if constexpr (D == DType::kQ4_0) offset = _mm256_mul_ps(d, _mm256_set1_ps(-8.0f));
-    if constexpr (D == DType::kQ5_0) offset = _mm256_mul_ps(d, _mm256_set1_ps(-16.0f));
-    const size_t bi = static_cast<size_t>(b);
-    for (int t = 0; t < kN; ++t) {
-      const int8_t* x = qx[t].q[bi].v;
+    __m256i Dot(const int8_t* x) const {
+      const __m256i ones = _mm256_set1_epi16(1);
       __m256i dot = _mm256_setzero_si256();
-      if constexpr (D == DType::kQ8_0) {
-        for (int k = 0; k < 8; ++k) {
-          const __m256i p = _mm256_maddubs_epi16(ut[k], _mm256_sign_epi8(BroadcastQuad(x, k), qt[k]));
-          dot = _mm256_add_epi32(dot, _mm256_madd_epi16(p, ones));
-        }
-      } else {
-        // A pair sum is at most 2·15·127 (2·31·127 for q5_0): eight (four) of them fit in int16,
-        // so the widening multiply-add runs once (twice) per block instead of eight times.
-        constexpr int kPerWiden = D == DType::kQ5_0 ? 4 : 8;
-        for (int k0 = 0; k0 < 8; k0 += kPerWiden) {
-          __m256i p = _mm256_setzero_si256();
-          for (int k = k0; k < k0 + kPerWiden; ++k)
-            p = _mm256_add_epi16(p, _mm256_maddubs_epi16(ut[k], BroadcastQuad(x, k)));
-          dot = _mm256_add_epi32(dot, _mm256_madd_epi16(p, ones));
-        }
+      // A q8_0 pair sum may reach 2·127·127, so each is widened at once. A 4-bit pair sum is at
+      // most 2·15·127 (2·31·127 for q5_0): eight (four) of them fit in int16, so the widening
+      // multiply-add runs once (twice) per block instead of eight times.
+      constexpr int kPerWiden = D == DType::kQ8_0 ? 1 : D == DType::kQ5_0 ? 4 : 8;
+      for (int k0 = 0; k0 < 8; k0 += kPerWiden) {
+        __m256i p = _mm256_maddubs_epi16(u[k0], Signed(BroadcastQuad(x, k0), q[k0]));
+        for (int k = k0 + 1; k < k0 + kPerWiden; ++k)
+          p = _mm256_add_epi16(p, _mm256_maddubs_epi16(u[k], Signed(BroadcastQuad(x, k), q[k])));
+        dot = _mm256_add_epi32(dot, _mm256_madd_epi16(p, ones));
       }
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(d, _mm256_set1_ps(qx[t].d[bi])), acc[t]);
-      if constexpr (D != DType::kQ8_0) acc[t] = _mm256_fmadd_ps(offset, _mm256_set1_ps(qx[t].s[bi]), acc[t]);
+      return dot;
     }
-  }
-  for (int t = 0; t < kN; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
-}
-
-// DotQuantTile for 1 ≤ n ≤ 8 tokens.
-template <DType D>
-void DotQuantTileN(const uint8_t* rows, size_t row_bytes, const QuantizedActs* qx, int64_t n,
-                   int64_t blocks, float* y, int64_t y_stride) {
-  switch (n) {
-    case 1: return DotQuantTile<D, 1>(rows, row_bytes, qx, blocks, y, y_stride);
-    case 2: return DotQuantTile<D, 2>(rows, row_bytes, qx, blocks, y, y_stride);
-    case 3: return DotQuantTile<D, 3>(rows, row_bytes, qx, blocks, y, y_stride);
-    case 4: return DotQuantTile<D, 4>(rows, row_bytes, qx, blocks, y, y_stride);
-    case 5: return DotQuantTile<D, 5>(rows, row_bytes, qx, blocks, y, y_stride);
-    case 6: return DotQuantTile<D, 6>(rows, row_bytes, qx, blocks, y, y_stride);
-    case 7: return DotQuantTile<D, 7>(rows, row_bytes, qx, blocks, y, y_stride);
-    default: return DotQuantTile<D, 8>(rows, row_bytes, qx, blocks, y, y_stride);
-  }
-}
-
-// Each row is read from memory once. One token goes a row at a time; several go eight rows at
-// a time (DotQuantTile), in groups of up to eight tokens, the rows left over a row at a time.
-template <DType D>
-void Gemv(const MatRef& w, const QuantizedActs* qx, int64_t n, float* y) {
-  const size_t row_bytes = DTypeRowBytes(D, w.cols);
-  const int64_t blocks = w.cols / kQBlock;
-  const auto* base = static_cast<const uint8_t*>(w.data);
-  constexpr int64_t kTileRows = 8;
-  const int64_t group = n > 1 ? kTileRows : 1;
-  KernelPool().ParallelFor(
-      w.rows, MatvecRowChunk(w.rows, row_bytes, group), [&](int64_t begin, int64_t end) {
-        int64_t r = begin;
-        if (n > 1) {
-          for (; r + kTileRows <= end; r += kTileRows) {
-            for (int64_t t = 0; t < n; t += kTileRows) {
-              DotQuantTileN<D>(base + r * row_bytes, row_bytes, qx + t, std::min(kTileRows, n - t),
-                               blocks, y + t * w.rows + r, w.rows);
-            }
-          }
-        }
-        for (; r < end; ++r) {
-          const uint8_t* row = base + r * row_bytes;
-          int64_t t = 0;
-          for (; t + 4 <= n; t += 4) DotQuantRows<D, 4>(row, qx + t, blocks, y + t * w.rows + r, w.rows);
-          for (; t + 2 <= n; t += 2) DotQuantRows<D, 2>(row, qx + t, blocks, y + t * w.rows + r, w.rows);
-          if (t < n) y[t * w.rows + r] = DotQuantRow<D>(row, qx[t], blocks);
-        }
-      });
-}
+    __m256i q[8], u[8];
+  };
+};
 
 }  // namespace
 
-void GemvQuantAvx2(const MatRef& w, const float* x, int64_t n, float* y) {
-  // Per calling thread, so sessions on different threads never share them; grown, then reused.
-  thread_local std::vector<QuantizedActs> qx;
-  if (qx.size() < static_cast<size_t>(n)) qx.resize(static_cast<size_t>(n));
-  for (int64_t t = 0; t < n; ++t)
-    QuantizeActsAvx2(x + t * w.cols, w.cols, qx[static_cast<size_t>(t)]);
-  switch (w.dtype) {
-    case DType::kQ8_0:
-      Gemv<DType::kQ8_0>(w, qx.data(), n, y);
-      break;
-    case DType::kQ4_0:
-      Gemv<DType::kQ4_0>(w, qx.data(), n, y);
-      break;
-    case DType::kQ4_1:
-      Gemv<DType::kQ4_1>(w, qx.data(), n, y);
-      break;
-    default:
-      Gemv<DType::kQ5_0>(w, qx.data(), n, y);
-      break;
-  }
-}
+void GemvQuantAvx2(const MatRef& w, const float* x, int64_t n, float* y) { GemvQuant<Avx2Dot>(w, x, n, y); }
 
 }  // namespace anser

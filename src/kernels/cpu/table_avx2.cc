@@ -1,33 +1,45 @@
-// The avx2 table. Block-quantized and float weights take different paths for one or a few tokens
-// (8-bit dot products against floats); the packed matrix product converts any type to f32.
+// The avx2 and avxvnni tables. Block-quantized and float weights take different paths for one
+// or a few tokens (8-bit dot products against floats); the packed matrix product converts any
+// type to f32. The two tables differ only in the 8-bit dot product of the block-quantized path.
 #include "kernels/cpu/avx2.h"
+#include "kernels/cpu/avxvnni.h"
 
 namespace anser {
 namespace {
 
-void Gemv(const MatRef& w, const float* x, int64_t n, float* y) {
-  if (DTypeIsBlock(w.dtype)) {
-    GemvQuantAvx2(w, x, n, y);
-  } else {
-    GemvFloatAvx2(w, x, n, y);
-  }
-}
+using GemvFn = void (*)(const MatRef& w, const float* x, int64_t n, float* y);
 
-void Matvec(const MatRef& w, const float* x, float* y) { Gemv(w, x, 1, y); }
-
-void Matmul(const MatRef& w, const float* x, int64_t n, float* y) {
-  if (n < kPackedMinTokens) {
-    Gemv(w, x, n, y);
-  } else {
-    MatmulAvx2(w, x, n, y);
+template <GemvFn kGemvQuant>
+struct Table {
+  static void Gemv(const MatRef& w, const float* x, int64_t n, float* y) {
+    if (DTypeIsBlock(w.dtype)) {
+      kGemvQuant(w, x, n, y);
+    } else {
+      GemvFloatAvx2(w, x, n, y);
+    }
   }
-}
+  static void Matvec(const MatRef& w, const float* x, float* y) { Gemv(w, x, 1, y); }
+  static void Matmul(const MatRef& w, const float* x, int64_t n, float* y) {
+    if (n < kPackedMinTokens) {
+      Gemv(w, x, n, y);
+    } else {
+      MatmulAvx2(w, x, n, y);
+    }
+  }
+};
 
 }  // namespace
 
 const CpuKernels& Avx2Kernels() {
-  static const CpuKernels kAvx2{"avx2", Matvec, Matmul, Wkv7Avx2};
+  using T = Table<GemvQuantAvx2>;
+  static const CpuKernels kAvx2{"avx2", T::Matvec, T::Matmul, Wkv7Avx2};
   return kAvx2;
+}
+
+const CpuKernels& AvxVnniKernels() {
+  using T = Table<GemvQuantAvxVnni>;
+  static const CpuKernels kAvxVnni{"avxvnni", T::Matvec, T::Matmul, Wkv7Avx2};
+  return kAvxVnni;
 }
 
 }  // namespace anser

@@ -1,0 +1,210 @@
+// The block-quantized product for one token or a few, written once over the 8-bit dot product
+// it is built on: `Dot<D>` (AVX2's maddubs, or AVX-VNNI's dpbusd) supplies how one weight block
+// meets one activation block; everything else — unpacking, scales, offsets, threading — is here.
+// x is quantized once to 8 bits per 32-block, as GGML's q8_0 × q8_0 path does: dequantizing the
+// weights to floats instead costs about twice the instructions per weight, which at two cores no
+// longer keeps up with the memory.
+//
+// Each ISA's translation unit compiles its own copy (hence the unnamed namespace): code built
+// for one instruction set must never be merged with another's by the linker.
+#pragma once
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "kernels/cpu/matvec_split.h"
+#include "kernels/cpu/quant_avx2.h"
+#include "kernels/cpu/simd_avx2.h"
+#include "kernels/kernels.h"
+
+namespace anser {
+namespace {
+
+// What Dot<D> provides, for weights of type D (quants as BlockQuants<D> gives them):
+//   Dot<D>::Block(q)       one weight block, prepared once for every token;
+//     .Dot(x)              eight int32 partial sums of the block's dot with activation block x
+//                          (32 int8, 32-byte aligned); their sum is the dot;
+//   Dot<D>::Tile(qt)       one block of eight rows, transposed: qt[k] lane j = elements 4k..4k+3
+//                          of row j;
+//     .Dot(x)              lane j = row j's block · x.
+
+// Activation bytes 4k..4k+3 of a block in every 32-bit lane.
+inline __m256i BroadcastQuad(const int8_t* x, int k) {
+  int32_t quad;
+  std::memcpy(&quad, x + 4 * k, sizeof(quad));
+  return _mm256_set1_epi32(quad);
+}
+
+inline __m256i LoadActs(const QuantizedActs& qx, size_t b) {
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(qx.q[b].v));
+}
+
+// w_row · x summed over a row of `blocks` blocks, for one token.
+template <template <DType> class Dot, DType D>
+float DotQuantRow(const uint8_t* row, const QuantizedActs& qx, int64_t blocks) {
+  const size_t block_bytes = DTypeBlockBytes(D);
+  float offsets = 0.0f;
+  // One block's contribution: the integer dot, scaled by both block scales.
+  const auto step = [&](int64_t b, __m256 acc) {
+    const uint8_t* blk = row + static_cast<size_t>(b) * block_bytes;
+    const size_t bi = static_cast<size_t>(b);
+    const __m256 dot = _mm256_cvtepi32_ps(typename Dot<D>::Block(BlockQuants<D>(blk)).Dot(qx.q[bi].v));
+    const float d = BlockScale(blk);
+    if constexpr (D != DType::kQ8_0) offsets += BlockOffset<D>(blk, d) * qx.s[bi];
+    return _mm256_fmadd_ps(dot, _mm256_set1_ps(d * qx.d[bi]), acc);
+  };
+  // Two accumulators: consecutive blocks do not wait on each other's FMA.
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t b = 0;
+  for (; b + 2 <= blocks; b += 2) {
+    acc0 = step(b, acc0);
+    acc1 = step(b + 1, acc1);
+  }
+  if (b < blocks) acc0 = step(b, acc0);
+  return Hsum(_mm256_add_ps(acc0, acc1)) + offsets;
+}
+
+// The same for kN tokens at once: each weight block is unpacked once and meets the kN tokens'
+// activation blocks (the rows a tile of eight leaves over).
+template <template <DType> class Dot, DType D, int kN>
+void DotQuantRows(const uint8_t* row, const QuantizedActs* qx, int64_t blocks, float* y,
+                  int64_t y_stride) {
+  const size_t block_bytes = DTypeBlockBytes(D);
+  __m256 acc[kN];
+  float offsets[kN];
+  for (int t = 0; t < kN; ++t) acc[t] = _mm256_setzero_ps(), offsets[t] = 0.0f;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const uint8_t* blk = row + static_cast<size_t>(b) * block_bytes;
+    const typename Dot<D>::Block block(BlockQuants<D>(blk));
+    const float d = BlockScale(blk);
+    const size_t bi = static_cast<size_t>(b);
+    for (int t = 0; t < kN; ++t) {
+      const __m256 dot = _mm256_cvtepi32_ps(block.Dot(qx[t].q[bi].v));
+      acc[t] = _mm256_fmadd_ps(dot, _mm256_set1_ps(d * qx[t].d[bi]), acc[t]);
+    }
+    if constexpr (D != DType::kQ8_0) {
+      const float offset = BlockOffset<D>(blk, d);
+      for (int t = 0; t < kN; ++t) offsets[t] += offset * qx[t].s[bi];
+    }
+  }
+  for (int t = 0; t < kN; ++t) y[t * y_stride] = Hsum(acc[t]) + offsets[t];
+}
+
+// The f16 field at byte `field` of one block of each of eight rows, as floats.
+inline __m256 TileScales(const uint8_t* blk, size_t row_bytes, int field) {
+  const auto h = [&](size_t j) { return static_cast<int16_t>(LoadU16(blk + j * row_bytes + field)); };
+  return _mm256_cvtph_ps(_mm_setr_epi16(h(0), h(1), h(2), h(3), h(4), h(5), h(6), h(7)));
+}
+
+// y[t·y_stride + j] = row j · x_t for eight rows `row_bytes` apart and kN ≥ 1 tokens. Each block
+// of the eight rows is transposed so that one register holds elements 4k..4k+3 of all eight;
+// a token's four activation bytes broadcast against it give the eight rows' partial dots in one
+// instruction, landing in one register. So the eight rows need no horizontal sums, and the
+// float conversion and scaling are paid once per eight row-blocks and token instead of per
+// row-block: at eight tokens about half the multiply-port work of the row-at-a-time kernel.
+//
+// The eight rows are read as eight interleaved streams, which the hardware prefetcher does not
+// follow, so the next eight rows (one contiguous range) are prefetched a slice per block.
+template <template <DType> class Dot, DType D, int kN>
+void DotQuantTile(const uint8_t* rows, size_t row_bytes, const QuantizedActs* qx, int64_t blocks,
+                  float* y, int64_t y_stride) {
+  const size_t block_bytes = DTypeBlockBytes(D);
+  const size_t slice = 8 * block_bytes;
+  __m256 acc[kN];
+  for (int t = 0; t < kN; ++t) acc[t] = _mm256_setzero_ps();
+  const uint8_t* next = rows + 8 * row_bytes;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const uint8_t* blk = rows + static_cast<size_t>(b) * block_bytes;
+    for (size_t off = static_cast<size_t>(b) * slice; off < static_cast<size_t>(b + 1) * slice; off += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(next + off), _MM_HINT_T0);
+    __m256i qt[8];
+    for (size_t j = 0; j < 8; ++j) qt[j] = BlockQuants<D>(blk + j * row_bytes);
+    Transpose8x8(qt);
+    const typename Dot<D>::Tile tile(qt);
+    const __m256 d = TileScales(blk, row_bytes, 0);
+    // value = q·d + offset, per row; the offset meets Σx of the block.
+    __m256 offset = _mm256_setzero_ps();
+    if constexpr (D == DType::kQ4_1) offset = TileScales(blk, row_bytes, kQ4_1M);
+    if constexpr (D == DType::kQ4_0) offset = _mm256_mul_ps(d, _mm256_set1_ps(-8.0f));
+    if constexpr (D == DType::kQ5_0) offset = _mm256_mul_ps(d, _mm256_set1_ps(-16.0f));
+    const size_t bi = static_cast<size_t>(b);
+    for (int t = 0; t < kN; ++t) {
+      const __m256 dot = _mm256_cvtepi32_ps(tile.Dot(qx[t].q[bi].v));
+      acc[t] = _mm256_fmadd_ps(dot, _mm256_mul_ps(d, _mm256_set1_ps(qx[t].d[bi])), acc[t]);
+      if constexpr (D != DType::kQ8_0) acc[t] = _mm256_fmadd_ps(offset, _mm256_set1_ps(qx[t].s[bi]), acc[t]);
+    }
+  }
+  for (int t = 0; t < kN; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+// DotQuantTile for 1 ≤ n ≤ 8 tokens.
+template <template <DType> class Dot, DType D>
+void DotQuantTileN(const uint8_t* rows, size_t row_bytes, const QuantizedActs* qx, int64_t n,
+                   int64_t blocks, float* y, int64_t y_stride) {
+  switch (n) {
+    case 1: return DotQuantTile<Dot, D, 1>(rows, row_bytes, qx, blocks, y, y_stride);
+    case 2: return DotQuantTile<Dot, D, 2>(rows, row_bytes, qx, blocks, y, y_stride);
+    case 3: return DotQuantTile<Dot, D, 3>(rows, row_bytes, qx, blocks, y, y_stride);
+    case 4: return DotQuantTile<Dot, D, 4>(rows, row_bytes, qx, blocks, y, y_stride);
+    case 5: return DotQuantTile<Dot, D, 5>(rows, row_bytes, qx, blocks, y, y_stride);
+    case 6: return DotQuantTile<Dot, D, 6>(rows, row_bytes, qx, blocks, y, y_stride);
+    case 7: return DotQuantTile<Dot, D, 7>(rows, row_bytes, qx, blocks, y, y_stride);
+    default: return DotQuantTile<Dot, D, 8>(rows, row_bytes, qx, blocks, y, y_stride);
+  }
+}
+
+// Each row is read from memory once. One token goes a row at a time; several go eight rows at
+// a time (DotQuantTile), in groups of up to eight tokens, the rows left over a row at a time.
+template <template <DType> class Dot, DType D>
+void GemvBlocks(const MatRef& w, const QuantizedActs* qx, int64_t n, float* y) {
+  const size_t row_bytes = DTypeRowBytes(D, w.cols);
+  const int64_t blocks = w.cols / kQBlock;
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  constexpr int64_t kTileRows = 8;
+  const int64_t group = n > 1 ? kTileRows : 1;
+  KernelPool().ParallelFor(
+      w.rows, MatvecRowChunk(w.rows, row_bytes, group), [&](int64_t begin, int64_t end) {
+        int64_t r = begin;
+        if (n > 1) {
+          for (; r + kTileRows <= end; r += kTileRows) {
+            for (int64_t t = 0; t < n; t += kTileRows) {
+              DotQuantTileN<Dot, D>(base + r * row_bytes, row_bytes, qx + t, std::min(kTileRows, n - t),
+                                    blocks, y + t * w.rows + r, w.rows);
+            }
+          }
+        }
+        for (; r < end; ++r) {
+          const uint8_t* row = base + r * row_bytes;
+          int64_t t = 0;
+          for (; t + 4 <= n; t += 4) DotQuantRows<Dot, D, 4>(row, qx + t, blocks, y + t * w.rows + r, w.rows);
+          for (; t + 2 <= n; t += 2) DotQuantRows<Dot, D, 2>(row, qx + t, blocks, y + t * w.rows + r, w.rows);
+          if (t < n) y[t * w.rows + r] = DotQuantRow<Dot, D>(row, qx[t], blocks);
+        }
+      });
+}
+
+// Y[n][rows] = X[n][cols]·Wᵀ for block-quantized W.
+template <template <DType> class Dot>
+void GemvQuant(const MatRef& w, const float* x, int64_t n, float* y) {
+  // Per calling thread, so sessions on different threads never share them; grown, then reused.
+  thread_local std::vector<QuantizedActs> qx;
+  if (qx.size() < static_cast<size_t>(n)) qx.resize(static_cast<size_t>(n));
+  for (int64_t t = 0; t < n; ++t) QuantizeActsAvx2(x + t * w.cols, w.cols, qx[static_cast<size_t>(t)]);
+  switch (w.dtype) {
+    case DType::kQ8_0:
+      return GemvBlocks<Dot, DType::kQ8_0>(w, qx.data(), n, y);
+    case DType::kQ4_0:
+      return GemvBlocks<Dot, DType::kQ4_0>(w, qx.data(), n, y);
+    case DType::kQ4_1:
+      return GemvBlocks<Dot, DType::kQ4_1>(w, qx.data(), n, y);
+    default:
+      return GemvBlocks<Dot, DType::kQ5_0>(w, qx.data(), n, y);
+  }
+}
+
+}  // namespace
+}  // namespace anser
