@@ -75,6 +75,21 @@ void Lerp(const float* h, const float* const* shifts, int64_t per_seq, const flo
   }
 }
 
+// x[i] = f(x[i]) over n values. A plain loop over local pointers, so that it vectorizes.
+template <class F>
+void Apply(float* x, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) x[i] = f(x[i]);
+}
+
+// x[t][c] = f(x[t][c], per_channel[c]) for n rows of C.
+template <class F>
+void ApplyPerChannel(float* x, const float* per_channel, int64_t n, int64_t C, F f) {
+  for (int64_t t = 0; t < n; ++t) {
+    float* row = x + t * C;
+    for (int64_t c = 0; c < C; ++c) row[c] = f(row[c], per_channel[c]);
+  }
+}
+
 // Each sequence's shift vector becomes the normalised input of its last token.
 void StoreShifts(const float* h, float* const* shifts, int64_t n_seq, int64_t per_seq, int64_t C) {
   for (int64_t b = 0; b < n_seq; ++b) {
@@ -133,16 +148,16 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
     Project(kn, L.value, s.xv.data(), n, s.v.data());
     // w = exp(−0.606531 · σ(w0 + tanh(xw·w1)·w2))
     Project(kn, L.w1, s.xw.data(), n, s.lora.data());
-    for (int64_t i = 0; i < n * L.w1.rows; ++i) s.lora[i] = std::tanh(s.lora[i]);
+    Apply(s.lora.data(), n * L.w1.rows, [](float q) { return Tanh(q); });
     Project(kn, L.w2, s.lora.data(), n, s.w.data());
-    for (int64_t i = 0; i < nc; ++i) s.w[i] = std::exp(kDecayScale * Sigmoid(L.w0[i % C] + s.w[i]));
+    ApplyPerChannel(s.w.data(), L.w0, n, C, [](float q, float w0) { return Exp(kDecayScale * Sigmoid(w0 + q)); });
     // a = σ(a0 + (xa·a1)·a2)
     Project(kn, L.a1, s.xa.data(), n, s.lora.data());
     Project(kn, L.a2, s.lora.data(), n, s.a.data());
-    for (int64_t i = 0; i < nc; ++i) s.a[i] = Sigmoid(L.a0[i % C] + s.a[i]);
+    ApplyPerChannel(s.a.data(), L.a0, n, C, [](float q, float a0) { return Sigmoid(a0 + q); });
     // g = σ(xg·g1)·g2
     Project(kn, L.g1, s.xg.data(), n, s.lora.data());
-    for (int64_t i = 0; i < n * L.g1.rows; ++i) s.lora[i] = Sigmoid(s.lora[i]);
+    Apply(s.lora.data(), n * L.g1.rows, [](float q) { return Sigmoid(q); });
     Project(kn, L.g2, s.lora.data(), n, s.g.data());
     // κ̂ = normalize_per_head(k ⊙ k_k) ; k = k ⊙ (1 + (a − 1) ⊙ k_a)
     for (int64_t t = 0; t < n; ++t) {
@@ -158,12 +173,17 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
         for (int64_t j = 0; j < N; ++j) s.kk[o + j] *= inv;
       }
     }
-    for (int64_t i = 0; i < nc; ++i) {
-      const int64_t c = i % C;
-      s.k[i] *= 1.0f + (s.a[i] - 1.0f) * L.k_a[c];
-      // The WKV kernel takes a = −κ̂ and b = κ̂ ⊙ α.
-      s.b_[i] = s.kk[i] * s.a[i];
-      s.kk[i] = -s.kk[i];
+    for (int64_t t = 0; t < n; ++t) {
+      float* k = s.k.data() + t * C;
+      float* kk = s.kk.data() + t * C;
+      float* b = s.b_.data() + t * C;
+      const float* a = s.a.data() + t * C;
+      for (int64_t c = 0; c < C; ++c) {
+        k[c] *= 1.0f + (a[c] - 1.0f) * L.k_a[c];
+        // The WKV kernel takes a = −κ̂ and b = κ̂ ⊙ α.
+        b[c] = kk[c] * a[c];
+        kk[c] = -kk[c];
+      }
     }
     // v_first = v (layer 0) ; else v = v + (v_first − v) ⊙ σ(v0 + (xv·v1)·v2)
     if (l == 0) {
@@ -171,8 +191,11 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
     } else {
       Project(kn, L.v1, s.xv.data(), n, s.lora.data());
       Project(kn, L.v2, s.lora.data(), n, s.xr.data());  // xr is free again: reuse it
-      for (int64_t i = 0; i < nc; ++i) {
-        s.v[i] += (s.v_first[i] - s.v[i]) * Sigmoid(L.v0[i % C] + s.xr[i]);
+      for (int64_t t = 0; t < n; ++t) {
+        float* v = s.v.data() + t * C;
+        const float* v_first = s.v_first.data() + t * C;
+        const float* mix = s.xr.data() + t * C;
+        for (int64_t c = 0; c < C; ++c) v[c] += (v_first[c] - v[c]) * Sigmoid(L.v0[c] + mix[c]);
       }
     }
     // S = S·diag(w) + (S·(−κ̂))·(κ̂⊙a)ᵀ + v·kᵀ ; y = S·r
@@ -217,10 +240,7 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
     StoreShifts(s.h.data(), shifts, n_seq, per_seq, C);
     // x = x + W_v_ffn · relu(W_k_ffn · xk)²
     Project(kn, L.ffn_key, s.xk.data(), n, s.hidden.data());
-    for (int64_t i = 0; i < n * F; ++i) {
-      const float q = std::max(s.hidden[i], 0.0f);
-      s.hidden[i] = q * q;
-    }
+    Apply(s.hidden.data(), n * F, [](float q) { return q > 0.0f ? q * q : 0.0f; });
     Project(kn, L.ffn_value, s.hidden.data(), n, s.h.data());
     for (int64_t i = 0; i < nc; ++i) s.x[i] += s.h[i];
   }
