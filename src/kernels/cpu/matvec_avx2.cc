@@ -14,9 +14,11 @@ namespace anser {
 namespace {
 
 // y_t[r] = row_r · x_t for R rows from row0 and T tokens (x_t at x + t·cols, y_t at y + t·ldy).
+// With `prefetch` set, the R rows that follow are prefetched as these are read: when the group
+// is read again for more tokens, the hardware prefetcher loses the stream.
 template <DType D, int R, int T>
 void DotRows(const uint8_t* row0, size_t row_bytes, const float* x, int64_t cols, float* y,
-             int64_t ldy) {
+             int64_t ldy, bool prefetch) {
   constexpr size_t kSize = D == DType::kF32 ? 4 : 2;
   constexpr int kU = T == 1 ? 2 : 1;  // independent accumulators per (row, token)
   const uint8_t* rows[R];
@@ -29,6 +31,10 @@ void DotRows(const uint8_t* row0, size_t row_bytes, const float* x, int64_t cols
   }
   // One step of 8 columns at c into accumulator set u; `full` is false only for the tail.
   const auto step = [&](int64_t c, int u, bool full) {
+    if (prefetch && (c * kSize) % 64 == 0) {
+      for (int r = 0; r < R; ++r)
+        _mm_prefetch(reinterpret_cast<const char*>(rows[r] + R * row_bytes + c * kSize), _MM_HINT_T0);
+    }
     __m256 xv[T];
     for (int t = 0; t < T; ++t) {
       xv[t] = full ? _mm256_loadu_ps(x + t * cols + c) : LoadPartialF32(x + t * cols + c, cols - c);
@@ -65,8 +71,8 @@ void RowGroup(const uint8_t* row0, size_t row_bytes, const float* x, int64_t col
               float* y, int64_t ldy) {
   int64_t t = 0;
   for (; t + 2 <= n; t += 2)
-    DotRows<D, R, 2>(row0, row_bytes, x + t * cols, cols, y + t * ldy, ldy);
-  if (t < n) DotRows<D, R, 1>(row0, row_bytes, x + t * cols, cols, y + t * ldy, ldy);
+    DotRows<D, R, 2>(row0, row_bytes, x + t * cols, cols, y + t * ldy, ldy, n > 2 && t == 0);
+  if (t < n) DotRows<D, R, 1>(row0, row_bytes, x + t * cols, cols, y + t * ldy, ldy, false);
 }
 
 template <DType D>
