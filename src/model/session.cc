@@ -7,6 +7,7 @@
 
 #include "anser/model.h"
 #include "core/check.h"
+#include "core/thread_pool.h"
 #include "kernels/elementwise.h"
 #include "kernels/kernels.h"
 #include "kernels/quantize.h"
@@ -27,10 +28,10 @@ constexpr float kDecayScale = -0.606531f;  // −e^−0.5
 struct Session::Scratch {
   explicit Scratch(const ModelConfig& c) : C(c.n_embd), F(c.n_ffn), V(c.n_vocab) {
     const LoraRanks& r = c.lora_ranks;
-    rank = std::max({r.w, r.a, r.v, r.g, 1});
+    lora_width = r.w + r.a + r.v + r.g;
     // Rows per window: at most kWindow, fewer for wide models so the buffers stay within
     // kBudgetBytes (they count against the resident-memory target next to the weights).
-    const int64_t row_bytes = (18 * C + rank + std::max(F, C)) * static_cast<int64_t>(sizeof(float));
+    const int64_t row_bytes = (18 * C + lora_width + std::max(F, C)) * static_cast<int64_t>(sizeof(float));
     window = std::clamp<int64_t>(kBudgetBytes / row_bytes, 1, kWindow);
     logits.resize(static_cast<size_t>(V));
   }
@@ -41,14 +42,15 @@ struct Session::Scratch {
                                   &kk, &b_, &y, &v_first}) {
       b->resize(static_cast<size_t>(n * C));
     }
-    lora.resize(static_cast<size_t>(n * rank));
+    lora.resize(static_cast<size_t>(n * lora_width));
     hidden.resize(static_cast<size_t>(n * std::max(F, C)));
     shifts.resize(static_cast<size_t>(n));
   }
   static constexpr int64_t kBudgetBytes = int64_t{16} << 20;
-  int64_t C, F, V, rank, window, rows = 0;
+  int64_t C, F, V, lora_width, window, rows = 0;
   std::vector<float> x, h, xr, xw, xk, xv, xa, xg, r_, w, k, v, a, g, kk, b_, y, v_first;
-  std::vector<float> lora, hidden, logits;
+  std::vector<float> lora;  // the four LoRA hidden layers, each n × its rank, one after another
+  std::vector<float> hidden, logits;
   std::vector<float*> shifts;  // one per sequence of a window
 };
 
@@ -63,16 +65,20 @@ void Project(const CpuKernels& kn, const MatRef& w, const float* x, int64_t n, f
   }
 }
 
-// out[t] = lerp(h[t], prev[t], mu): rows are n_seq sequences of per_seq tokens each, and the
-// previous row of a sequence's first token is that sequence's stored shift vector.
-void Lerp(const float* h, const float* const* shifts, int64_t per_seq, const float* mu, int64_t n,
-          int64_t C, float* out) {
-  for (int64_t t = 0; t < n; ++t) {
-    const float* cur = h + t * C;
-    const float* prev = t % per_seq == 0 ? shifts[t / per_seq] : cur - C;
-    float* o = out + t * C;
-    for (int64_t c = 0; c < C; ++c) o[c] = cur[c] + (prev[c] - cur[c]) * mu[c];
-  }
+// Runs f(t) for every token t < n: inline for one token, over the kernel pool for several, so
+// that the element-wise work between the projections is not the serial part of a batched step.
+template <class F>
+void ForTokens(int64_t n, const F& f) {
+  if (n == 1) return f(0);
+  const int64_t chunks = 2 * KernelPool().threads();
+  KernelPool().ParallelFor(n, (n + chunks - 1) / chunks, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) f(t);
+  });
+}
+
+// o = lerp(cur, prev, mu) over C channels.
+void Lerp(const float* cur, const float* prev, const float* mu, int64_t C, float* o) {
+  for (int64_t c = 0; c < C; ++c) o[c] = cur[c] + (prev[c] - cur[c]) * mu[c];
 }
 
 // x[i] = f(x[i]) over n values. A plain loop over local pointers, so that it vectorizes.
@@ -81,13 +87,10 @@ void Apply(float* x, int64_t n, F f) {
   for (int64_t i = 0; i < n; ++i) x[i] = f(x[i]);
 }
 
-// x[t][c] = f(x[t][c], per_channel[c]) for n rows of C.
+// x[c] = f(x[c], per_channel[c]) over C channels.
 template <class F>
-void ApplyPerChannel(float* x, const float* per_channel, int64_t n, int64_t C, F f) {
-  for (int64_t t = 0; t < n; ++t) {
-    float* row = x + t * C;
-    for (int64_t c = 0; c < C; ++c) row[c] = f(row[c], per_channel[c]);
-  }
+void ApplyPerChannel(float* x, const float* per_channel, int64_t C, F f) {
+  for (int64_t c = 0; c < C; ++c) x[c] = f(x[c], per_channel[c]);
 }
 
 // Each sequence's shift vector becomes the normalised input of its last token.
@@ -118,86 +121,95 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
   s.Reserve(n);
   float** shifts = s.shifts.data();
   const int64_t C = cfg.n_embd, H = cfg.n_head, N = cfg.head_size, F = cfg.n_ffn;
+  const LoraRanks& ranks = cfg.lora_ranks;
   const size_t row_bytes = DTypeRowBytes(W.emb.dtype, C);
+  // Token t's row of a buffer of C (or `width`) values per token.
+  const auto row = [](std::vector<float>& buffer, int64_t t, int64_t width) { return buffer.data() + t * width; };
+  // The previous row of a sequence's first token is that sequence's stored shift vector.
+  const auto prev_row = [&](std::vector<float>& buffer, int64_t t, float* const* shift) -> const float* {
+    return t % per_seq == 0 ? shift[t / per_seq] : row(buffer, t - 1, C);
+  };
+  float* lora_w = s.lora.data();
+  float* lora_a = lora_w + n * ranks.w;
+  float* lora_g = lora_a + n * ranks.a;
+  float* lora_v = lora_g + n * ranks.g;
   // x = LayerNorm(emb[token]; ln0)
-  for (int64_t t = 0; t < n; ++t) {
-    float* x = s.x.data() + t * C;
+  ForTokens(n, [&](int64_t t) {
+    float* x = row(s.x, t, C);
     DequantizeRow(W.emb.dtype, static_cast<const uint8_t*>(W.emb.data) + static_cast<size_t>(tokens[t]) * row_bytes,
                   C, x);
     LayerNorm(x, W.ln0_w, W.ln0_b, C, kLayerNormEps, x);
-  }
-  const int64_t nc = n * C;
+  });
   for (int l = 0; l < cfg.n_layer; ++l) {
     const LayerWeights& L = W.layer(l);
     // ---- time mix ----
-    for (int64_t t = 0; t < n; ++t) {
-      LayerNorm(s.x.data() + t * C, L.ln1_w, L.ln1_b, C, kLayerNormEps, s.h.data() + t * C);
-    }
+    ForTokens(n, [&](int64_t t) { LayerNorm(row(s.x, t, C), L.ln1_w, L.ln1_b, C, kLayerNormEps, row(s.h, t, C)); });
     for (int64_t b = 0; b < n_seq; ++b) shifts[b] = states[static_cast<size_t>(b)]->att_shift(l);
     // xr, xw, xk, xv, xa, xg = lerp(h, prev, x_r), …
-    Lerp(s.h.data(), shifts, per_seq, L.x_r, n, C, s.xr.data());
-    Lerp(s.h.data(), shifts, per_seq, L.x_w, n, C, s.xw.data());
-    Lerp(s.h.data(), shifts, per_seq, L.x_k, n, C, s.xk.data());
-    Lerp(s.h.data(), shifts, per_seq, L.x_v, n, C, s.xv.data());
-    Lerp(s.h.data(), shifts, per_seq, L.x_a, n, C, s.xa.data());
-    Lerp(s.h.data(), shifts, per_seq, L.x_g, n, C, s.xg.data());
+    ForTokens(n, [&](int64_t t) {
+      const float* cur = row(s.h, t, C);
+      const float* prev = prev_row(s.h, t, shifts);
+      Lerp(cur, prev, L.x_r, C, row(s.xr, t, C));
+      Lerp(cur, prev, L.x_w, C, row(s.xw, t, C));
+      Lerp(cur, prev, L.x_k, C, row(s.xk, t, C));
+      Lerp(cur, prev, L.x_v, C, row(s.xv, t, C));
+      Lerp(cur, prev, L.x_a, C, row(s.xa, t, C));
+      Lerp(cur, prev, L.x_g, C, row(s.xg, t, C));
+    });
     StoreShifts(s.h.data(), shifts, n_seq, per_seq, C);
     // r = W_r·xr ; k = W_k·xk ; v = W_v·xv
     Project(kn, L.receptance, s.xr.data(), n, s.r_.data());
     Project(kn, L.key, s.xk.data(), n, s.k.data());
     Project(kn, L.value, s.xv.data(), n, s.v.data());
-    // w = exp(−0.606531 · σ(w0 + tanh(xw·w1)·w2))
-    Project(kn, L.w1, s.xw.data(), n, s.lora.data());
-    Apply(s.lora.data(), n * L.w1.rows, [](float q) { return Tanh(q); });
-    Project(kn, L.w2, s.lora.data(), n, s.w.data());
-    ApplyPerChannel(s.w.data(), L.w0, n, C, [](float q, float w0) { return Exp(kDecayScale * Sigmoid(w0 + q)); });
-    // a = σ(a0 + (xa·a1)·a2)
-    Project(kn, L.a1, s.xa.data(), n, s.lora.data());
-    Project(kn, L.a2, s.lora.data(), n, s.a.data());
-    ApplyPerChannel(s.a.data(), L.a0, n, C, [](float q, float a0) { return Sigmoid(a0 + q); });
-    // g = σ(xg·g1)·g2
-    Project(kn, L.g1, s.xg.data(), n, s.lora.data());
-    Apply(s.lora.data(), n * L.g1.rows, [](float q) { return Sigmoid(q); });
-    Project(kn, L.g2, s.lora.data(), n, s.g.data());
-    // κ̂ = normalize_per_head(k ⊙ k_k) ; k = k ⊙ (1 + (a − 1) ⊙ k_a)
-    for (int64_t t = 0; t < n; ++t) {
+    // The LoRA hidden layers: tanh(xw·w1), xa·a1, σ(xg·g1), xv·v1
+    Project(kn, L.w1, s.xw.data(), n, lora_w);
+    Project(kn, L.a1, s.xa.data(), n, lora_a);
+    Project(kn, L.g1, s.xg.data(), n, lora_g);
+    if (l > 0) Project(kn, L.v1, s.xv.data(), n, lora_v);
+    ForTokens(n, [&](int64_t t) {
+      Apply(lora_w + t * ranks.w, ranks.w, [](float q) { return Tanh(q); });
+      Apply(lora_g + t * ranks.g, ranks.g, [](float q) { return Sigmoid(q); });
+    });
+    Project(kn, L.w2, lora_w, n, s.w.data());
+    Project(kn, L.a2, lora_a, n, s.a.data());
+    Project(kn, L.g2, lora_g, n, s.g.data());
+    if (l > 0) Project(kn, L.v2, lora_v, n, s.xr.data());  // xr is free again: reuse it
+    ForTokens(n, [&](int64_t t) {
+      float* w = row(s.w, t, C);
+      float* a = row(s.a, t, C);
+      float* k = row(s.k, t, C);
+      float* kk = row(s.kk, t, C);
+      float* b = row(s.b_, t, C);
+      float* v = row(s.v, t, C);
+      float* v_first = row(s.v_first, t, C);
+      // w = exp(−0.606531 · σ(w0 + tanh(xw·w1)·w2)) ; a = σ(a0 + (xa·a1)·a2)
+      ApplyPerChannel(w, L.w0, C, [](float q, float w0) { return Exp(kDecayScale * Sigmoid(w0 + q)); });
+      ApplyPerChannel(a, L.a0, C, [](float q, float a0) { return Sigmoid(a0 + q); });
+      // κ̂ = normalize_per_head(k ⊙ k_k)
       for (int64_t hd = 0; hd < H; ++hd) {
-        const int64_t o = t * C + hd * N;
         float sq = 0.0f;
         for (int64_t j = 0; j < N; ++j) {
-          const float q = s.k[o + j] * L.k_k[hd * N + j];
-          s.kk[o + j] = q;
+          const float q = k[hd * N + j] * L.k_k[hd * N + j];
+          kk[hd * N + j] = q;
           sq += q * q;
         }
         const float inv = 1.0f / std::max(std::sqrt(sq), 1e-12f);
-        for (int64_t j = 0; j < N; ++j) s.kk[o + j] *= inv;
+        for (int64_t j = 0; j < N; ++j) kk[hd * N + j] *= inv;
       }
-    }
-    for (int64_t t = 0; t < n; ++t) {
-      float* k = s.k.data() + t * C;
-      float* kk = s.kk.data() + t * C;
-      float* b = s.b_.data() + t * C;
-      const float* a = s.a.data() + t * C;
+      // k = k ⊙ (1 + (a − 1) ⊙ k_a). The WKV kernel takes a = −κ̂ and b = κ̂ ⊙ α.
       for (int64_t c = 0; c < C; ++c) {
         k[c] *= 1.0f + (a[c] - 1.0f) * L.k_a[c];
-        // The WKV kernel takes a = −κ̂ and b = κ̂ ⊙ α.
         b[c] = kk[c] * a[c];
         kk[c] = -kk[c];
       }
-    }
-    // v_first = v (layer 0) ; else v = v + (v_first − v) ⊙ σ(v0 + (xv·v1)·v2)
-    if (l == 0) {
-      std::copy_n(s.v.data(), nc, s.v_first.data());
-    } else {
-      Project(kn, L.v1, s.xv.data(), n, s.lora.data());
-      Project(kn, L.v2, s.lora.data(), n, s.xr.data());  // xr is free again: reuse it
-      for (int64_t t = 0; t < n; ++t) {
-        float* v = s.v.data() + t * C;
-        const float* v_first = s.v_first.data() + t * C;
-        const float* mix = s.xr.data() + t * C;
+      // v_first = v (layer 0) ; else v = v + (v_first − v) ⊙ σ(v0 + (xv·v1)·v2)
+      if (l == 0) {
+        std::copy_n(v, C, v_first);
+      } else {
+        const float* mix = row(s.xr, t, C);
         for (int64_t c = 0; c < C; ++c) v[c] += (v_first[c] - v[c]) * Sigmoid(L.v0[c] + mix[c]);
       }
-    }
+    });
     // S = S·diag(w) + (S·(−κ̂))·(κ̂⊙a)ᵀ + v·kᵀ ; y = S·r
     for (int64_t b = 0; b < n_seq; ++b) {
       const int64_t o = b * per_seq * C;
@@ -216,33 +228,43 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
       args.y = s.y.data() + o;
       kn.wkv7(args);
     }
-    for (int64_t t = 0; t < n; ++t) {
-      float* y = s.y.data() + t * C;
+    ForTokens(n, [&](int64_t t) {
+      float* y = row(s.y, t, C);
+      const float* r = row(s.r_, t, C);
+      const float* k = row(s.k, t, C);
+      const float* v = row(s.v, t, C);
+      const float* g = row(s.g, t, C);
       // y = GroupNorm(y; H groups, eps 64e-5, ln_x)
       GroupNorm(y, L.ln_x_w, L.ln_x_b, H, N, kGroupNormEps);
       // y = y + (Σ_j r_j k_j r_k[h,j]) · v per head ; then y ⊙ g
       for (int64_t hd = 0; hd < H; ++hd) {
-        const int64_t o = t * C + hd * N;
+        const int64_t o = hd * N;
         float dot = 0.0f;
-        for (int64_t j = 0; j < N; ++j) dot += s.r_[o + j] * s.k[o + j] * L.r_k[hd * N + j];
-        for (int64_t j = 0; j < N; ++j) y[hd * N + j] = (y[hd * N + j] + dot * s.v[o + j]) * s.g[o + j];
+        for (int64_t j = 0; j < N; ++j) dot += r[o + j] * k[o + j] * L.r_k[o + j];
+        for (int64_t j = 0; j < N; ++j) y[o + j] = (y[o + j] + dot * v[o + j]) * g[o + j];
       }
-    }
+    });
     // x = x + W_o·(y ⊙ g)
     Project(kn, L.output, s.y.data(), n, s.h.data());
-    for (int64_t i = 0; i < nc; ++i) s.x[i] += s.h[i];
     // ---- channel mix ----
-    for (int64_t t = 0; t < n; ++t) {
-      LayerNorm(s.x.data() + t * C, L.ln2_w, L.ln2_b, C, kLayerNormEps, s.h.data() + t * C);
-    }
+    ForTokens(n, [&](int64_t t) {
+      float* x = row(s.x, t, C);
+      const float* out = row(s.h, t, C);
+      for (int64_t c = 0; c < C; ++c) x[c] += out[c];
+      LayerNorm(x, L.ln2_w, L.ln2_b, C, kLayerNormEps, row(s.xv, t, C));
+    });
     for (int64_t b = 0; b < n_seq; ++b) shifts[b] = states[static_cast<size_t>(b)]->ffn_shift(l);
-    Lerp(s.h.data(), shifts, per_seq, L.ffn_x_k, n, C, s.xk.data());
-    StoreShifts(s.h.data(), shifts, n_seq, per_seq, C);
+    ForTokens(n, [&](int64_t t) { Lerp(row(s.xv, t, C), prev_row(s.xv, t, shifts), L.ffn_x_k, C, row(s.xk, t, C)); });
+    StoreShifts(s.xv.data(), shifts, n_seq, per_seq, C);
     // x = x + W_v_ffn · relu(W_k_ffn · xk)²
     Project(kn, L.ffn_key, s.xk.data(), n, s.hidden.data());
-    Apply(s.hidden.data(), n * F, [](float q) { return q > 0.0f ? q * q : 0.0f; });
+    ForTokens(n, [&](int64_t t) { Apply(row(s.hidden, t, F), F, [](float q) { return q > 0.0f ? q * q : 0.0f; }); });
     Project(kn, L.ffn_value, s.hidden.data(), n, s.h.data());
-    for (int64_t i = 0; i < nc; ++i) s.x[i] += s.h[i];
+    ForTokens(n, [&](int64_t t) {
+      float* x = row(s.x, t, C);
+      const float* out = row(s.h, t, C);
+      for (int64_t c = 0; c < C; ++c) x[c] += out[c];
+    });
   }
 }
 
