@@ -210,8 +210,10 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
         for (int64_t c = 0; c < C; ++c) v[c] += (v_first[c] - v[c]) * Sigmoid(L.v0[c] + mix[c]);
       }
     });
-    // S = S·diag(w) + (S·(−κ̂))·(κ̂⊙a)ᵀ + v·kᵀ ; y = S·r
-    for (int64_t b = 0; b < n_seq; ++b) {
+    // S = S·diag(w) + (S·(−κ̂))·(κ̂⊙a)ᵀ + v·kᵀ ; y = S·r. One sequence is split over its heads
+    // by the kernel; several go over the pool a sequence at a time (the kernel's own split then
+    // runs inline), one wake-up for the batch instead of one per sequence.
+    const auto wkv = [&](int64_t b) {
       const int64_t o = b * per_seq * C;
       Wkv7Args args;
       args.n_tokens = per_seq;
@@ -227,6 +229,13 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
       args.b = s.b_.data() + o;
       args.y = s.y.data() + o;
       kn.wkv7(args);
+    };
+    if (n_seq == 1) {
+      wkv(0);
+    } else {
+      KernelPool().ParallelFor(n_seq, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t b = begin; b < end; ++b) wkv(b);
+      });
     }
     ForTokens(n, [&](int64_t t) {
       float* y = row(s.y, t, C);
