@@ -9,6 +9,7 @@ void QuantizeActsAvx2(const float* x, int64_t cols, QuantizedActs& out) {
     out.q.resize(blocks);
     out.d.resize(blocks);
     out.s.resize(blocks);
+    out.sum.resize(blocks);
   }
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
   // packs interleaves the 128-bit lanes; this puts the four groups of 8 back in order.
@@ -40,7 +41,8 @@ void QuantizeActsAvx2(const float* x, int64_t cols, QuantizedActs& out) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-    out.s[b] = d * static_cast<float>(_mm_cvtsi128_si32(s));
+    out.sum[b] = _mm_cvtsi128_si32(s);
+    out.s[b] = d * static_cast<float>(out.sum[b]);
   }
 }
 

@@ -50,13 +50,15 @@ inline float BlockOffset(const uint8_t* blk, float d) {
   return 0.0f;
 }
 
-// x quantized per 32-block: x ≈ d·q with q in [−127, 127]; s = d·Σq serves the offsets.
+// x quantized per 32-block: x ≈ d·q with q in [−127, 127]; Σq (and s = d·Σq) serve the
+// weights' offsets.
 struct QuantizedActs {
   struct alignas(32) Quants {
     int8_t v[kQBlock];
   };
   std::vector<Quants> q;
   std::vector<float> d, s;
+  std::vector<int32_t> sum;
 };
 
 // Quantizes `cols` (a multiple of 32) floats into `out`, growing its buffers only when needed.

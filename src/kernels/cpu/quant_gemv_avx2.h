@@ -126,16 +126,16 @@ void DotQuantTile(const uint8_t* rows, size_t row_bytes, const QuantizedActs* qx
     Transpose8x8(qt);
     const typename Dot<D>::Tile tile(qt);
     const __m256 d = TileScales(blk, row_bytes, 0);
-    // value = q·d + offset, per row; the offset meets Σx of the block.
-    __m256 offset = _mm256_setzero_ps();
-    if constexpr (D == DType::kQ4_1) offset = TileScales(blk, row_bytes, kQ4_1M);
-    if constexpr (D == DType::kQ4_0) offset = _mm256_mul_ps(d, _mm256_set1_ps(-8.0f));
-    if constexpr (D == DType::kQ5_0) offset = _mm256_mul_ps(d, _mm256_set1_ps(-16.0f));
+    // value = q·d + offset, per row; the offset meets Σx of the block. For q4_0 and q5_0 it is
+    // a whole number of d (−8, −16), so it is subtracted from the integer dot; q4_1's m is not.
+    constexpr int32_t kQuantOffset = D == DType::kQ4_0 ? 8 : D == DType::kQ5_0 ? 16 : 0;
+    const __m256 m = D == DType::kQ4_1 ? TileScales(blk, row_bytes, kQ4_1M) : _mm256_setzero_ps();
     const size_t bi = static_cast<size_t>(b);
     for (int t = 0; t < kN; ++t) {
-      const __m256 dot = _mm256_cvtepi32_ps(tile.Dot(qx[t].q[bi].v));
-      acc[t] = _mm256_fmadd_ps(dot, _mm256_mul_ps(d, _mm256_set1_ps(qx[t].d[bi])), acc[t]);
-      if constexpr (D != DType::kQ8_0) acc[t] = _mm256_fmadd_ps(offset, _mm256_set1_ps(qx[t].s[bi]), acc[t]);
+      __m256i idot = tile.Dot(qx[t].q[bi].v);
+      if constexpr (kQuantOffset != 0) idot = _mm256_sub_epi32(idot, _mm256_set1_epi32(kQuantOffset * qx[t].sum[bi]));
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(idot), _mm256_mul_ps(d, _mm256_set1_ps(qx[t].d[bi])), acc[t]);
+      if constexpr (D == DType::kQ4_1) acc[t] = _mm256_fmadd_ps(m, _mm256_set1_ps(qx[t].s[bi]), acc[t]);
     }
   }
   for (int t = 0; t < kN; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
