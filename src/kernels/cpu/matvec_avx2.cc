@@ -15,7 +15,8 @@ namespace {
 
 // y_t[r] = row_r · x_t for R rows from row0 and T tokens (x_t at x + t·cols, y_t at y + t·ldy).
 // With `prefetch` set, the R rows that follow are prefetched as these are read: when the group
-// is read again for more tokens, the hardware prefetcher loses the stream.
+// is read again for more tokens, the hardware prefetcher loses the stream. One token streams the
+// weights once, prefetched kStreamPrefetchBytes ahead.
 template <DType D, int R, int T>
 void DotRows(const uint8_t* row0, size_t row_bytes, const float* x, int64_t cols, float* y,
              int64_t ldy, bool prefetch) {
@@ -34,6 +35,10 @@ void DotRows(const uint8_t* row0, size_t row_bytes, const float* x, int64_t cols
     if (prefetch && (c * kSize) % 64 == 0) {
       for (int r = 0; r < R; ++r)
         _mm_prefetch(reinterpret_cast<const char*>(rows[r] + R * row_bytes + c * kSize), _MM_HINT_T0);
+    }
+    if (T == 1 && (c * kSize) % 64 == 0) {
+      for (int r = 0; r < R; ++r)
+        _mm_prefetch(reinterpret_cast<const char*>(rows[r] + kStreamPrefetchBytes + c * kSize), _MM_HINT_T0);
     }
     __m256 xv[T];
     for (int t = 0; t < T; ++t) {

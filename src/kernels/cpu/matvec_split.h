@@ -9,6 +9,11 @@
 
 namespace anser {
 
+// How far ahead a one-token product prefetches the weight rows it streams. The hardware
+// prefetcher alone stops at each 4 KiB page; 16 KiB ahead took the f16 head product
+// (65536 × 768, two threads) from 35 to 43 GB/s.
+inline constexpr size_t kStreamPrefetchBytes = 16 << 10;
+
 // Rows per chunk: a multiple of `group` (the rows a kernel does together), about four chunks
 // per thread so a thread slowed by another process is balanced by the others, and never under
 // ~32 KiB of weights, below which waking a worker costs more than the rows.
