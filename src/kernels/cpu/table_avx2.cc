@@ -20,7 +20,7 @@ struct Table {
   }
   static void Matvec(const MatRef& w, const float* x, float* y) { Gemv(w, x, 1, y); }
   static void Matmul(const MatRef& w, const float* x, int64_t n, float* y) {
-    if (n < kPackedMinTokens) {
+    if (n < kPackedMinTokens || DTypeIsBlock(w.dtype)) {
       Gemv(w, x, n, y);
     } else {
       MatmulAvx2(w, x, n, y);
