@@ -23,7 +23,7 @@ void GemvQuantAvx2(const MatRef& w, const float* x, int64_t n, float* y);
 // always take GemvQuant*: its 8-bit tiles outrun the packed f32 product at any token count
 // (3072×768 q4_0, 512 tokens, two threads: 367-400 GFLOP/s against about 220).
 inline constexpr int64_t kPackedMinTokens = 9;
-// Any weight type: packed, cache-blocked, register-tiled matrix product over n tokens.
+// f32, f16 and bf16 weights: packed, cache-blocked, register-tiled matrix product over n tokens.
 void MatmulAvx2(const MatRef& w, const float* x, int64_t n, float* y);
 void Wkv7Avx2(const Wkv7Args& args);
 

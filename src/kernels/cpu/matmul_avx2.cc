@@ -1,6 +1,6 @@
 // Matrix products Y = X·Wᵀ over n tokens (prefill, batched decode): compute-bound, so organised
 // as in BLIS. For each slice of kKc columns of X and W, X is packed once into panels of kMr
-// tokens; each thread then converts blocks of kNr weight rows to f32 (from any stored type) into
+// tokens; each thread then converts blocks of kNr weight rows to f32 (from f16, bf16 or f32) into
 // a panel that stays in L1, and sweeps all token panels over it with a kMr × kNr register tile
 // of accumulators (12 of the 16 YMM registers; per step 12 FMAs against 8 loads, so the FMA
 // units, not the loads, set the pace).
@@ -10,7 +10,6 @@
 
 #include "core/thread_pool.h"
 #include "kernels/cpu/avx2.h"
-#include "kernels/cpu/quant_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
 
 namespace anser {
@@ -18,34 +17,17 @@ namespace {
 
 constexpr int kMr = 6;        // tokens per register tile
 constexpr int kNr = 16;       // weight rows per register tile (two YMM vectors)
-constexpr int64_t kKc = 256;  // columns per slice: a 16 KiB weight panel (L1), a multiple of 32
+constexpr int64_t kKc = 256;  // columns per slice: a 16 KiB weight panel (L1)
 
-// Elements [k0, k0 + kc) of a stored row as floats in out[0, kc); up to the next multiple of 8
-// the values written are zero.
+// Elements [k0, k0 + kc) of a float-type row as floats in out[0, kc); up to the next multiple
+// of 8 the values written are zero.
 template <DType D>
 void ConvertSegment(const uint8_t* row, int64_t k0, int64_t kc, float* out) {
-  if constexpr (D == DType::kF32 || D == DType::kF16 || D == DType::kBF16) {
-    constexpr size_t kSize = D == DType::kF32 ? 4 : 2;
-    const uint8_t* p = row + static_cast<size_t>(k0) * kSize;
-    int64_t k = 0;
-    for (; k + 8 <= kc; k += 8) _mm256_storeu_ps(out + k, Load8<D>(p + k * kSize));
-    if (k < kc) _mm256_storeu_ps(out + k, LoadPartial<D>(p + k * kSize, kc - k));
-  } else {
-    const size_t block_bytes = DTypeBlockBytes(D);
-    const uint8_t* blk = row + static_cast<size_t>(k0 / kQBlock) * block_bytes;
-    for (int64_t k = 0; k < kc; k += kQBlock, blk += block_bytes) {
-      const __m256i q = BlockQuants<D>(blk);
-      const float d = BlockScale(blk);
-      const __m256 scale = _mm256_set1_ps(d), offset = _mm256_set1_ps(BlockOffset<D>(blk, d));
-      alignas(32) uint8_t bytes[32];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(bytes), q);
-      for (int i = 0; i < 4; ++i) {
-        const __m128i b8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(bytes + 8 * i));
-        const __m256i q32 = D == DType::kQ8_0 ? _mm256_cvtepi8_epi32(b8) : _mm256_cvtepu8_epi32(b8);
-        _mm256_storeu_ps(out + k + 8 * i, _mm256_fmadd_ps(_mm256_cvtepi32_ps(q32), scale, offset));
-      }
-    }
-  }
+  constexpr size_t kSize = D == DType::kF32 ? 4 : 2;
+  const uint8_t* p = row + static_cast<size_t>(k0) * kSize;
+  int64_t k = 0;
+  for (; k + 8 <= kc; k += 8) _mm256_storeu_ps(out + k, Load8<D>(p + k * kSize));
+  if (k < kc) _mm256_storeu_ps(out + k, LoadPartial<D>(p + k * kSize, kc - k));
 }
 
 // panel[k·kNr + j] = W[row0 + j][k0 + k] for j < valid (0 beyond), k < kc rounded up to 8.
@@ -185,20 +167,8 @@ void MatmulAvx2(const MatRef& w, const float* x, int64_t n, float* y) {
     case DType::kF16:
       Matmul<DType::kF16>(w, x, n, y);
       break;
-    case DType::kBF16:
-      Matmul<DType::kBF16>(w, x, n, y);
-      break;
-    case DType::kQ8_0:
-      Matmul<DType::kQ8_0>(w, x, n, y);
-      break;
-    case DType::kQ4_0:
-      Matmul<DType::kQ4_0>(w, x, n, y);
-      break;
-    case DType::kQ4_1:
-      Matmul<DType::kQ4_1>(w, x, n, y);
-      break;
     default:
-      Matmul<DType::kQ5_0>(w, x, n, y);
+      Matmul<DType::kBF16>(w, x, n, y);
       break;
   }
 }
