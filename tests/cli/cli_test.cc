@@ -389,6 +389,8 @@ TEST_F(CliTest, Bench) {
   EXPECT_GT(timed["peak_rss_bytes"].get<int64_t>(), 0);
   EXPECT_EQ(timed["threads"], 1);
   EXPECT_EQ(timed["dtype"], "f32");
+  const std::string kernels = timed["kernels"].get<std::string>();
+  EXPECT_TRUE(kernels == "ref" || kernels == "avx2" || kernels == "avxvnni") << kernels;
 }
 
 TEST_F(CliTest, ChatWithPipedInput) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common.h"
+#include "kernels/kernels.h"
 #include "kernels/roofline.h"
 
 namespace anser::cli {
@@ -78,6 +79,7 @@ int RunBench(const BenchArgs& a) {
     label = a.model;
   }
   result["threads"] = threads;
+  result["kernels"] = SelectKernels().name;
   result["prompt"] = a.prompt;
   result["gen"] = a.gen;
   result["reps"] = a.reps;
@@ -175,10 +177,10 @@ int RunBench(const BenchArgs& a) {
     WriteOut(result.dump(2) + "\n");
     return 0;
   }
-  std::printf("%s: %lld params (%.1fM), %s, %d threads\n", label.c_str(),
+  std::printf("%s: %lld params (%.1fM), %s, %d threads, %s kernels\n", label.c_str(),
               static_cast<long long>(result["params"].get<int64_t>()),
               static_cast<double>(result["params"].get<int64_t>()) / 1e6,
-              result["dtype"].get<std::string>().c_str(), threads);
+              result["dtype"].get<std::string>().c_str(), threads, SelectKernels().name);
   if (!prefill_tok_s.empty()) {
     std::printf("prefill %d tokens: %.1f tok/s median, %.1f best of %d\n", a.prompt,
                 result["prefill_tok_s"].get<double>(), result["prefill_tok_s_best"].get<double>(),
