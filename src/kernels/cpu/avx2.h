@@ -10,11 +10,11 @@ namespace anser {
 
 const CpuKernels& Avx2Kernels();
 
-// Y[n][rows] = X[n][cols]·Wᵀ for one token or a few (below kPackedMinTokens), reading each
-// weight row from memory once, threaded over rows.
-// f32, f16 and bf16 weights:
+// Y[n][rows] = X[n][cols]·Wᵀ, threaded over rows.
+// f32, f16 and bf16 weights, for one token or a few (below kPackedMinTokens), reading each
+// weight row from memory once:
 void GemvFloatAvx2(const MatRef& w, const float* x, int64_t n, float* y);
-// Block-quantized weights: x quantized to 8 bits per 32-block, int8 dot products.
+// Block-quantized weights, any n: x quantized to 8 bits per 32-block, int8 dot products.
 void GemvQuantAvx2(const MatRef& w, const float* x, int64_t n, float* y);
 
 // From this many tokens on, float weights take the packed product: it converts the weights once

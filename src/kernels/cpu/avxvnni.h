@@ -11,7 +11,7 @@ namespace anser {
 
 const CpuKernels& AvxVnniKernels();
 
-// Y[n][rows] = X[n][cols]·Wᵀ for block-quantized W and one token or a few (as GemvQuantAvx2).
+// Y[n][rows] = X[n][cols]·Wᵀ for block-quantized W and any n (as GemvQuantAvx2).
 void GemvQuantAvxVnni(const MatRef& w, const float* x, int64_t n, float* y);
 
 }  // namespace anser

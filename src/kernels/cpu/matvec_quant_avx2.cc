@@ -1,4 +1,4 @@
-// Block-quantized products for one token or a few on AVX2: the 8-bit dot product is maddubs
+// Block-quantized products on AVX2: the 8-bit dot product is maddubs
 // (unsigned × signed bytes to 16-bit pair sums) widened by madd.
 #include "kernels/cpu/avx2.h"
 #include "kernels/cpu/quant_gemv_avx2.h"

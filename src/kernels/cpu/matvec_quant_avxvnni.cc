@@ -1,4 +1,4 @@
-// Block-quantized products for one token or a few with AVX-VNNI: dpbusd multiplies unsigned by
+// Block-quantized products with AVX-VNNI: dpbusd multiplies unsigned by
 // signed bytes and adds each group of four into a 32-bit lane, replacing maddubs + madd and
 // never saturating. That lets the q8_0 tile take x as the unsigned side, offset by 128, so the
 // weights need no sign juggling per token: the offset's share, 128·Σw, is paid once per block.

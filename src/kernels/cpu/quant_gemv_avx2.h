@@ -1,12 +1,13 @@
-// The block-quantized product for one token or a few, written once over the 8-bit dot product
-// it is built on: `Dot<D>` (AVX2's maddubs, or AVX-VNNI's dpbusd) supplies how one weight block
-// meets one activation block; everything else — unpacking, scales, offsets, threading — is here.
+// The block-quantized product for any number of tokens (decode, batches, prompts), written once
+// over the 8-bit dot product it is built on: `Dot<D>` (AVX2's maddubs, or AVX-VNNI's dpbusd) says how
+// one weight block meets one activation block; everything else (unpacking, scales, offsets, threads) is here.
 // x is quantized once to 8 bits per 32-block, as GGML's q8_0 × q8_0 path does: dequantizing the
 // weights to floats instead costs about twice the instructions per weight, which at two cores no
 // longer keeps up with the memory.
 //
-// Each ISA's translation unit compiles its own copy (hence the unnamed namespace): code built
-// for one instruction set must never be merged with another's by the linker.
+// Everything here sits in an unnamed namespace, so each ISA's translation unit keeps its own
+// copy and the linker never swaps a VNNI-built kernel into the AVX2 table. (The small helpers it
+// calls from simd_avx2.h and quant_avx2.h are plain AVX2 intrinsics in either unit.)
 #pragma once
 
 #include <immintrin.h>
@@ -37,10 +38,6 @@ inline __m256i BroadcastQuad(const int8_t* x, int k) {
   int32_t quad;
   std::memcpy(&quad, x + 4 * k, sizeof(quad));
   return _mm256_set1_epi32(quad);
-}
-
-inline __m256i LoadActs(const QuantizedActs& qx, size_t b) {
-  return _mm256_load_si256(reinterpret_cast<const __m256i*>(qx.q[b].v));
 }
 
 // w_row · x summed over a row of `blocks` blocks, for one token.
