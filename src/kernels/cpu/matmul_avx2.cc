@@ -160,17 +160,7 @@ void Matmul(const MatRef& w, const float* x, int64_t n, float* y) {
 }  // namespace
 
 void MatmulAvx2(const MatRef& w, const float* x, int64_t n, float* y) {
-  switch (w.dtype) {
-    case DType::kF32:
-      Matmul<DType::kF32>(w, x, n, y);
-      break;
-    case DType::kF16:
-      Matmul<DType::kF16>(w, x, n, y);
-      break;
-    default:
-      Matmul<DType::kBF16>(w, x, n, y);
-      break;
-  }
+  WithFloatType(w.dtype, [&](auto d) { Matmul<decltype(d)::value>(w, x, n, y); });
 }
 
 }  // namespace anser

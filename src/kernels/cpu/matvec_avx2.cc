@@ -97,17 +97,7 @@ void Gemv(const MatRef& w, const float* x, int64_t n, float* y) {
 }  // namespace
 
 void GemvFloatAvx2(const MatRef& w, const float* x, int64_t n, float* y) {
-  switch (w.dtype) {
-    case DType::kF32:
-      Gemv<DType::kF32>(w, x, n, y);
-      break;
-    case DType::kF16:
-      Gemv<DType::kF16>(w, x, n, y);
-      break;
-    default:
-      Gemv<DType::kBF16>(w, x, n, y);
-      break;
-  }
+  WithFloatType(w.dtype, [&](auto d) { Gemv<decltype(d)::value>(w, x, n, y); });
 }
 
 }  // namespace anser

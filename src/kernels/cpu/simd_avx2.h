@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "core/dtype.h"
 
@@ -48,6 +49,20 @@ inline void Transpose8x8(__m256i r[8]) {
   for (int i = 0; i < 8; ++i) f[i] = _mm256_castsi256_ps(r[i]);
   Transpose8x8(f);
   for (int i = 0; i < 8; ++i) r[i] = _mm256_castps_si256(f[i]);
+}
+
+// Calls f(std::integral_constant<DType, D>{}) for the float weight type D (f32, f16 or bf16) of
+// `dtype`, so a kernel templated on D is instantiated once per type and chosen here.
+template <class F>
+void WithFloatType(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::kF32:
+      return f(std::integral_constant<DType, DType::kF32>{});
+    case DType::kF16:
+      return f(std::integral_constant<DType, DType::kF16>{});
+    default:
+      return f(std::integral_constant<DType, DType::kBF16>{});
+  }
 }
 
 // Eight consecutive elements of a float-type row, as floats; p may have any alignment.
