@@ -39,15 +39,22 @@ Result<ModelConfig> OfficialShape(const std::string& name);
 
 class Weights;  // defined in src/model
 
+// Where a model's block-quantized matrices are put in memory. kKernels rearranges them in place,
+// once, into the layout the selected kernel table reads fastest: for running the model. kStored
+// keeps the bytes of the file: for reading the tensors themselves (convert, training).
+enum class WeightLayout { kKernels, kStored };
+
 class Model {
  public:
   // `path` is an official `.pth` file, a Hugging Face folder (config.json + *.safetensors) or
   // a GGUF file of llama.cpp's rwkv7 architecture.
-  static Result<std::shared_ptr<const Model>> Load(const std::string& path);
+  static Result<std::shared_ptr<const Model>> Load(const std::string& path,
+                                                   WeightLayout layout = WeightLayout::kKernels);
   // Random weights of `config`, in memory, stored as `dtype`: "f32", "f16", "bf16", or a block
   // type ("q8_0", "q5_0", "q4_0", "q4_1") with each tensor typed as `anser quantize` types it.
   static Result<std::shared_ptr<const Model>> Random(const ModelConfig& config,
-                                                     const std::string& dtype, uint64_t seed);
+                                                     const std::string& dtype, uint64_t seed,
+                                                     WeightLayout layout = WeightLayout::kKernels);
   ~Model();
 
   const ModelConfig& config() const { return config_; }

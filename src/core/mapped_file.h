@@ -1,4 +1,6 @@
-// A read-only memory mapping of a whole file. Move-only; unmaps on destruction.
+// A private memory mapping of a whole file. Move-only; unmaps on destruction. The pages are
+// writable copy-on-write, so a reader may rearrange its bytes in place (the kernels' packing
+// does) while the file itself never changes; pages never written are shared with the page cache.
 #pragma once
 
 #include <cstddef>

@@ -10,6 +10,11 @@
 
 namespace anser {
 
+// How a matrix's bytes are arranged. kRows: as stored, row after row. kTiles8: rearranged by a
+// table's `pack` (block-quantized types only; see kernels/cpu/tiles8.h), which only the tables
+// that pack read.
+enum class MatLayout : uint8_t { kRows, kTiles8 };
+
 // A row-major matrix (rows × cols) in its stored type, read in place at any alignment. Rows are
 // DTypeRowBytes(dtype, cols) bytes apart; for block-quantized types cols is a multiple of 32.
 struct MatRef {
@@ -17,6 +22,7 @@ struct MatRef {
   const void* data = nullptr;
   int64_t rows = 0;
   int64_t cols = 0;
+  MatLayout layout = MatLayout::kRows;
 };
 
 // One WKV-7 recurrence over n_tokens tokens for n_head heads of head_size N. Per head the
@@ -46,6 +52,10 @@ struct CpuKernels {
   // Y[n][rows] = X[n][cols] · Wᵀ for n rows of X (row stride cols, Y row stride rows).
   void (*matmul)(const MatRef& w, const float* x, int64_t n, float* y);
   void (*wkv7)(const Wkv7Args& args);
+  // Rearranges w's bytes in place (`bytes` is w.data, writable) into the layout this table's
+  // products read fastest and records it in w.layout; the same values, the same size. A matrix
+  // is packed once, before its first product; the reference keeps every matrix as it is.
+  void (*pack)(MatRef& w, void* bytes);
 };
 
 const CpuKernels& RefKernels();     // plain scalar C++: the specification and the test oracle

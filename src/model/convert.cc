@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "core/check.h"
 #include "core/mapped_file.h"
 #include "io/formats.h"
 #include "kernels/quantize.h"
@@ -265,6 +266,7 @@ GgufMetadata Rwkv7Metadata(const ModelConfig& c, DType file_type, const Tokenize
 }
 
 Status SaveModel(const Model& model, const std::string& path, const ConvertOptions& options) {
+  ANSER_CHECK(!model.weights().packed(), "converting reads the tensors as stored: load with WeightLayout::kStored");
   const ModelFormat format = FormatForPath(path);
   const TensorStore& store = model.weights().store();
   const ModelConfig& config = model.config();

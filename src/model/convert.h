@@ -54,7 +54,7 @@ DType ChooseDType(TensorRole role, int64_t cols, DType stored, const ConvertOpti
 // Writes `model`'s weights to `path` in the format FormatForPath gives (a folder is created
 // if missing; config.json and model.safetensors inside are replaced). Files are written to a
 // temporary name and renamed. Quantized types are written as GGUF only: anything else is an
-// error before a byte is written.
+// error before a byte is written. The model is loaded with WeightLayout::kStored.
 Status SaveModel(const Model& model, const std::string& path, const ConvertOptions& options);
 
 // GGUF metadata of llama.cpp's `rwkv7` architecture for `config`, with general.file_type from

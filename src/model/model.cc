@@ -40,11 +40,12 @@ Result<ModelConfig> OfficialShape(const std::string& name) {
 
 class ModelBuilder {
  public:
-  static Result<std::shared_ptr<const Model>> Make(TensorStore store, std::map<std::string, int> dtypes) {
+  static Result<std::shared_ptr<const Model>> Make(TensorStore store, std::map<std::string, int> dtypes,
+                                                   WeightLayout layout) {
     std::shared_ptr<Model> m(new Model());
     m->source_ = store.source();
     m->dtype_counts_ = std::move(dtypes);
-    ANSER_ASSIGN_OR_RETURN(m->weights_, Weights::Build(std::move(store)));
+    ANSER_ASSIGN_OR_RETURN(m->weights_, Weights::Build(std::move(store), layout));
     m->config_ = m->weights_->config();
     return std::shared_ptr<const Model>(std::move(m));
   }
@@ -62,7 +63,7 @@ std::map<std::string, int> CountDTypes(const TensorStore& store) {
 
 Model::~Model() = default;
 
-Result<std::shared_ptr<const Model>> Model::Load(const std::string& path) {
+Result<std::shared_ptr<const Model>> Model::Load(const std::string& path, WeightLayout layout) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     return Status::Error("model '" + path + "' does not exist: pass a .pth file or a Hugging Face folder");
@@ -71,24 +72,24 @@ Result<std::shared_ptr<const Model>> Model::Load(const std::string& path) {
     ANSER_ASSIGN_OR_RETURN(TensorStore hf, LoadSafetensorsFolder(path));
     std::map<std::string, int> dtypes = CountDTypes(hf);
     ANSER_ASSIGN_OR_RETURN(TensorStore official, HfToOfficial(std::move(hf)));
-    return ModelBuilder::Make(std::move(official), std::move(dtypes));
+    return ModelBuilder::Make(std::move(official), std::move(dtypes), layout);
   }
   if (path.size() > 5 && path.compare(path.size() - 5, 5, ".gguf") == 0) {
     ANSER_ASSIGN_OR_RETURN(GgufFile gguf, LoadGguf(path));
     std::map<std::string, int> dtypes = CountDTypes(gguf.tensors);
     ANSER_ASSIGN_OR_RETURN(TensorStore official, GgufToOfficial(std::move(gguf)));
-    return ModelBuilder::Make(std::move(official), std::move(dtypes));
+    return ModelBuilder::Make(std::move(official), std::move(dtypes), layout);
   }
   ANSER_ASSIGN_OR_RETURN(TensorStore store, LoadTorchPth(path));
   std::map<std::string, int> dtypes = CountDTypes(store);
-  return ModelBuilder::Make(std::move(store), std::move(dtypes));
+  return ModelBuilder::Make(std::move(store), std::move(dtypes), layout);
 }
 
 Result<std::shared_ptr<const Model>> Model::Random(const ModelConfig& config, const std::string& dtype,
-                                                   uint64_t seed) {
+                                                   uint64_t seed, WeightLayout layout) {
   ANSER_ASSIGN_OR_RETURN(TensorStore store, RandomStore(config, dtype, seed));
   std::map<std::string, int> dtypes = CountDTypes(store);
-  return ModelBuilder::Make(std::move(store), std::move(dtypes));
+  return ModelBuilder::Make(std::move(store), std::move(dtypes), layout);
 }
 
 int64_t Model::params() const {

@@ -95,7 +95,7 @@ class WeightsBuilder {
 
     const int64_t C = c.n_embd;
     ANSER_ASSIGN_OR_RETURN(w_.emb, Matrix("emb.weight", c.n_vocab, C));
-    ANSER_ASSIGN_OR_RETURN(w_.head, Matrix("head.weight", c.n_vocab, C));
+    ANSER_ASSIGN_OR_RETURN(w_.head, Projection("head.weight", c.n_vocab, C));
     ANSER_ASSIGN_OR_RETURN(w_.ln0_w, Vector("blocks.0.ln0.weight", C));
     ANSER_ASSIGN_OR_RETURN(w_.ln0_b, Vector("blocks.0.ln0.bias", C));
     ANSER_ASSIGN_OR_RETURN(w_.ln_out_w, Vector("ln_out.weight", C));
@@ -152,12 +152,12 @@ class WeightsBuilder {
       ANSER_ASSIGN_OR_RETURN(L.v2, Lora(a + "v2", c.lora_ranks.v, C));
       if (l == 0) L.v0 = nullptr;
     }
-    ANSER_ASSIGN_OR_RETURN(L.receptance, Matrix(a + "receptance.weight", C, C));
-    ANSER_ASSIGN_OR_RETURN(L.key, Matrix(a + "key.weight", C, C));
-    ANSER_ASSIGN_OR_RETURN(L.value, Matrix(a + "value.weight", C, C));
-    ANSER_ASSIGN_OR_RETURN(L.output, Matrix(a + "output.weight", C, C));
-    ANSER_ASSIGN_OR_RETURN(L.ffn_key, Matrix(p + "ffn.key.weight", c.n_ffn, C));
-    ANSER_ASSIGN_OR_RETURN(L.ffn_value, Matrix(p + "ffn.value.weight", C, c.n_ffn));
+    ANSER_ASSIGN_OR_RETURN(L.receptance, Projection(a + "receptance.weight", C, C));
+    ANSER_ASSIGN_OR_RETURN(L.key, Projection(a + "key.weight", C, C));
+    ANSER_ASSIGN_OR_RETURN(L.value, Projection(a + "value.weight", C, C));
+    ANSER_ASSIGN_OR_RETURN(L.output, Projection(a + "output.weight", C, C));
+    ANSER_ASSIGN_OR_RETURN(L.ffn_key, Projection(p + "ffn.key.weight", c.n_ffn, C));
+    ANSER_ASSIGN_OR_RETURN(L.ffn_value, Projection(p + "ffn.value.weight", C, c.n_ffn));
     return Status::Ok();
   }
 
@@ -228,6 +228,18 @@ class WeightsBuilder {
     return MatRef{t->dtype, t->data, rows, cols};
   }
 
+  // A matrix the kernels multiply by: with WeightLayout::kKernels packed in place for them. The
+  // store's memory is writable: its own buffers, or a private file mapping (the file never
+  // changes).
+  Result<MatRef> Projection(const std::string& name, int64_t rows, int64_t cols) {
+    ANSER_ASSIGN_OR_RETURN(MatRef m, Matrix(name, rows, cols));
+    if (w_.layout_ == WeightLayout::kKernels) {
+      SelectKernels().pack(m, const_cast<void*>(m.data));
+      w_.packed_ = w_.packed_ || m.layout != MatLayout::kRows;
+    }
+    return m;
+  }
+
   // Converts to float32 (transposing a 2-D tensor if asked) into a buffer the store owns.
   const float* ToF32(const TensorView& t, bool transpose) {
     const int64_t n = t.numel();
@@ -249,8 +261,8 @@ class WeightsBuilder {
   std::set<std::string> used_;
 };
 
-Result<std::unique_ptr<Weights>> Weights::Build(TensorStore store) {
-  std::unique_ptr<Weights> w(new Weights(std::move(store)));
+Result<std::unique_ptr<Weights>> Weights::Build(TensorStore store, WeightLayout layout) {
+  std::unique_ptr<Weights> w(new Weights(std::move(store), layout));
   ANSER_RETURN_IF_ERROR(WeightsBuilder(*w).Run());
   return w;
 }

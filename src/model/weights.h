@@ -38,10 +38,15 @@ struct LayerWeights {
 class Weights {
  public:
   // Validates every tensor of `store` (official `.pth` names) against the RWKV-7 layout and
-  // infers the configuration from the shapes.
-  static Result<std::unique_ptr<Weights>> Build(TensorStore store);
+  // infers the configuration from the shapes. With WeightLayout::kKernels the projections and
+  // the head are packed in place for the selected kernels, so the store's views of them no
+  // longer hold the file's bytes.
+  static Result<std::unique_ptr<Weights>> Build(TensorStore store, WeightLayout layout);
 
   const ModelConfig& config() const { return config_; }
+  // Whether a matrix was packed: then the store's views of the packed ones no longer hold the
+  // file's bytes (never with kStored, nor for float weights).
+  bool packed() const { return packed_; }
   const TensorStore& store() const { return store_; }
   const LayerWeights& layer(int l) const { return layers_[static_cast<size_t>(l)]; }
 
@@ -51,8 +56,10 @@ class Weights {
   MatRef head;                     // (n_vocab, n_embd)
 
  private:
-  explicit Weights(TensorStore store) : store_(std::move(store)) {}
+  Weights(TensorStore store, WeightLayout layout) : store_(std::move(store)), layout_(layout) {}
   TensorStore store_;
+  WeightLayout layout_;
+  bool packed_ = false;
   ModelConfig config_;
   std::vector<LayerWeights> layers_;
   friend class WeightsBuilder;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/check.h"
+#include "kernels/quantize.h"
 #include "model/weights.h"
 
 namespace anser {
@@ -52,24 +53,23 @@ template class Params<float>;
 template class Params<double>;
 
 ParamSet ParamsFromModel(const Model& model) {
+  ANSER_CHECK(!model.weights().packed(), "training reads the tensors as stored: load with WeightLayout::kStored");
   ParamSet out(model.config());
   for (const TensorView& t : model.weights().store().tensors()) {
     out.Add(t.name, t.shape);
     float* d = out.Find(t.name);
-    const int64_t n = t.numel();
-    for (int64_t i = 0; i < n; ++i) {
-      switch (t.dtype) {
-        case DType::kF16: d[i] = F16ToF32(static_cast<const uint16_t*>(t.data)[i]); break;
-        case DType::kBF16: d[i] = Bf16ToF32(static_cast<const uint16_t*>(t.data)[i]); break;
-        default: std::memcpy(&d[i], static_cast<const uint8_t*>(t.data) + i * 4, 4); break;
-      }
+    const int64_t cols = t.shape.empty() ? 1 : t.shape.back();
+    const size_t row_bytes = DTypeRowBytes(t.dtype, cols);
+    for (int64_t r = 0; r < t.numel() / std::max<int64_t>(cols, 1); ++r) {
+      DequantizeRow(t.dtype, static_cast<const uint8_t*>(t.data) + static_cast<size_t>(r) * row_bytes, cols,
+                    d + r * cols);
     }
   }
   return out;
 }
 
 Result<ParamSet> LoadParams(const std::string& path) {
-  ANSER_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(path));
+  ANSER_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(path, WeightLayout::kStored));
   return ParamsFromModel(*model);
 }
 

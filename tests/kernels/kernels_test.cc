@@ -31,11 +31,15 @@ void CheckMatvec(const CpuKernels& k, DType dtype, int64_t rows, int64_t cols, s
   SCOPED_TRACE(Describe(k, dtype, rows, cols, mis));
   TestMatrix w(dtype, rows, cols, mis, static_cast<uint32_t>(rows * 7919 + cols));
   TestVector x(RandomFloats(cols, static_cast<uint32_t>(cols + 1)), mis);
-  Output want(rows, 0), got(rows, mis);
+  Output want(rows, 0);
   RefKernels().matvec(w.ref, x.data(), want.data());
-  k.matvec(w.ref, x.data(), got.data());
-  EXPECT_LE(ProductError(got.data(), want.data(), w.ref, x.data(), 1), bound);
-  EXPECT_TRUE(got.GuardIntact());
+  for (const MatRef& layout : w.Layouts(k)) {
+    SCOPED_TRACE(LayoutName(layout));
+    Output got(rows, mis);
+    k.matvec(layout, x.data(), got.data());
+    EXPECT_LE(ProductError(got.data(), want.data(), w.ref, x.data(), 1), bound);
+    EXPECT_TRUE(got.GuardIntact());
+  }
 }
 
 TEST(KernelsTest, ReferenceComesFirstAndSelectionIsListed) {
@@ -47,6 +51,27 @@ TEST(KernelsTest, ReferenceComesFirstAndSelectionIsListed) {
     EXPECT_NE(k->matvec, nullptr);
     EXPECT_NE(k->matmul, nullptr);
     EXPECT_NE(k->wkv7, nullptr);
+    EXPECT_NE(k->pack, nullptr);
+  }
+}
+
+// Packing keeps the reference's matrices and every float matrix as stored, and only block types
+// change layout; a packed matrix is not packed twice.
+TEST(KernelsTest, PackChangesOnlyBlockLayoutsOfFastTables) {
+  for (const CpuKernels* k : AllKernels()) {
+    for (DType dtype : {DType::kF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0}) {
+      SCOPED_TRACE(Describe(*k, dtype, 17, 64, 0));
+      TestMatrix w(dtype, 17, 64, 0, 5);
+      const MatRef packed = w.Layouts(*k)[1];
+      const bool changes = k != &RefKernels() && DTypeIsBlock(dtype);
+      EXPECT_EQ(packed.layout, changes ? MatLayout::kTiles8 : MatLayout::kRows);
+      const size_t bytes = DTypeRowBytes(dtype, 64) * 17;
+      const std::vector<uint8_t> once(w.packed.data(), w.packed.data() + bytes);
+      MatRef again = packed;
+      k->pack(again, w.packed.data());
+      EXPECT_EQ(std::vector<uint8_t>(w.packed.data(), w.packed.data() + bytes), once);
+      EXPECT_EQ(std::equal(once.begin(), once.end(), w.buffer.data()), !changes);
+    }
   }
 }
 

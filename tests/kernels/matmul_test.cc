@@ -20,12 +20,16 @@ void CheckMatmul(const CpuKernels& k, DType dtype, int64_t n, int64_t rows, int6
   SCOPED_TRACE(Describe(k, dtype, rows, cols, mis) + " n " + std::to_string(n));
   TestMatrix w(dtype, rows, cols, mis, static_cast<uint32_t>(rows * 131 + cols));
   TestVector x(RandomFloats(n * cols, static_cast<uint32_t>(n + cols)), mis);
-  Output want(n * rows, 0), got(n * rows, mis);
+  Output want(n * rows, 0);
   RefKernels().matmul(w.ref, x.data(), n, want.data());
-  k.matmul(w.ref, x.data(), n, got.data());
-  EXPECT_LE(ProductError(got.data(), want.data(), w.ref, x.data(), n),
-            DTypeIsBlock(dtype) ? kQuantBound : kFloatBound);
-  EXPECT_TRUE(got.GuardIntact());
+  for (const MatRef& layout : w.Layouts(k)) {
+    SCOPED_TRACE(LayoutName(layout));
+    Output got(n * rows, mis);
+    k.matmul(layout, x.data(), n, got.data());
+    EXPECT_LE(ProductError(got.data(), want.data(), w.ref, x.data(), n),
+              DTypeIsBlock(dtype) ? kQuantBound : kFloatBound);
+    EXPECT_TRUE(got.GuardIntact());
+  }
 }
 
 TEST(MatmulTest, FloatTypes) {
@@ -90,10 +94,14 @@ TEST(MatmulTest, BlockTypesAtTheirLargestQuants) {
         for (int64_t n : {1, 2, 8}) {
           SCOPED_TRACE(Describe(*k, dtype, kRows, kCols, 1) + " n " + std::to_string(n) + " x " + std::to_string(sign));
           TestVector x(std::vector<float>(static_cast<size_t>(n * kCols), sign), 0);
-          Output want(n * kRows, 0), got(n * kRows, 0);
+          Output want(n * kRows, 0);
           RefKernels().matmul(w.ref, x.data(), n, want.data());
-          k->matmul(w.ref, x.data(), n, got.data());
-          EXPECT_LE(RelL2(got.data(), want.data(), n * kRows), 1e-5);
+          for (const MatRef& layout : w.Layouts(*k)) {
+            SCOPED_TRACE(LayoutName(layout));
+            Output got(n * kRows, 0);
+            k->matmul(layout, x.data(), n, got.data());
+            EXPECT_LE(RelL2(got.data(), want.data(), n * kRows), 1e-5);
+          }
         }
       }
     }

@@ -76,7 +76,8 @@ class Buffer {
 // A rows × cols matrix of `dtype` built from random floats, stored `offset` bytes misaligned.
 struct TestMatrix {
   TestMatrix(DType dtype, int64_t rows, int64_t cols, size_t offset, uint32_t seed)
-      : buffer(DTypeRowBytes(dtype, cols) * static_cast<size_t>(rows), offset) {
+      : buffer(DTypeRowBytes(dtype, cols) * static_cast<size_t>(rows), offset),
+        packed(DTypeRowBytes(dtype, cols) * static_cast<size_t>(rows), offset) {
     const std::vector<float> values = RandomFloats(rows * cols, seed);
     const size_t row_bytes = DTypeRowBytes(dtype, cols);
     for (int64_t r = 0; r < rows; ++r) {
@@ -84,9 +85,21 @@ struct TestMatrix {
     }
     ref = MatRef{dtype, buffer.data(), rows, cols};
   }
+  // The matrix as stored, then as table k packs it (a copy, so `ref` keeps the stored bytes).
+  std::vector<MatRef> Layouts(const CpuKernels& k) {
+    const size_t bytes = DTypeRowBytes(ref.dtype, ref.cols) * static_cast<size_t>(ref.rows);
+    std::copy(buffer.data(), buffer.data() + bytes, packed.data());
+    MatRef p = ref;
+    p.data = packed.data();
+    k.pack(p, packed.data());
+    return {ref, p};
+  }
   Buffer buffer;
+  Buffer packed;
   MatRef ref;
 };
+
+inline std::string LayoutName(const MatRef& w) { return w.layout == MatLayout::kRows ? "rows" : "tiles8"; }
 
 // Floats copied into a buffer misaligned by `offset_floats` floats.
 struct TestVector {

@@ -31,12 +31,12 @@ TensorStore Edited(const TensorStore& store, const std::function<void(std::vecto
 }
 
 std::string BuildError(TensorStore store) {
-  auto w = Weights::Build(std::move(store));
+  auto w = Weights::Build(std::move(store), WeightLayout::kStored);
   return w.ok() ? "" : w.message();
 }
 
 TEST(WeightsTest, ConfigurationComesFromTheShapes) {
-  auto w = Weights::Build(SmallStore());
+  auto w = Weights::Build(SmallStore(), WeightLayout::kStored);
   ASSERT_TRUE(w.ok()) << w.message();
   const ModelConfig& c = w.value()->config();
   const ModelConfig e = Small();

@@ -73,7 +73,7 @@ int RunConversion(ConversionInput input, std::string out, const std::string& dty
   const auto start = std::chrono::steady_clock::now();
   Result<std::shared_ptr<const Model>> model = Status::Error("no model");
   if (input.shape.empty()) {
-    model = OpenModel(input.path);
+    model = OpenModel(input.path, WeightLayout::kStored);
   } else {
     auto config = OfficialShape(input.shape);
     if (!config.ok()) return Fail(config.message());
@@ -81,7 +81,7 @@ int RunConversion(ConversionInput input, std::string out, const std::string& dty
     // writes exactly the weights `anser bench --shape S --dtype f16` runs.
     const std::string stored = dtype.empty() || !ParseConvertDType(dtype) ? "bf16" : dtype;
     std::fprintf(stderr, "generating random %s weights (%s)...\n", input.shape.c_str(), stored.c_str());
-    model = Model::Random(*config, stored, input.seed);
+    model = Model::Random(*config, stored, input.seed, WeightLayout::kStored);
   }
   if (!model.ok()) return Fail(model.message());
   std::unique_ptr<Tokenizer> tokenizer;

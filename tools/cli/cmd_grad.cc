@@ -21,7 +21,7 @@ struct GradArgs {
 };
 
 int RunGrad(const GradArgs& a) {
-  auto model = OpenModel(a.model);
+  auto model = OpenModel(a.model, WeightLayout::kStored);
   if (!model.ok()) return Fail(model.message());
   const ParamSet params = ParamsFromModel(**model);
   auto batch = ReadBatchJson(a.batch);

@@ -65,7 +65,7 @@ Result<std::unique_ptr<Trainer>> StartRun(const TrainArgs& a) {
   if (!a.init.empty()) {
     if (a.layers != 0 || a.width != 0)
       return Status::Error("--init takes the shape from the model: drop --layers/--width");
-    ANSER_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, OpenModel(a.init));
+    ANSER_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, OpenModel(a.init, WeightLayout::kStored));
     params = ParamsFromModel(*model);
     ANSER_ASSIGN_OR_RETURN(tok, OpenTokenizer(a.init, *model, a.vocab));
     if (tok == nullptr)

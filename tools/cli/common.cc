@@ -20,14 +20,14 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-Result<std::shared_ptr<const Model>> OpenModel(const std::string& path) {
+Result<std::shared_ptr<const Model>> OpenModel(const std::string& path, WeightLayout layout) {
   std::error_code error;
   if (!std::filesystem::exists(path, error)) {
     return Status::Error("model '" + path +
                          "' not found: pass -m with an official RWKV-7 .pth file or a Hugging "
                          "Face folder (config.json + *.safetensors)");
   }
-  return Model::Load(path);
+  return Model::Load(path, layout);
 }
 
 std::string DefaultModelPath() {

@@ -55,9 +55,10 @@ int RunConversion(ConversionInput input, std::string out, const std::string& dty
 // Prints "anser: error: MESSAGE" to stderr and returns the exit code for a failed command.
 int Fail(const std::string& message);
 
-// Loads a model from a .pth file or a Hugging Face folder, with a message saying what to pass
-// when the path is wrong.
-Result<std::shared_ptr<const Model>> OpenModel(const std::string& path);
+// Loads a model from a .pth file, a Hugging Face folder or a GGUF file, with a message saying
+// what to pass when the path is wrong.
+Result<std::shared_ptr<const Model>> OpenModel(const std::string& path,
+                                               WeightLayout layout = WeightLayout::kKernels);
 
 // The model `generate` and `chat` run without -m: Anser's own byte-level Shakespeare model,
 // found installed beside the executable (../share/anser/default.pth) or in the source tree the

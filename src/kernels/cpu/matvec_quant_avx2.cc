@@ -26,7 +26,8 @@ struct Avx2Dot {
     explicit Tile(const __m256i* qt) {
       for (int k = 0; k < 8; ++k) q[k] = qt[k], u[k] = Unsigned(qt[k]);
     }
-    __m256i Dot(const int8_t* x) const {
+    __m256i Dot(const QuantizedActs& a, size_t b) const {
+      const int8_t* x = a.q[b].v;
       const __m256i ones = _mm256_set1_epi16(1);
       __m256i dot = _mm256_setzero_si256();
       // A q8_0 pair sum may reach 2·127·127, so each is widened at once. A 4-bit pair sum is at

@@ -1,7 +1,8 @@
 // Block-quantized products with AVX-VNNI: dpbusd multiplies unsigned by
 // signed bytes and adds each group of four into a 32-bit lane, replacing maddubs + madd and
-// never saturating. That lets the q8_0 tile take x as the unsigned side, offset by 128, so the
-// weights need no sign juggling per token: the offset's share, 128·Σw, is paid once per block.
+// never saturating. That lets the q8_0 tile take x + 128 (QuantizedActs::u) as the unsigned
+// side, so the weights need no sign juggling per token: the offset's share, 128·Σw, is paid once
+// per block column.
 #include "kernels/cpu/avxvnni.h"
 #include "kernels/cpu/quant_gemv_avx2.h"
 
@@ -30,16 +31,14 @@ struct VnniDot {
         start = _mm256_sub_epi32(_mm256_setzero_si256(), offset_share);
       }
     }
-    __m256i Dot(const int8_t* x) const {
+    __m256i Dot(const QuantizedActs& a, size_t b) const {
       // Two chains, so the eight dpbusd do not wait on each other's latency one by one.
       __m256i dot[2] = {start, _mm256_setzero_si256()};
       for (int k = 0; k < 8; ++k) {
         if constexpr (D == DType::kQ8_0) {
-          // x + 128 as unsigned bytes: flipping the top bit.
-          const __m256i xu = _mm256_xor_si256(BroadcastQuad(x, k), _mm256_set1_epi8(-128));
-          dot[k % 2] = _mm256_dpbusd_avx_epi32(dot[k % 2], xu, q[k]);
+          dot[k % 2] = _mm256_dpbusd_avx_epi32(dot[k % 2], BroadcastQuad(a.u[b].v, k), q[k]);
         } else {
-          dot[k % 2] = _mm256_dpbusd_avx_epi32(dot[k % 2], q[k], BroadcastQuad(x, k));
+          dot[k % 2] = _mm256_dpbusd_avx_epi32(dot[k % 2], q[k], BroadcastQuad(a.q[b].v, k));
         }
       }
       return _mm256_add_epi32(dot[0], dot[1]);

@@ -7,6 +7,7 @@ void QuantizeActsAvx2(const float* x, int64_t cols, QuantizedActs& out) {
   const auto blocks = static_cast<size_t>(cols / kQBlock);
   if (out.q.size() < blocks) {
     out.q.resize(blocks);
+    out.u.resize(blocks);
     out.d.resize(blocks);
     out.s.resize(blocks);
     out.sum.resize(blocks);
@@ -35,8 +36,9 @@ void QuantizeActsAvx2(const float* x, int64_t cols, QuantizedActs& out) {
     }
     const __m256i bytes =
         _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(out.q[b].v),
-                       _mm256_permutevar8x32_epi32(bytes, order));
+    const __m256i ordered = _mm256_permutevar8x32_epi32(bytes, order);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out.q[b].v), ordered);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out.u[b].v), _mm256_xor_si256(ordered, _mm256_set1_epi8(-128)));
     out.d[b] = d;
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));

@@ -51,12 +51,13 @@ inline float BlockOffset(const uint8_t* blk, float d) {
 }
 
 // x quantized per 32-block: x ≈ d·q with q in [−127, 127]; Σq (and s = d·Σq) serve the
-// weights' offsets.
+// weights' offsets. u = q + 128 as unsigned bytes, for AVX-VNNI's dpbusd, whose unsigned side
+// it is when the weights are signed.
 struct QuantizedActs {
   struct alignas(32) Quants {
     int8_t v[kQBlock];
   };
-  std::vector<Quants> q;
+  std::vector<Quants> q, u;
   std::vector<float> d, s;
   std::vector<int32_t> sum;
 };

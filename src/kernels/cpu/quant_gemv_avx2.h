@@ -20,6 +20,7 @@
 #include "kernels/cpu/matvec_split.h"
 #include "kernels/cpu/quant_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
+#include "kernels/cpu/tiles8.h"
 #include "kernels/kernels.h"
 
 namespace anser {
@@ -29,9 +30,9 @@ namespace {
 //   Dot<D>::Block(q)       one weight block, prepared once for every token;
 //     .Dot(x)              eight int32 partial sums of the block's dot with activation block x
 //                          (32 int8, 32-byte aligned); their sum is the dot;
-//   Dot<D>::Tile(qt)       one block of eight rows, transposed: qt[k] lane j = elements 4k..4k+3
-//                          of row j;
-//     .Dot(x)              lane j = row j's block · x.
+//   Dot<D>::Tile(qt)       one block column of eight rows (kTiles8): qt[k] lane j = elements
+//                          4k..4k+3 of row j, as UnpackTile gives them;
+//     .Dot(a, b)           lane j = row j's block · block b of the token's activations a.
 
 // Activation bytes 4k..4k+3 of a block in every 32-bit lane.
 inline __m256i BroadcastQuad(const int8_t* x, int k) {
@@ -93,45 +94,65 @@ void DotQuantRows(const uint8_t* row, const QuantizedActs* qx, int64_t blocks, f
   for (int t = 0; t < kN; ++t) y[t * y_stride] = Hsum(acc[t]) + offsets[t];
 }
 
-// The f16 field at byte `field` of one block of each of eight rows, as floats.
-inline __m256 TileScales(const uint8_t* blk, size_t row_bytes, int field) {
-  const auto h = [&](size_t j) { return static_cast<int16_t>(LoadU16(blk + j * row_bytes + field)); };
-  return _mm256_cvtph_ps(_mm_setr_epi16(h(0), h(1), h(2), h(3), h(4), h(5), h(6), h(7)));
+// The quants of one kTiles8 block column (`col`), unpacked into the registers Dot<D>::Tile takes.
+template <DType D>
+inline void UnpackTile(const uint8_t* col, __m256i* qt) {
+  const uint8_t* q = col + TileQuantsOffset(D);
+  if constexpr (D == DType::kQ8_0) {
+    for (int k = 0; k < 8; ++k) qt[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * k));
+  } else {
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    for (int k = 0; k < 4; ++k) {
+      const __m256i nibbles = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * k));
+      qt[k] = _mm256_and_si256(nibbles, low);
+      qt[k + 4] = _mm256_and_si256(_mm256_srli_epi16(nibbles, 4), low);
+    }
+    if constexpr (D == DType::kQ5_0) {
+      // Bit k of each byte is bit 4 of register k's element: shifted into place (16-bit shifts
+      // of at most 4 carry nothing into another byte's bit 4).
+      const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col + kTileHighBits));
+      const __m256i bit4 = _mm256_set1_epi8(0x10);
+      qt[0] = _mm256_or_si256(qt[0], _mm256_and_si256(_mm256_slli_epi16(bits, 4), bit4));
+      qt[1] = _mm256_or_si256(qt[1], _mm256_and_si256(_mm256_slli_epi16(bits, 3), bit4));
+      qt[2] = _mm256_or_si256(qt[2], _mm256_and_si256(_mm256_slli_epi16(bits, 2), bit4));
+      qt[3] = _mm256_or_si256(qt[3], _mm256_and_si256(_mm256_slli_epi16(bits, 1), bit4));
+      qt[4] = _mm256_or_si256(qt[4], _mm256_and_si256(bits, bit4));
+      qt[5] = _mm256_or_si256(qt[5], _mm256_and_si256(_mm256_srli_epi16(bits, 1), bit4));
+      qt[6] = _mm256_or_si256(qt[6], _mm256_and_si256(_mm256_srli_epi16(bits, 2), bit4));
+      qt[7] = _mm256_or_si256(qt[7], _mm256_and_si256(_mm256_srli_epi16(bits, 3), bit4));
+    }
+  }
 }
 
-// y[t·y_stride + j] = row j · x_t for eight rows `row_bytes` apart and kN ≥ 1 tokens. Each block
-// of the eight rows is transposed so that one register holds elements 4k..4k+3 of all eight;
-// a token's four activation bytes broadcast against it give the eight rows' partial dots in one
-// instruction, landing in one register. So the eight rows need no horizontal sums, and the
-// float conversion and scaling are paid once per eight row-blocks and token instead of per
-// row-block: at eight tokens about half the multiply-port work of the row-at-a-time kernel.
-//
-// The eight rows are read as eight interleaved streams, which the hardware prefetcher does not
-// follow, so the next eight rows (one contiguous range) are prefetched a slice per block.
+// The eight f16 values at `field` of a kTiles8 block column, as floats.
+inline __m256 TileHalves(const uint8_t* field) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(field)));
+}
+
+// y[t·y_stride + j] = row j · x_t for the eight rows of one kTiles8 group and kN ≥ 1 tokens.
+// A token's four activation bytes broadcast against one register give the eight rows' partial
+// dots in one instruction, landing in one register: the eight rows need no horizontal sums, and
+// the float conversion and scaling are paid once per eight row-blocks and token.
 template <template <DType> class Dot, DType D, int kN>
-void DotQuantTile(const uint8_t* rows, size_t row_bytes, const QuantizedActs* qx, int64_t blocks,
-                  float* y, int64_t y_stride) {
-  const size_t block_bytes = DTypeBlockBytes(D);
-  const size_t slice = 8 * block_bytes;
+void DotQuantTile(const uint8_t* group, const QuantizedActs* qx, int64_t blocks, float* y, int64_t y_stride) {
+  const size_t column_bytes = kTileRows * DTypeBlockBytes(D);
   __m256 acc[kN];
   for (int t = 0; t < kN; ++t) acc[t] = _mm256_setzero_ps();
-  const uint8_t* next = rows + 8 * row_bytes;
   for (int64_t b = 0; b < blocks; ++b) {
-    const uint8_t* blk = rows + static_cast<size_t>(b) * block_bytes;
-    for (size_t off = static_cast<size_t>(b) * slice; off < static_cast<size_t>(b + 1) * slice; off += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(next + off), _MM_HINT_T0);
+    const uint8_t* col = group + static_cast<size_t>(b) * column_bytes;
+    for (size_t off = 0; off < column_bytes; off += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(col + kStreamPrefetchBytes + off), _MM_HINT_T0);
     __m256i qt[8];
-    for (size_t j = 0; j < 8; ++j) qt[j] = BlockQuants<D>(blk + j * row_bytes);
-    Transpose8x8(qt);
+    UnpackTile<D>(col, qt);
     const typename Dot<D>::Tile tile(qt);
-    const __m256 d = TileScales(blk, row_bytes, 0);
+    const __m256 d = TileHalves(col + kTileScales);
     // value = q·d + offset, per row; the offset meets Σx of the block. For q4_0 and q5_0 it is
     // a whole number of d (−8, −16), so it is subtracted from the integer dot; q4_1's m is not.
     constexpr int32_t kQuantOffset = D == DType::kQ4_0 ? 8 : D == DType::kQ5_0 ? 16 : 0;
-    const __m256 m = D == DType::kQ4_1 ? TileScales(blk, row_bytes, kQ4_1M) : _mm256_setzero_ps();
+    const __m256 m = D == DType::kQ4_1 ? TileHalves(col + kTileMins) : _mm256_setzero_ps();
     const size_t bi = static_cast<size_t>(b);
     for (int t = 0; t < kN; ++t) {
-      __m256i idot = tile.Dot(qx[t].q[bi].v);
+      __m256i idot = tile.Dot(qx[t], bi);
       if constexpr (kQuantOffset != 0) idot = _mm256_sub_epi32(idot, _mm256_set1_epi32(kQuantOffset * qx[t].sum[bi]));
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(idot), _mm256_mul_ps(d, _mm256_set1_ps(qx[t].d[bi])), acc[t]);
       if constexpr (D == DType::kQ4_1) acc[t] = _mm256_fmadd_ps(m, _mm256_set1_ps(qx[t].s[bi]), acc[t]);
@@ -142,33 +163,29 @@ void DotQuantTile(const uint8_t* rows, size_t row_bytes, const QuantizedActs* qx
 
 // DotQuantTile for 1 ≤ n ≤ 8 tokens.
 template <template <DType> class Dot, DType D>
-void DotQuantTileN(const uint8_t* rows, size_t row_bytes, const QuantizedActs* qx, int64_t n,
-                   int64_t blocks, float* y, int64_t y_stride) {
+void DotQuantTileN(const uint8_t* group, const QuantizedActs* qx, int64_t n, int64_t blocks, float* y,
+                   int64_t y_stride) {
   switch (n) {
-    case 1: return DotQuantTile<Dot, D, 1>(rows, row_bytes, qx, blocks, y, y_stride);
-    case 2: return DotQuantTile<Dot, D, 2>(rows, row_bytes, qx, blocks, y, y_stride);
-    case 3: return DotQuantTile<Dot, D, 3>(rows, row_bytes, qx, blocks, y, y_stride);
-    case 4: return DotQuantTile<Dot, D, 4>(rows, row_bytes, qx, blocks, y, y_stride);
-    case 5: return DotQuantTile<Dot, D, 5>(rows, row_bytes, qx, blocks, y, y_stride);
-    case 6: return DotQuantTile<Dot, D, 6>(rows, row_bytes, qx, blocks, y, y_stride);
-    case 7: return DotQuantTile<Dot, D, 7>(rows, row_bytes, qx, blocks, y, y_stride);
-    default: return DotQuantTile<Dot, D, 8>(rows, row_bytes, qx, blocks, y, y_stride);
+    case 1: return DotQuantTile<Dot, D, 1>(group, qx, blocks, y, y_stride);
+    case 2: return DotQuantTile<Dot, D, 2>(group, qx, blocks, y, y_stride);
+    case 3: return DotQuantTile<Dot, D, 3>(group, qx, blocks, y, y_stride);
+    case 4: return DotQuantTile<Dot, D, 4>(group, qx, blocks, y, y_stride);
+    case 5: return DotQuantTile<Dot, D, 5>(group, qx, blocks, y, y_stride);
+    case 6: return DotQuantTile<Dot, D, 6>(group, qx, blocks, y, y_stride);
+    case 7: return DotQuantTile<Dot, D, 7>(group, qx, blocks, y, y_stride);
+    default: return DotQuantTile<Dot, D, 8>(group, qx, blocks, y, y_stride);
   }
 }
 
-// Each row is read from memory once. Rows go eight at a time (DotQuantTile), tokens in groups of
-// up to eight, the rows left over a row at a time. One token with q8_0 weights goes a row at a
-// time: its blocks need no unpacking, so the tile's transposition would be all extra work,
-// while for the 4- and 5-bit types the tile unpacks no more and saves the per-block scaling
-// (one-token decode from a mapped GGUF, q4_0, 4 alternating runs: 0.1B 279 -> 304 tok/s,
-// 0.4B 105 -> 111).
+// Each row is read from memory once. A kTiles8 matrix goes a group of eight rows at a time
+// (DotQuantTile), tokens in groups of up to eight; rows in the stored layout (the rows past the
+// last group, or a matrix no table packed) go a row at a time.
 template <template <DType> class Dot, DType D>
 void GemvBlocks(const MatRef& w, const QuantizedActs* qx, int64_t n, float* y) {
   const size_t row_bytes = DTypeRowBytes(D, w.cols);
   const int64_t blocks = w.cols / kQBlock;
   const auto* base = static_cast<const uint8_t*>(w.data);
-  constexpr int64_t kTileRows = 8;
-  const bool tiles = n > 1 || D != DType::kQ8_0;
+  const bool tiles = w.layout == MatLayout::kTiles8;
   const int64_t group = tiles ? kTileRows : 1;
   KernelPool().ParallelFor(
       w.rows, MatvecRowChunk(w.rows, row_bytes, group), [&](int64_t begin, int64_t end) {
@@ -176,8 +193,8 @@ void GemvBlocks(const MatRef& w, const QuantizedActs* qx, int64_t n, float* y) {
         if (tiles) {
           for (; r + kTileRows <= end; r += kTileRows) {
             for (int64_t t = 0; t < n; t += kTileRows) {
-              DotQuantTileN<Dot, D>(base + r * row_bytes, row_bytes, qx + t, std::min(kTileRows, n - t),
-                                    blocks, y + t * w.rows + r, w.rows);
+              DotQuantTileN<Dot, D>(base + r * row_bytes, qx + t, std::min<int64_t>(kTileRows, n - t), blocks,
+                                    y + t * w.rows + r, w.rows);
             }
           }
         }

@@ -44,13 +44,6 @@ inline void Transpose8x8(__m256 r[8]) {
   r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
-inline void Transpose8x8(__m256i r[8]) {
-  __m256 f[8];
-  for (int i = 0; i < 8; ++i) f[i] = _mm256_castsi256_ps(r[i]);
-  Transpose8x8(f);
-  for (int i = 0; i < 8; ++i) r[i] = _mm256_castps_si256(f[i]);
-}
-
 // Calls f(std::integral_constant<DType, D>{}) for the float weight type D (f32, f16 or bf16) of
 // `dtype`, so a kernel templated on D is instantiated once per type and chosen here.
 template <class F>

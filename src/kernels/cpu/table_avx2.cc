@@ -3,6 +3,7 @@
 // type to f32. The two tables differ only in the 8-bit dot product of the block-quantized path.
 #include "kernels/cpu/avx2.h"
 #include "kernels/cpu/avxvnni.h"
+#include "kernels/cpu/tiles8.h"
 
 namespace anser {
 namespace {
@@ -32,13 +33,13 @@ struct Table {
 
 const CpuKernels& Avx2Kernels() {
   using T = Table<GemvQuantAvx2>;
-  static const CpuKernels kAvx2{"avx2", T::Matvec, T::Matmul, Wkv7Avx2};
+  static const CpuKernels kAvx2{"avx2", T::Matvec, T::Matmul, Wkv7Avx2, PackTiles8};
   return kAvx2;
 }
 
 const CpuKernels& AvxVnniKernels() {
   using T = Table<GemvQuantAvxVnni>;
-  static const CpuKernels kAvxVnni{"avxvnni", T::Matvec, T::Matmul, Wkv7Avx2};
+  static const CpuKernels kAvxVnni{"avxvnni", T::Matvec, T::Matmul, Wkv7Avx2, PackTiles8};
   return kAvxVnni;
 }
 

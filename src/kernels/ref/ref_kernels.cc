@@ -77,10 +77,12 @@ void RefWkv7(const Wkv7Args& p) {
   }
 }
 
+void KeepRows(MatRef&, void*) {}
+
 }  // namespace
 
 const CpuKernels& RefKernels() {
-  static const CpuKernels kRef{"ref", RefMatvec, RefMatmul, RefWkv7};
+  static const CpuKernels kRef{"ref", RefMatvec, RefMatmul, RefWkv7, KeepRows};
   return kRef;
 }
 
