@@ -20,14 +20,16 @@ namespace {
 constexpr DType kTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ8_0,
                             DType::kQ4_0, DType::kQ4_1, DType::kQ5_0};
 
-// Weights of one type and shape. Large matrices take seconds to make, so only the latest one is
-// kept: benchmarks are registered grouped by matrix.
-const MatRef& Weights(DType dtype, int64_t rows, int64_t cols) {
-  static std::vector<uint8_t> bytes;
+// Weights of one type and shape, in the layout table k packs them into. Large matrices take
+// seconds to make, so only the latest one is kept (benchmarks are registered grouped by matrix),
+// and repacked for another table from a copy of the stored bytes.
+const MatRef& Weights(const CpuKernels* k, DType dtype, int64_t rows, int64_t cols) {
+  static std::vector<uint8_t> stored, packed;
   static MatRef current{DType::kU8, nullptr, 0, 0};
+  static void (*packed_by)(MatRef&, void*) = nullptr;
+  const size_t row_bytes = DTypeRowBytes(dtype, cols);
   if (current.dtype != dtype || current.rows != rows || current.cols != cols) {
-    const size_t row_bytes = DTypeRowBytes(dtype, cols);
-    bytes.assign(row_bytes * static_cast<size_t>(rows), 0);
+    stored.assign(row_bytes * static_cast<size_t>(rows), 0);
     std::vector<float> row(static_cast<size_t>(cols));
     uint32_t state = 12345;  // a cheap generator: values in [−1, 1) are all a benchmark needs
     for (int64_t r = 0; r < rows; ++r) {
@@ -35,9 +37,15 @@ const MatRef& Weights(DType dtype, int64_t rows, int64_t cols) {
         state = state * 1664525u + 1013904223u;
         v = static_cast<float>(static_cast<int32_t>(state)) * (1.0f / 2147483648.0f);
       }
-      QuantizeRow(dtype, row.data(), cols, bytes.data() + static_cast<size_t>(r) * row_bytes);
+      QuantizeRow(dtype, row.data(), cols, stored.data() + static_cast<size_t>(r) * row_bytes);
     }
-    current = MatRef{dtype, bytes.data(), rows, cols};
+    packed_by = nullptr;
+  }
+  if (packed_by != k->pack) {
+    packed = stored;
+    current = MatRef{dtype, packed.data(), rows, cols};
+    k->pack(current, packed.data());
+    packed_by = k->pack;
   }
   return current;
 }
@@ -47,7 +55,7 @@ std::vector<float> Ones(int64_t n) { return std::vector<float>(static_cast<size_
 void Matvec(benchmark::State& state, const CpuKernels* k, DType dtype, int64_t rows, int64_t cols,
             int threads) {
   SetKernelThreads(threads);
-  const MatRef& w = Weights(dtype, rows, cols);
+  const MatRef& w = Weights(k, dtype, rows, cols);
   const std::vector<float> x = Ones(cols);
   std::vector<float> y(static_cast<size_t>(rows));
   for (auto _ : state) {
@@ -61,7 +69,7 @@ void Matvec(benchmark::State& state, const CpuKernels* k, DType dtype, int64_t r
 void Matmul(benchmark::State& state, const CpuKernels* k, DType dtype, int64_t rows, int64_t cols,
             int64_t n, int threads) {
   SetKernelThreads(threads);
-  const MatRef& w = Weights(dtype, rows, cols);
+  const MatRef& w = Weights(k, dtype, rows, cols);
   const std::vector<float> x = Ones(n * cols);
   std::vector<float> y(static_cast<size_t>(n * rows));
   for (auto _ : state) {

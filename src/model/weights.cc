@@ -4,6 +4,7 @@
 #include <cstring>
 #include <set>
 
+#include "core/mapped_file.h"
 #include "kernels/quantize.h"
 
 namespace anser {
@@ -234,6 +235,7 @@ class WeightsBuilder {
   Result<MatRef> Projection(const std::string& name, int64_t rows, int64_t cols) {
     ANSER_ASSIGN_OR_RETURN(MatRef m, Matrix(name, rows, cols));
     if (w_.layout_ == WeightLayout::kKernels) {
+      if (DTypeIsBlock(m.dtype)) PrefaultWritable(m.data, DTypeRowBytes(m.dtype, m.cols) * static_cast<size_t>(m.rows));
       SelectKernels().pack(m, const_cast<void*>(m.data));
       w_.packed_ = w_.packed_ || m.layout != MatLayout::kRows;
     }

@@ -10,36 +10,23 @@
 namespace anser {
 namespace {
 
-// Quant e (0…31) of one stored block, without its offset: signed for q8_0, else 0…31.
-int Quant(DType d, const uint8_t* blk, int e) {
-  if (d == DType::kQ8_0) return static_cast<int8_t>(blk[kQ8_0Qs + e]);
-  const int qs = d == DType::kQ4_0 ? kQ4_0Qs : d == DType::kQ4_1 ? kQ4_1Qs : kQ5_0Qs;
-  int q = e < 16 ? blk[qs + e] & 0x0f : blk[qs + e - 16] >> 4;
-  if (d == DType::kQ5_0) q |= static_cast<int>((LoadU32(blk + kQ5_0Qh) >> e) & 1) << 4;
-  return q;
-}
-
-// One block column of eight rows: `blocks[j]` is row j's stored block.
+// One block column of eight rows: `blocks[j]` is row j's stored block. Every quant field moves
+// as 4-byte groups: element 4k+i of q8_0, and for the nibble types the byte holding elements
+// 4k+i (low nibble) and 16+4k+i (high), are already where kTiles8 wants them in their group.
 void PackColumn(DType d, const uint8_t* const* blocks, uint8_t* out) {
-  for (int j = 0; j < kTileRows; ++j) {
-    std::memcpy(out + kTileScales + 2 * j, blocks[j], 2);
-    if (d == DType::kQ4_1) std::memcpy(out + kTileMins + 2 * j, blocks[j] + kQ4_1M, 2);
-  }
+  const int qs = d == DType::kQ8_0 ? kQ8_0Qs : d == DType::kQ4_0 ? kQ4_0Qs : d == DType::kQ4_1 ? kQ4_1Qs : kQ5_0Qs;
+  const int registers = d == DType::kQ8_0 ? 8 : 4;
   uint8_t* q = out + TileQuantsOffset(d);
   for (int j = 0; j < kTileRows; ++j) {
-    for (int i = 0; i < 4; ++i) {
-      const uint8_t* blk = blocks[j];
-      if (d == DType::kQ8_0) {
-        for (int k = 0; k < 8; ++k) q[32 * k + 4 * j + i] = static_cast<uint8_t>(Quant(d, blk, 4 * k + i));
-        continue;
-      }
-      for (int k = 0; k < 4; ++k) {
-        q[32 * k + 4 * j + i] = static_cast<uint8_t>((Quant(d, blk, 4 * k + i) & 0x0f) |
-                                                     (Quant(d, blk, 16 + 4 * k + i) & 0x0f) << 4);
-      }
-      if (d == DType::kQ5_0) {
+    const uint8_t* blk = blocks[j];
+    std::memcpy(out + kTileScales + 2 * j, blk, 2);
+    if (d == DType::kQ4_1) std::memcpy(out + kTileMins + 2 * j, blk + kQ4_1M, 2);
+    for (int k = 0; k < registers; ++k) std::memcpy(q + 32 * k + 4 * j, blk + qs + 4 * k, 4);
+    if (d == DType::kQ5_0) {
+      const uint32_t qh = LoadU32(blk + kQ5_0Qh);
+      for (int i = 0; i < 4; ++i) {
         uint8_t bits = 0;
-        for (int k = 0; k < 8; ++k) bits |= static_cast<uint8_t>((Quant(d, blk, 4 * k + i) >> 4) << k);
+        for (int k = 0; k < 8; ++k) bits |= static_cast<uint8_t>(((qh >> (4 * k + i)) & 1) << k);
         out[kTileHighBits + 4 * j + i] = bits;
       }
     }
