@@ -36,7 +36,8 @@ void PackColumn(DType d, const uint8_t* const* blocks, uint8_t* out) {
 }  // namespace
 
 void PackTiles8(MatRef& w, void* bytes) {
-  if (!DTypeIsBlock(w.dtype) || w.layout != MatLayout::kRows) return;
+  // Rows of no blocks have nothing to rearrange (and no bytes to copy).
+  if (!DTypeIsBlock(w.dtype) || w.layout != MatLayout::kRows || w.cols == 0) return;
   const size_t row_bytes = DTypeRowBytes(w.dtype, w.cols);
   const size_t block_bytes = DTypeBlockBytes(w.dtype);
   const int64_t blocks = w.cols / kQBlock;
