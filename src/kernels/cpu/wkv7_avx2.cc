@@ -86,9 +86,14 @@ void Head(const Wkv7Args& args, int64_t h) {
 }  // namespace
 
 void Wkv7Avx2(const Wkv7Args& args) {
-  // Below ~16k multiply-adds a worker's wake-up costs more than it saves.
+  // Below ~16k multiply-adds a worker's wake-up costs more than it saves. Above, each thread
+  // takes one contiguous range of heads: neighbouring heads share a cache line of state and of
+  // y wherever the buffers are not 64-byte aligned, and written by two threads every token it
+  // bounced between the cores (one head per chunk, 12×64, two threads: 512 tokens took 3.3 ms,
+  // slower than one thread's 2.9; contiguous halves take 1.7 ms).
   const int64_t work = args.n_tokens * args.n_head * args.head_size * args.head_size;
-  const int64_t chunk = work < (16 << 10) ? args.n_head : 1;
+  const int64_t threads = KernelPool().threads();
+  const int64_t chunk = work < (16 << 10) ? args.n_head : (args.n_head + threads - 1) / threads;
   KernelPool().ParallelFor(args.n_head, chunk, [&](int64_t begin, int64_t end) {
     for (int64_t h = begin; h < end; ++h) Head(args, h);
   });
