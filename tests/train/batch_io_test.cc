@@ -1,6 +1,8 @@
 // Batch JSON validation, the gradient files, and threads not changing the result.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 
@@ -92,6 +94,30 @@ TEST(GradTest, RejectsBadBatchAndState) {
 
 std::string TempPath(const std::string& name) {
   return testing::ScratchPath(name);
+}
+
+// Training from a block-quantized model (a GGUF people have) starts from its dequantized values:
+// the same random draws stored as q8_0 and as f32 differ by q8_0's rounding only: half a step
+// (amax/254 of a block) plus the f16 scale's rounding (2⁻¹¹ relative) times at most 127 steps.
+TEST(ParamsTest, QuantizedModelGivesItsDequantizedValues) {
+  auto quantized = Model::Random(MediumConfig(), "q8_0", 24, WeightLayout::kStored);
+  auto exact = Model::Random(MediumConfig(), "f32", 24);
+  ASSERT_TRUE(quantized.ok() && exact.ok());
+  const ParamSet q = ParamsFromModel(*quantized.value());
+  const ParamSet f = ParamsFromModel(*exact.value());
+  ASSERT_EQ(q.tensors().size(), f.tensors().size());
+  for (size_t i = 0; i < q.tensors().size(); ++i) {
+    const NamedTensor<float>& a = q.tensors()[i];
+    const NamedTensor<float>& b = f.tensors()[i];
+    ASSERT_EQ(a.name, b.name);
+    ASSERT_EQ(a.data.size(), b.data.size()) << a.name;
+    float amax = 0.0f, worst = 0.0f;
+    for (size_t j = 0; j < b.data.size(); ++j) {
+      amax = std::max(amax, std::fabs(b.data[j]));
+      worst = std::max(worst, std::fabs(a.data[j] - b.data[j]));
+    }
+    EXPECT_LE(worst, amax * (1.0f / 254.0f + 1.0f / 2048.0f)) << a.name;
+  }
 }
 
 TEST(GradTest, GradientFilesRoundTrip) {
