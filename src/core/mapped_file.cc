@@ -21,7 +21,7 @@ Result<std::shared_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
   const size_t size = static_cast<size_t>(st.st_size);
   const uint8_t* data = nullptr;
   if (size > 0) {
-    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
       const int err = errno;
       ::close(fd);
@@ -37,15 +37,17 @@ MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
-void PrefaultWritable(const void* data, size_t size) {
-#ifdef MADV_POPULATE_WRITE
+bool MakeWritable(const void* data, size_t size) {
+  if (size == 0) return true;
   const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   const auto begin = reinterpret_cast<uintptr_t>(data) / page * page;
-  const uintptr_t end = reinterpret_cast<uintptr_t>(data) + size;
-  if (size > 0) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
-#else
-  (void)data, (void)size;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + size + page - 1) / page * page;
+  void* start = reinterpret_cast<void*>(begin);
+  if (::mprotect(start, end - begin, PROT_READ | PROT_WRITE) != 0) return false;
+#ifdef MADV_POPULATE_WRITE
+  ::madvise(start, end - begin, MADV_POPULATE_WRITE);  // only a speed-up: old kernels refuse it
 #endif
+  return true;
 }
 
 Status WriteFileAtomically(const std::string& path, const void* bytes, size_t size) {

@@ -1,6 +1,6 @@
-// A private memory mapping of a whole file. Move-only; unmaps on destruction. The pages are
-// writable copy-on-write, so a reader may rearrange its bytes in place (the kernels' packing
-// does) while the file itself never changes; pages never written are shared with the page cache.
+// A private, read-only memory mapping of a whole file. Move-only; unmaps on destruction.
+// MakeWritable turns ranges of it copy-on-write, so a reader may rearrange those bytes in place
+// (the kernels' packing does) while the file itself never changes.
 #pragma once
 
 #include <cstddef>
@@ -31,10 +31,10 @@ class MappedFile {
   size_t size_;
 };
 
-// Gives the pages under [data, data + size) their private, writable copies now, in one call,
-// before a reader rewrites them in place: one fault per page, with its cross-thread TLB
-// shootdown, otherwise. Only a speed-up: ignored where the kernel cannot.
-void PrefaultWritable(const void* data, size_t size);
+// Makes the pages under [data, data + size), of a MappedFile or of the heap, writable and gives
+// them their private copies now, in one call (one fault per page, each with a cross-thread TLB
+// shootdown, otherwise). Returns false, changing nothing, where they cannot be made writable.
+bool MakeWritable(const void* data, size_t size);
 
 // Writes `bytes` to `path` atomically: a temporary file beside it, fsync, then rename.
 Status WriteFileAtomically(const std::string& path, const void* bytes, size_t size);

@@ -229,13 +229,14 @@ class WeightsBuilder {
     return MatRef{t->dtype, t->data, rows, cols};
   }
 
-  // A matrix the kernels multiply by: with WeightLayout::kKernels packed in place for them. The
-  // store's memory is writable: its own buffers, or a private file mapping (the file never
-  // changes).
+  // A matrix the kernels multiply by: with WeightLayout::kKernels, block types are packed in
+  // place for them (the store's memory is its own buffers or a private file mapping, so the
+  // file never changes). Where the memory cannot be made writable they stay as stored, which
+  // the kernels read as well.
   Result<MatRef> Projection(const std::string& name, int64_t rows, int64_t cols) {
     ANSER_ASSIGN_OR_RETURN(MatRef m, Matrix(name, rows, cols));
-    if (w_.layout_ == WeightLayout::kKernels) {
-      if (DTypeIsBlock(m.dtype)) PrefaultWritable(m.data, DTypeRowBytes(m.dtype, m.cols) * static_cast<size_t>(m.rows));
+    const size_t bytes = DTypeRowBytes(m.dtype, m.cols) * static_cast<size_t>(m.rows);
+    if (w_.layout_ == WeightLayout::kKernels && DTypeIsBlock(m.dtype) && MakeWritable(m.data, bytes)) {
       SelectKernels().pack(m, const_cast<void*>(m.data));
       w_.packed_ = w_.packed_ || m.layout != MatLayout::kRows;
     }
