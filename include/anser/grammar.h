@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "anser/sampler.h"
 #include "anser/status.h"
 #include "anser/tokenizer.h"
 
@@ -130,6 +131,15 @@ class GrammarMatcher {
   std::unique_ptr<grammar::ParseState> state_;
   bool ended_ = false;  // token 0 was accepted
 };
+
+// One constrained sampling step: a token drawn by `sampler` from `logits` restricted to what
+// `matcher` allows, and `matcher` advanced by it. `logits` is modified in place (penalties on the
+// allowed tokens; forbidden ones may be set to -inf). When few tokens are allowed, only those
+// are read (Sampler::SampleFrom), with the same result. Returns the token (0 = the end, only
+// where the grammar can end), or -1 when no allowed token has a finite logit (the matcher is
+// unchanged). `mask` is scratch.
+int SampleWithGrammar(Sampler& sampler, GrammarMatcher& matcher, TokenMask* mask,
+                      std::span<float> logits);
 
 // The GBNF text a JSON Schema compiles to (what FromJsonSchema parses), for inspection.
 Result<std::string> JsonSchemaToGbnf(std::string_view schema);

@@ -48,8 +48,10 @@ double ComputeDrawWeights(std::span<const float> logits, const SamplerOptions& o
   // then share all the probability.
   double sum = 0.0;
   for (int t = 0; t < n; ++t) {
-    const float e =
-        max_logit == kInf ? (logits[t] == kInf ? 1.0f : 0.0f) : std::exp(logits[t] - max_logit);
+    // exp(-inf) is 0: skipping the call matters when a grammar has forbidden most tokens.
+    const float e = max_logit == kInf   ? (logits[t] == kInf ? 1.0f : 0.0f)
+                    : logits[t] == -kInf ? 0.0f
+                                         : std::exp(logits[t] - max_logit);
     weights[t] = e;
     sum += e;
   }

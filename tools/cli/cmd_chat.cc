@@ -5,11 +5,13 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common.h"
+#include "grammar_flags.h"
 
 namespace anser::cli {
 namespace {
@@ -33,6 +35,7 @@ struct ChatArgs {
                           .penalty_decay = 0.996f,
                           .seed = 0};
   int threads = 0;
+  GrammarFlags grammar;
 };
 
 // ChatRWKV's message clean-up: CRLF to LF, blank lines collapsed (a blank line would read as the
@@ -59,12 +62,13 @@ bool EndsWith(const std::string& text, const std::string& suffix) {
 class Chat {
  public:
   Chat(std::shared_ptr<const Model> model, std::unique_ptr<Tokenizer> tokenizer,
-       const ChatArgs& args)
+       const ChatArgs& args, std::shared_ptr<const CompiledGrammar> grammar)
       : config_(model->config()),
         tokenizer_(std::move(tokenizer)),
         session_(std::move(model), SessionOptions{args.threads}),
         sampler_(config_.n_vocab, args.sampling),
-        max_tokens_(args.max_tokens) {}
+        max_tokens_(args.max_tokens),
+        grammar_(std::move(grammar)) {}
 
   State& state() { return state_; }
   const ModelConfig& config() const { return config_; }
@@ -82,13 +86,19 @@ class Chat {
     const State reply_start = state_;
     State boundary;  // the state right after the latest "\n\n" of the reply
     size_t boundary_len = std::string::npos;
-    TextStream stream({kReplyStop});
+    // Under a grammar every reply is one sentence of it: the turn ends where the grammar does,
+    // and "\n\nUser:" inside it is content, not a stop.
+    std::optional<GrammarMatcher> matcher;
+    if (grammar_ != nullptr) matcher.emplace(grammar_);
+    TextStream stream(matcher ? std::vector<std::string>{} : std::vector<std::string>{kReplyStop});
     std::string reply;
     std::string printed = "Assistant:";
     WriteOut(printed);
     for (int i = 0; i < max_tokens_; ++i) {
-      const int token = sampler_.Sample(logits_);
-      if (token == 0) break;
+      if (matcher && matcher->IsComplete()) break;
+      const int token =
+          matcher ? SampleWithGrammar(sampler_, *matcher, &mask_, logits_) : sampler_.Sample(logits_);
+      if (token <= 0) break;  // end of document, or nothing the grammar allows is possible
       sampler_.Accept(token);
       const std::string_view bytes = tokenizer_->TokenBytes(token);
       reply.append(bytes);
@@ -131,6 +141,8 @@ class Chat {
   Session session_;
   Sampler sampler_;
   int max_tokens_;
+  std::shared_ptr<const CompiledGrammar> grammar_;  // null: free text
+  TokenMask mask_;
   State state_;
   std::vector<float> logits_;
 };
@@ -156,8 +168,10 @@ int RunChat(ChatArgs a, bool seed_given) {
                 " tokens has none: use a World (65536) or byte-level (256) model");
   }
   if (!seed_given) a.sampling.seed = RandomSeed();
+  auto grammar = CompileGrammarFlags(a.grammar, tokenizer->get(), (*model)->config().n_vocab);
+  if (!grammar.ok()) return Fail(grammar.message());
 
-  Chat chat(*model, std::move(*tokenizer), a);
+  Chat chat(*model, std::move(*tokenizer), a, *grammar);
   State initial((*model)->config());
   if (!a.state_in.empty()) {
     auto loaded = State::Load(a.state_in, chat.config());
@@ -231,6 +245,7 @@ Command AddChat(CLI::App& app) {
       ->capture_default_str();
   CLI::Option* seed = nullptr;
   AddSamplingFlags(sub, &args->sampling, &seed);
+  AddGrammarFlags(sub, &args->grammar);
   AddThreadsFlag(sub, &args->threads);
   return {sub, [args, seed] { return RunChat(*args, seed->count() > 0); }};
 }
