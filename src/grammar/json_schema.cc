@@ -16,6 +16,7 @@
 #include "grammar/codepoints.h"
 #include "grammar/gbnf_text.h"
 #include "grammar/integer_range.h"
+#include "grammar/json_schema.h"
 #include "grammar/regex_to_gbnf.h"
 
 namespace anser {
@@ -122,13 +123,13 @@ std::set<std::string> TypesOfValue(const Json& v) {
 
 class SchemaConverter {
  public:
-  explicit SchemaConverter(const Json& root) : root_(root) {}
+  SchemaConverter(const Json& root, std::string rule_prefix)
+      : root_(root), prefix_(std::move(rule_prefix)) {}
 
-  Result<std::string> Convert() {
-    ANSER_ASSIGN_OR_RETURN(std::string body, Visit(root_, ""));
-    // An optional leading space: a reply after "Assistant:" or "Answer:" usually starts with one.
-    std::string out = "root ::= \" \"? " + body + "\n";
-    for (const auto& [name, rule] : rules_) out += name + " ::= " + rule + "\n";
+  Result<grammar::SchemaGrammar> Convert() {
+    grammar::SchemaGrammar out;
+    ANSER_ASSIGN_OR_RETURN(out.value, Visit(root_, ""));
+    out.rules = std::move(rules_);
     return out;
   }
 
@@ -151,7 +152,7 @@ class SchemaConverter {
   }
 
   std::string NewRule(const std::string& prefix, std::string body) {
-    std::string name = prefix + std::to_string(++rule_counter_);
+    std::string name = prefix_ + prefix + std::to_string(++rule_counter_);
     rules_.emplace_back(name, std::move(body));
     return name;
   }
@@ -304,7 +305,7 @@ class SchemaConverter {
     if (const auto it = ref_rules_.find(target); it != ref_rules_.end()) return it->second;
     ANSER_ASSIGN_OR_RETURN(const Json* schema, Resolve(target, path));
     // Named before it is built, so a recursive schema refers to its own rule.
-    std::string name = "ref" + std::to_string(++rule_counter_);
+    std::string name = prefix_ + "ref" + std::to_string(++rule_counter_);
     ref_rules_[target] = name;
     const size_t slot = rules_.size();
     rules_.emplace_back(name, "");
@@ -824,6 +825,7 @@ class SchemaConverter {
 
   static constexpr int kMaxDepth = 100;
   const Json& root_;
+  std::string prefix_;  // of the rules made for this schema (not of the shared json-* rules)
   int depth_ = 0;
   std::vector<std::pair<std::string, std::string>> rules_;
   std::set<std::string> used_;
@@ -833,14 +835,30 @@ class SchemaConverter {
 
 }  // namespace
 
-Result<std::string> JsonSchemaToGbnf(std::string_view schema) {
+namespace grammar {
+
+Result<SchemaGrammar> ConvertJsonSchema(std::string_view schema, const std::string& rule_prefix) {
   Json parsed;
   try {
     parsed = Json::parse(schema);
   } catch (const Json::exception& e) {
     return Status::Error(std::string("[json-schema] not valid JSON: ") + e.what());
   }
-  return SchemaConverter(parsed).Convert();
+  return SchemaConverter(parsed, rule_prefix).Convert();
+}
+
+std::string RulesText(const std::vector<std::pair<std::string, std::string>>& rules) {
+  std::string out;
+  for (const auto& [name, body] : rules) out += Concat({name, " ::= ", body, "\n"});
+  return out;
+}
+
+}  // namespace grammar
+
+Result<std::string> JsonSchemaToGbnf(std::string_view schema) {
+  ANSER_ASSIGN_OR_RETURN(grammar::SchemaGrammar converted, grammar::ConvertJsonSchema(schema, ""));
+  // An optional leading space: a reply after "Assistant:" or "Answer:" usually starts with one.
+  return Concat({"root ::= \" \"? ", converted.value, "\n", grammar::RulesText(converted.rules)});
 }
 
 std::string AnyJsonGbnf() {

@@ -1,7 +1,10 @@
 // Helpers for grammar tests: vocabularies made up for a test, and whole-string matching.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +32,34 @@ inline bool Matches(const std::shared_ptr<const CompiledGrammar>& grammar, std::
 inline bool IsPrefix(const std::shared_ptr<const CompiledGrammar>& grammar, std::string_view text) {
   GrammarMatcher matcher(grammar);
   return matcher.AcceptBytes(text);
+}
+
+// A random walk through the grammar: at each step a uniformly chosen allowed byte, except that
+// with probability 1/3 an allowed byte among "closing" ones is preferred, so documents end.
+inline std::string RandomDocument(const std::shared_ptr<const CompiledGrammar>& grammar,
+                                  std::mt19937& rng, size_t max_bytes) {
+  GrammarMatcher matcher(grammar);
+  TokenMask mask;
+  std::string text;
+  while (text.size() < max_bytes && !matcher.IsComplete()) {
+    matcher.FillNextTokenMask(&mask);
+    std::vector<int> allowed, closing;
+    for (int t = 0; t < mask.size(); ++t) {
+      if (!mask.Allowed(t)) continue;
+      allowed.push_back(t);
+      if (t == 0 || t == '"' || t == '}' || t == ']' || t == ',' || t == '`' || t == '\n' ||
+          (t >= '0' && t <= '9')) {
+        closing.push_back(t);
+      }
+    }
+    if (allowed.empty()) return "";  // a dead end would be a bug: the caller checks
+    const std::vector<int>& pool = !closing.empty() && rng() % 3 == 0 ? closing : allowed;
+    const int token = pool[rng() % pool.size()];
+    if (token == 0) break;
+    EXPECT_TRUE(matcher.AcceptToken(token));
+    text += static_cast<char>(token);
+  }
+  return matcher.CanEnd() ? text : "";
 }
 
 }  // namespace anser::testing

@@ -149,33 +149,6 @@ TEST(JsonSchemaTest, GrammarAgreesWithIndependentValidator) {
   }
 }
 
-// A random walk through the grammar: at each step a uniformly chosen allowed byte, except that
-// with probability 1/3 an allowed byte among "closing" ones is preferred, so documents end.
-std::string RandomDocument(const std::shared_ptr<const CompiledGrammar>& grammar, std::mt19937& rng,
-                           size_t max_bytes) {
-  GrammarMatcher matcher(grammar);
-  TokenMask mask;
-  std::string text;
-  while (text.size() < max_bytes && !matcher.IsComplete()) {
-    matcher.FillNextTokenMask(&mask);
-    std::vector<int> allowed, closing;
-    for (int t = 0; t < mask.size(); ++t) {
-      if (!mask.Allowed(t)) continue;
-      allowed.push_back(t);
-      if (t == 0 || t == '"' || t == '}' || t == ']' || t == ',' || (t >= '0' && t <= '9')) {
-        closing.push_back(t);
-      }
-    }
-    if (allowed.empty()) return "";  // a dead end would be a bug: the caller checks
-    const std::vector<int>& pool = !closing.empty() && rng() % 3 == 0 ? closing : allowed;
-    const int token = pool[rng() % pool.size()];
-    if (token == 0) break;
-    EXPECT_TRUE(matcher.AcceptToken(token));
-    text += static_cast<char>(token);
-  }
-  return matcher.CanEnd() ? text : "";
-}
-
 TEST(JsonSchemaTest, RandomDocumentsFromTheGrammarAreValid) {
   std::mt19937 rng(7);
   std::vector<ValidationCase> requests;
@@ -184,7 +157,7 @@ TEST(JsonSchemaTest, RandomDocumentsFromTheGrammarAreValid) {
     ASSERT_NE(grammar, nullptr);
     ValidationCase request{nlohmann::json::parse(c.schema), "", {}};
     for (int attempt = 0; attempt < 200 && request.documents.size() < 25; ++attempt) {
-      const std::string doc = RandomDocument(grammar, rng, 300);
+      const std::string doc = testing::RandomDocument(grammar, rng, 300);
       if (!doc.empty()) request.documents.push_back(doc);
     }
     EXPECT_GE(request.documents.size(), 10u) << c.name;
