@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace anser::grammar {
@@ -39,5 +41,16 @@ std::vector<std::vector<ByteRange>> Utf8Sequences(const CodepointSet& set);
 
 // The UTF-8 bytes of one scalar value.
 std::string EncodeUtf8(uint32_t cp);
+
+// The character at the start of `text` (well-formed UTF-8 lead and continuation bytes; no
+// check for overlong forms), or nullopt.
+struct DecodedChar {
+  uint32_t cp = 0;
+  int length = 0;  // bytes
+};
+std::optional<DecodedChar> DecodeUtf8Char(std::string_view text);
+
+// 0–15 for a hex digit, else -1.
+int HexDigitValue(char c);
 
 }  // namespace anser::grammar

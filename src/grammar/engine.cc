@@ -37,6 +37,17 @@ bool StepHeads(const Nfa& nfa, StackArena& arena, Expander& expander, std::span<
   return popped;
 }
 
+// Reads `bytes` from `heads` (stepping through `scratch`); false as soon as nothing is left.
+bool ReadBytes(const Nfa& nfa, StackArena& arena, Expander& expander, std::string_view bytes,
+               std::vector<Head>* heads, std::vector<Head>* scratch, bool* can_end) {
+  for (const char c : bytes) {
+    *can_end = StepHeads(nfa, arena, expander, *heads, static_cast<uint8_t>(c), scratch);
+    std::swap(*heads, *scratch);
+    if (heads->empty() && !*can_end) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Engine::Engine(Nfa nfa, const Vocabulary& vocabulary)
@@ -60,13 +71,8 @@ ParseState Engine::Start() const {
 }
 
 bool Engine::Advance(ParseState& state, std::string_view bytes) const {
-  for (const char c : bytes) {
-    state.can_end = StepHeads(nfa_, state.arena, state.expander, state.heads,
-                              static_cast<uint8_t>(c), &state.next_heads);
-    std::swap(state.heads, state.next_heads);
-    if (state.heads.empty() && !state.can_end) return false;
-  }
-  return true;
+  return ReadBytes(nfa_, state.arena, state.expander, bytes, &state.heads, &state.next_heads,
+                   &state.can_end);
 }
 
 void Engine::FillMask(ParseState& state, TokenMask* mask) const {
@@ -121,13 +127,8 @@ bool Engine::FitsAfterPop(ParseState& state, int32_t frame, std::string_view byt
   probe.expander.Reset();
   probe.can_end = probe.expander.Enter(nfa_, state.arena, popped.ret, popped.below, &probe.heads);
   Canonicalize(&probe.heads);
-  for (const char c : bytes) {
-    probe.can_end = StepHeads(nfa_, state.arena, probe.expander, probe.heads,
-                              static_cast<uint8_t>(c), &probe.next_heads);
-    std::swap(probe.heads, probe.next_heads);
-    if (probe.heads.empty() && !probe.can_end) return false;
-  }
-  return true;
+  return ReadBytes(nfa_, state.arena, probe.expander, bytes, &probe.heads, &probe.next_heads,
+                   &probe.can_end);
 }
 
 const Engine::StateCache& Engine::CacheFor(int32_t state) const {

@@ -279,27 +279,16 @@ class Parser {
       }
     }
     // A UTF-8 character of the grammar text.
-    const int length = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (length == 0) return Error("invalid UTF-8 in the grammar text");
-    uint32_t cp = length == 1 ? c : length == 2 ? (c & 0x1F) : length == 3 ? (c & 0x0F) : (c & 0x07);
-    Advance();
-    for (int k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(Peek());
-      if (AtEnd() || (next & 0xC0) != 0x80) return Error("invalid UTF-8 in the grammar text");
-      cp = (cp << 6) | (next & 0x3F);
-      Advance();
-    }
-    return cp;
+    const std::optional<DecodedChar> decoded = DecodeUtf8Char(text_.substr(pos_));
+    if (!decoded) return Error("invalid UTF-8 in the grammar text");
+    for (int k = 0; k < decoded->length; ++k) Advance();
+    return decoded->cp;
   }
 
   Result<uint32_t> ParseHex(int digits) {
     uint32_t value = 0;
     for (int k = 0; k < digits; ++k) {
-      const char h = Peek();
-      int v = -1;
-      if (h >= '0' && h <= '9') v = h - '0';
-      if (h >= 'a' && h <= 'f') v = h - 'a' + 10;
-      if (h >= 'A' && h <= 'F') v = h - 'A' + 10;
+      const int v = AtEnd() ? -1 : HexDigitValue(Peek());
       if (v < 0) return Error("expected " + std::to_string(digits) + " hex digits in an escape");
       value = value * 16 + static_cast<uint32_t>(v);
       Advance();

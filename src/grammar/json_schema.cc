@@ -627,17 +627,12 @@ class SchemaConverter {
 
   std::string JoinKeyChars() { return GbnfClass(grammar::JsonUnescapedChars()); }
 
-  static std::u32string DecodeUtf8(const std::string& s) {
+  // Names come from parsed JSON, so they are well-formed UTF-8.
+  static std::u32string DecodeUtf8(std::string_view s) {
     std::u32string out;
-    for (size_t i = 0; i < s.size();) {
-      const auto lead = static_cast<unsigned char>(s[i]);
-      const int length = lead < 0x80 ? 1 : (lead >> 5) == 6 ? 2 : (lead >> 4) == 14 ? 3 : 4;
-      uint32_t cp = length == 1 ? lead : length == 2 ? (lead & 0x1F) : length == 3 ? (lead & 0x0F) : (lead & 0x07);
-      for (int k = 1; k < length && i + k < s.size(); ++k) {
-        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-      }
-      out += static_cast<char32_t>(cp);
-      i += length;
+    while (const std::optional<grammar::DecodedChar> c = grammar::DecodeUtf8Char(s)) {
+      out += static_cast<char32_t>(c->cp);
+      s.remove_prefix(static_cast<size_t>(c->length));
     }
     return out;
   }

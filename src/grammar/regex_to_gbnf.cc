@@ -135,23 +135,16 @@ class RegexConverter {
 
   // One UTF-8 character of the pattern.
   Result<CodepointSet> Char() {
-    const auto lead = static_cast<unsigned char>(p_[pos_]);
-    const int length = lead < 0x80 ? 1 : (lead >> 5) == 6 ? 2 : (lead >> 4) == 14 ? 3 : (lead >> 3) == 30 ? 4 : 0;
-    if (length == 0 || pos_ + length > p_.size()) return Error("invalid UTF-8");
-    uint32_t cp = length == 1 ? lead : length == 2 ? (lead & 0x1F) : length == 3 ? (lead & 0x0F) : (lead & 0x07);
-    for (int k = 1; k < length; ++k) cp = (cp << 6) | (static_cast<unsigned char>(p_[pos_ + k]) & 0x3F);
-    pos_ += length;
-    return CodepointSet{{cp, cp}};
+    const std::optional<DecodedChar> decoded = DecodeUtf8Char(p_.substr(pos_));
+    if (!decoded) return Error("invalid UTF-8");
+    pos_ += static_cast<size_t>(decoded->length);
+    return CodepointSet{{decoded->cp, decoded->cp}};
   }
 
   Result<uint32_t> Hex(int digits) {
     uint32_t value = 0;
     for (int k = 0; k < digits; ++k) {
-      const char h = Peek();
-      int v = -1;
-      if (h >= '0' && h <= '9') v = h - '0';
-      if (h >= 'a' && h <= 'f') v = h - 'a' + 10;
-      if (h >= 'A' && h <= 'F') v = h - 'A' + 10;
+      const int v = AtEnd() ? -1 : HexDigitValue(Peek());
       if (v < 0) return Error("expected " + std::to_string(digits) + " hex digits");
       value = value * 16 + static_cast<uint32_t>(v);
       ++pos_;
