@@ -43,8 +43,10 @@ Result<std::shared_ptr<const CompiledGrammar>> CompiledGrammar::AnyJson(
 int CompiledGrammar::state_count() const { return engine_->nfa().state_count(); }
 
 GrammarMatcher::GrammarMatcher(std::shared_ptr<const CompiledGrammar> grammar)
-    : grammar_(std::move(grammar)),
-      state_(std::make_unique<grammar::ParseState>(grammar_->engine().Start())) {}
+    : grammar_(std::move(grammar)) {
+  ANSER_CHECK(grammar_ != nullptr, "GrammarMatcher: no grammar");
+  state_ = std::make_unique<grammar::ParseState>(grammar_->engine().Start());
+}
 
 GrammarMatcher::GrammarMatcher(const GrammarMatcher& other)
     : grammar_(other.grammar_),

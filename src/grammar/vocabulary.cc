@@ -5,12 +5,15 @@
 #include <utility>
 
 #include "anser/grammar.h"
+#include "core/check.h"
 
 namespace anser::grammar {
 
 Vocabulary::Vocabulary(std::vector<std::string> tokens) : tokens_(std::move(tokens)) {
   std::vector<int32_t> order;
   for (size_t id = 1; id < tokens_.size(); ++id) {
+    // Mask caches store byte offsets inside tokens as 16 bits.
+    ANSER_CHECK(tokens_[id].size() < 65535, "GrammarVocabulary: a token of 64 KiB or more");
     if (!tokens_[id].empty()) order.push_back(static_cast<int32_t>(id));
   }
   std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {

@@ -5,7 +5,9 @@
 
 #include <cmath>
 #include <limits>
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "anser/grammar.h"
@@ -188,6 +190,39 @@ TEST(MaskTest, CopiesAdvanceIndependently) {
   EXPECT_TRUE(second.AcceptBytes("d"));
   EXPECT_TRUE(second.IsComplete());
   EXPECT_FALSE(first.IsComplete());
+}
+
+TEST(MaskTest, ThreadsSharingOneGrammarGetTheSameMasks) {
+  // Caches fill on first use under the grammar's lock; four threads race through the same
+  // positions of a fresh grammar and must all see what one thread sees.
+  const std::string doc = "{\"k\": [1, {\"s\": \"x\\ny\"}, [true, null]], \"z\": -2.5}";
+  auto reference = Compile(kJsonLike, WorldVocabulary());
+  std::vector<std::vector<uint64_t>> expected;
+  {
+    GrammarMatcher m(reference);
+    TokenMask mask;
+    for (const char c : doc) {
+      m.FillNextTokenMask(&mask);
+      expected.emplace_back(mask.words().begin(), mask.words().end());
+      ASSERT_TRUE(m.AcceptBytes(std::string(1, c)));
+    }
+  }
+  auto shared = Compile(kJsonLike, WorldVocabulary());
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      GrammarMatcher m(shared);
+      TokenMask mask;
+      for (size_t i = 0; i < doc.size(); ++i) {
+        m.FillNextTokenMask(&mask);
+        if (!std::equal(expected[i].begin(), expected[i].end(), mask.words().begin())) ++mismatches[k];
+        m.AcceptBytes(doc.substr(i, 1));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
 }
 
 TEST(MaskTest, ApplyTokenMaskForbidsExactlyTheMaskedTokens) {
