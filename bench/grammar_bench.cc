@@ -6,8 +6,8 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,8 +65,7 @@ struct Inputs {
 const Inputs& GetInputs() {
   static const Inputs* inputs = [] {
     auto* loaded = new Inputs;
-    auto tokenizer =
-        anser::LoadWorldTokenizer(SharedDir() + "/vocab/rwkv_vocab_v20230424.txt");
+    auto tokenizer = anser::LoadWorldTokenizer(SharedDir() + "/vocab/rwkv_vocab_v20230424.txt");
     if (!tokenizer.ok()) {
       loaded->error = tokenizer.message() + " (set ANSER_SHARED_DIR)";
       return loaded;
@@ -80,7 +79,8 @@ const Inputs& GetInputs() {
 
 double Percentile(std::vector<double> values, double p) {
   std::sort(values.begin(), values.end());
-  const size_t k = std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())));
+  const size_t k =
+      std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())));
   return values[k];
 }
 
@@ -106,8 +106,9 @@ void MaskAlongDocument(benchmark::State& state, bool schema) {
     state.SkipWithError(inputs.error.c_str());
     return;
   }
-  const auto grammar = schema ? anser::CompiledGrammar::FromJsonSchema(kToolSchema, inputs.vocabulary)
-                              : anser::CompiledGrammar::AnyJson(inputs.vocabulary);
+  const auto grammar = schema
+                           ? anser::CompiledGrammar::FromJsonSchema(kToolSchema, inputs.vocabulary)
+                           : anser::CompiledGrammar::AnyJson(inputs.vocabulary);
   if (!grammar.ok()) {
     state.SkipWithError(grammar.message().c_str());
     return;
@@ -161,8 +162,9 @@ void DecodeSpeed(benchmark::State& state, bool schema) {
     state.SkipWithError(model.message().c_str());
     return;
   }
-  const auto grammar = schema ? anser::CompiledGrammar::FromJsonSchema(kToolSchema, inputs.vocabulary)
-                              : anser::CompiledGrammar::AnyJson(inputs.vocabulary);
+  const auto grammar = schema
+                           ? anser::CompiledGrammar::FromJsonSchema(kToolSchema, inputs.vocabulary)
+                           : anser::CompiledGrammar::AnyJson(inputs.vocabulary);
   constexpr int kTokens = 64;
   constexpr int kRounds = 4;
   anser::Session session(model.value(), anser::SessionOptions{1});

@@ -132,7 +132,11 @@ std::string EncodeUtf8(uint32_t cp) {
 std::optional<DecodedChar> DecodeUtf8Char(std::string_view text) {
   if (text.empty()) return std::nullopt;
   const auto lead = static_cast<unsigned char>(text[0]);
-  const int length = lead < 0x80 ? 1 : (lead >> 5) == 6 ? 2 : (lead >> 4) == 14 ? 3 : (lead >> 3) == 30 ? 4 : 0;
+  const int length = lead < 0x80         ? 1
+                     : (lead >> 5) == 6  ? 2
+                     : (lead >> 4) == 14 ? 3
+                     : (lead >> 3) == 30 ? 4
+                                         : 0;
   if (length == 0 || text.size() < static_cast<size_t>(length)) return std::nullopt;
   uint32_t cp = length == 1 ? lead : lead & (0x7F >> length);
   for (int k = 1; k < length; ++k) {

@@ -145,8 +145,8 @@ const Engine::StateCache& Engine::CacheFor(int32_t state) const {
 }
 
 const Engine::Refined& Engine::RefinedFor(int32_t state, int32_t ret) const {
-  const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(state)) << 32) |
-                       static_cast<uint32_t>(ret);
+  const uint64_t key =
+      (static_cast<uint64_t>(static_cast<uint32_t>(state)) << 32) | static_cast<uint32_t>(ret);
   {
     std::shared_lock lock(mu_);
     const auto it = refined_.find(key);
@@ -171,8 +171,8 @@ int32_t Engine::InternConfig(std::vector<Head>& heads) const {
 std::pair<int32_t, bool> Engine::StepConfig(int32_t config, uint8_t byte) const {
   int32_t& cell = rows_[static_cast<size_t>(config) * 256 + byte];
   if (cell >= 0) return {cell >> 1, (cell & 1) != 0};
-  const bool left = StepHeads(nfa_, local_arena_, local_expander_, configs_[config], byte,
-                              &scratch_heads_);
+  const bool left =
+      StepHeads(nfa_, local_arena_, local_expander_, configs_[config], byte, &scratch_heads_);
   const int32_t next = InternConfig(scratch_heads_);  // may move rows_: `cell` is stale now
   rows_[static_cast<size_t>(config) * 256 + byte] = (next << 1) | (left ? 1 : 0);
   return {next, left};
@@ -245,8 +245,7 @@ std::unique_ptr<Engine::StateCache> Engine::ComputeCache(int32_t state) const {
   return cache;
 }
 
-std::unique_ptr<Engine::Refined> Engine::ComputeRefined(const StateCache& base,
-                                                        int32_t ret) const {
+std::unique_ptr<Engine::Refined> Engine::ComputeRefined(const StateCache& base, int32_t ret) const {
   auto refined = std::make_unique<Refined>();
   local_expander_.Reset();
   std::vector<Head> heads;
@@ -269,8 +268,8 @@ std::unique_ptr<Engine::Refined> Engine::ComputeRefined(const StateCache& base,
         std::tie(config, left) = StepConfig(config, static_cast<uint8_t>(bytes[at]));
         if (left) offsets.push_back(static_cast<uint16_t>(at + 1));
       }
-      accepted = (at == length && config != kDead) ||
-                 (!offsets.empty() && offsets.back() == length);
+      accepted =
+          (at == length && config != kDead) || (!offsets.empty() && offsets.back() == length);
     }
     if (accepted) {
       refined->accepted.push_back(u.token);

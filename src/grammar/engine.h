@@ -70,8 +70,8 @@ class Engine {
   // A state's verdicts. Accepted tokens are kept in whichever form is smallest.
   struct StateCache {
     enum class Form { kAcceptedList, kRejectedList, kBitset } form = Form::kAcceptedList;
-    std::vector<int32_t> ids;     // accepted or rejected ids (sorted)
-    std::vector<uint64_t> bits;   // kBitset: accepted
+    std::vector<int32_t> ids;    // accepted or rejected ids (sorted)
+    std::vector<uint64_t> bits;  // kBitset: accepted
     UncertainSet uncertain;
   };
   // A state's uncertain tokens read on into the caller's rule from its return state.

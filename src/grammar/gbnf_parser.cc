@@ -29,7 +29,8 @@ class Parser {
     }
     for (const Rule& rule : ast_.rules) {
       if (!rule.defined) {
-        return ErrorAt(rule.line, rule.column, "rule '" + rule.name + "' is used but never defined");
+        return ErrorAt(rule.line, rule.column,
+                       "rule '" + rule.name + "' is used but never defined");
       }
     }
     const auto root = names_.find(root_);
@@ -102,7 +103,8 @@ class Parser {
                    std::string(1, Peek()) + "'");
     }
     SkipSpace(/*newlines=*/false);
-    if (text_.substr(pos_, 3) != "::=") return Error("expected '::=' after rule name '" + name + "'");
+    if (text_.substr(pos_, 3) != "::=")
+      return Error("expected '::=' after rule name '" + name + "'");
     for (int i = 0; i < 3; ++i) Advance();
     SkipSpace(/*newlines=*/true);
     const int index = RuleIndex(name, line, column);
@@ -114,7 +116,8 @@ class Parser {
     Result<Expr> body = ParseAlternatives(/*depth=*/0);
     if (!body.ok()) return body.status();
     if (!AtEnd() && Peek() != '\n') {
-      return Error("unexpected '" + std::string(1, Peek()) + "' (expected '|', an element or the end of the line)");
+      return Error("unexpected '" + std::string(1, Peek()) +
+                   "' (expected '|', an element or the end of the line)");
     }
     Rule& rule = ast_.rules[index];
     rule.body = std::move(*body);
@@ -171,8 +174,9 @@ class Parser {
         SkipSpace(/*newlines=*/true);
         Result<Expr> inner = ParseAlternatives(depth + 1);
         if (!inner.ok()) return inner;
-        if (Peek() != ')') return Error("expected ')' to close the group opened on line " +
-                                        std::to_string(line) + ", column " + std::to_string(column));
+        if (Peek() != ')')
+          return Error("expected ')' to close the group opened on line " + std::to_string(line) +
+                       ", column " + std::to_string(column));
         Advance();
         element = std::move(*inner);
       } else if (IsNameChar(c)) {
@@ -266,13 +270,24 @@ class Parser {
       if (AtEnd()) return Error("unexpected end after '\\'");
       Advance();
       switch (e) {
-        case 'n': return uint32_t{'\n'};
-        case 'r': return uint32_t{'\r'};
-        case 't': return uint32_t{'\t'};
-        case '\\': case '"': case '[': case ']': case '-': return uint32_t(static_cast<unsigned char>(e));
-        case 'x': return ParseHex(2);
-        case 'u': return ParseHex(4);
-        case 'U': return ParseHex(8);
+        case 'n':
+          return uint32_t{'\n'};
+        case 'r':
+          return uint32_t{'\r'};
+        case 't':
+          return uint32_t{'\t'};
+        case '\\':
+        case '"':
+        case '[':
+        case ']':
+        case '-':
+          return uint32_t(static_cast<unsigned char>(e));
+        case 'x':
+          return ParseHex(2);
+        case 'u':
+          return ParseHex(4);
+        case 'U':
+          return ParseHex(8);
         default:
           return Error(std::string("unknown escape '\\") + e +
                        "' (known: \\n \\r \\t \\\\ \\\" \\[ \\] \\- \\xHH \\uHHHH \\UHHHHHHHH)");

@@ -21,8 +21,8 @@ std::string Hex(uint32_t cp) {
 // One code point written inside a class: printable ASCII as itself unless it means something
 // there, everything else as a hex escape.
 std::string ClassChar(uint32_t cp) {
-  if (cp >= 0x20 && cp < 0x7F && cp != '\\' && cp != ']' && cp != '[' && cp != '-' &&
-      cp != '^' && cp != '"') {
+  if (cp >= 0x20 && cp < 0x7F && cp != '\\' && cp != ']' && cp != '[' && cp != '-' && cp != '^' &&
+      cp != '"') {
     return std::string(1, static_cast<char>(cp));
   }
   return Hex(cp);
@@ -31,13 +31,20 @@ std::string ClassChar(uint32_t cp) {
 // The JSON escape of a character that cannot appear unescaped.
 std::string JsonEscape(uint32_t cp) {
   switch (cp) {
-    case '"': return "\\\"";
-    case '\\': return "\\\\";
-    case '\b': return "\\b";
-    case '\f': return "\\f";
-    case '\n': return "\\n";
-    case '\r': return "\\r";
-    case '\t': return "\\t";
+    case '"':
+      return "\\\"";
+    case '\\':
+      return "\\\\";
+    case '\b':
+      return "\\b";
+    case '\f':
+      return "\\f";
+    case '\n':
+      return "\\n";
+    case '\r':
+      return "\\r";
+    case '\t':
+      return "\\t";
     default: {
       char buffer[8];
       std::snprintf(buffer, sizeof(buffer), "\\u%04x", cp);

@@ -44,7 +44,8 @@ std::string SameLength(const std::string& a, const std::string& b) {
   }
   std::string high_part;
   if (!high_full) {
-    high_part = Concat({"\"", b.substr(0, 1), "\" ", SameLength(std::string(rest, '0'), high_tail)});
+    high_part =
+        Concat({"\"", b.substr(0, 1), "\" ", SameLength(std::string(rest, '0'), high_tail)});
     --to;
   }
   if (from <= to) {

@@ -1,6 +1,8 @@
 // JSON Schema → GBNF. The grammar admits only documents the schema accepts (it may admit fewer:
 // bounded whitespace and number lengths, properties in declared order, canonical escapes in
 // patterns); a keyword it cannot honour is an error, never ignored.
+#include "grammar/json_schema.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -16,16 +18,15 @@
 #include "grammar/codepoints.h"
 #include "grammar/gbnf_text.h"
 #include "grammar/integer_range.h"
-#include "grammar/json_schema.h"
 #include "grammar/regex_to_gbnf.h"
 
 namespace anser {
 namespace {
 
 using Json = nlohmann::ordered_json;
+using grammar::Concat;
 using grammar::GbnfClass;
 using grammar::GbnfLiteral;
-using grammar::Concat;
 using grammar::JoinAlternatives;
 using grammar::JsonStringLiteral;
 
@@ -46,14 +47,16 @@ const std::vector<BaseRule>& BaseRules() {
       {"json-object",
        R"("{" ws ( json-string ws ":" ws json-value ws ( "," ws json-string ws ":" ws json-value ws )* )? "}")",
        {"ws", "json-string", "json-value"}},
-      {"json-array", R"("[" ws ( json-value ws ( "," ws json-value ws )* )? "]")",
+      {"json-array",
+       R"("[" ws ( json-value ws ( "," ws json-value ws )* )? "]")",
        {"ws", "json-value"}},
       {"json-string", R"("\"" json-char* "\"")", {"json-char"}},
       // \u escapes of surrogates are left out: a lone one is not text, and a pair would count
       // as two characters here but one after decoding (minLength/maxLength).
       {"json-char", R"([^"\\\x00-\x1F] | "\\" ( ["\\/bfnrt] | "u" json-hex4 ))", {"json-hex4"}},
       {"json-hex4", R"([0-9a-cA-CeEfF] [0-9a-fA-F]{3} | [dD] [0-7] [0-9a-fA-F]{2})", {}},
-      {"json-number", R"("-"? json-natural ( "." [0-9]{1,16} )? ( [eE] [-+]? [0-9]{1,2} )?)",
+      {"json-number",
+       R"("-"? json-natural ( "." [0-9]{1,16} )? ( [eE] [-+]? [0-9]{1,2} )?)",
        {"json-natural"}},
       {"json-natural", R"("0" | [1-9] [0-9]{0,15})", {}},
       {"json-integer", R"("0" | "-"? [1-9] [0-9]{0,15})", {}},
@@ -78,9 +81,9 @@ const std::vector<BaseRule>& BaseRules() {
 // Keywords that only annotate: they never change which documents are valid.
 const std::set<std::string>& Annotations() {
   static const std::set<std::string> kKeys = {
-      "title",   "description", "default",          "examples",        "$schema",
-      "$id",     "$comment",    "deprecated",       "readOnly",        "writeOnly",
-      "$defs",   "definitions", "contentMediaType", "contentEncoding", "discriminator"};
+      "title", "description", "default",          "examples",        "$schema",
+      "$id",   "$comment",    "deprecated",       "readOnly",        "writeOnly",
+      "$defs", "definitions", "contentMediaType", "contentEncoding", "discriminator"};
   return kKeys;
 }
 
@@ -103,7 +106,7 @@ const std::set<std::string>& NumberKeys() {
 }
 
 const std::vector<std::string>& AllTypes() {
-  static const std::vector<std::string> kTypes = {"object", "array",   "string", "number",
+  static const std::vector<std::string> kTypes = {"object",  "array",   "string", "number",
                                                   "integer", "boolean", "null"};
   return kTypes;
 }
@@ -180,8 +183,8 @@ class SchemaConverter {
           key == "oneOf" || key == "allOf") {
         continue;
       }
-      return Error(path, "unsupported keyword '" + key +
-                             "' (see docs/STRUCTURED.md for what is supported)");
+      return Error(
+          path, "unsupported keyword '" + key + "' (see docs/STRUCTURED.md for what is supported)");
     }
     if (std::all_of(schema.items().begin(), schema.items().end(),
                     [](const auto& item) { return Annotations().count(item.key()) > 0; })) {
@@ -241,9 +244,8 @@ class SchemaConverter {
       return types;
     }
     auto has_any = [&](const std::set<std::string>& keys) {
-      return std::any_of(keys.begin(), keys.end(), [&](const std::string& k) {
-        return schema.contains(k);
-      });
+      return std::any_of(keys.begin(), keys.end(),
+                         [&](const std::string& k) { return schema.contains(k); });
     };
     if (has_any(ObjectKeys())) return std::vector<std::string>{"object"};
     if (has_any(ArrayKeys())) return std::vector<std::string>{"array"};
@@ -316,8 +318,8 @@ class SchemaConverter {
 
   Result<const Json*> Resolve(const std::string& ref, const std::string& path) {
     if (ref.empty() || ref[0] != '#') {
-      return Error(path, "only references inside the schema ('#/$defs/…') are supported, not '" +
-                             ref + "'");
+      return Error(
+          path, "only references inside the schema ('#/$defs/…') are supported, not '" + ref + "'");
     }
     try {
       const Json::json_pointer pointer(ref.substr(1));
@@ -433,7 +435,8 @@ class SchemaConverter {
         if (!(*b)["properties"].contains(name) || !required(*a, name) || !required(*b, name)) {
           continue;
         }
-        ANSER_ASSIGN_OR_RETURN(bool apart, Disjoint(sub, (*b)["properties"][name], path, depth + 1));
+        ANSER_ASSIGN_OR_RETURN(bool apart,
+                               Disjoint(sub, (*b)["properties"][name], path, depth + 1));
         if (apart) return true;
       }
     }
@@ -467,8 +470,8 @@ class SchemaConverter {
             (key == "type" && value == "object")) {
           continue;
         }
-        return Error(where, "allOf is supported for object schemas only; '" + key +
-                                "' cannot be merged");
+        return Error(where,
+                     "allOf is supported for object schemas only; '" + key + "' cannot be merged");
       }
       parts.push_back(part);
     }
@@ -484,7 +487,8 @@ class SchemaConverter {
     for (const Json* part : parts) {
       if (part->contains("required")) {
         for (const Json& r : (*part)["required"]) {
-          if (std::find(required.begin(), required.end(), r) == required.end()) required.push_back(r);
+          if (std::find(required.begin(), required.end(), r) == required.end())
+            required.push_back(r);
         }
       }
       if (part->contains("properties")) {
@@ -516,16 +520,19 @@ class SchemaConverter {
           constraints.push_back(*c);
         }
       }
-      const bool is_required = std::find(required.begin(), required.end(), Json(name)) != required.end();
+      const bool is_required =
+          std::find(required.begin(), required.end(), Json(name)) != required.end();
       if (forbidden) {
         if (is_required) {
-          return Error(path, "allOf: property '" + name + "' is required by one branch and forbidden by another");
+          return Error(path, "allOf: property '" + name +
+                                 "' is required by one branch and forbidden by another");
         }
         continue;
       }
       if (constraints.size() > 1) {
-        return Error(path, "allOf: property '" + name +
-                               "' is constrained by two different subschemas, which cannot be merged");
+        return Error(path,
+                     "allOf: property '" + name +
+                         "' is constrained by two different subschemas, which cannot be merged");
       }
       properties[name] = constraints.empty() ? Json(true) : constraints[0];
     }
@@ -536,7 +543,8 @@ class SchemaConverter {
       const Json& a = (*part)["additionalProperties"];
       if (a == Json(false)) closed = true;
       if (a == Json(false) || a == Json(true) || a == Json::object()) continue;
-      if (std::find(additional.begin(), additional.end(), a) == additional.end()) additional.push_back(a);
+      if (std::find(additional.begin(), additional.end(), a) == additional.end())
+        additional.push_back(a);
     }
     if (!closed && additional.size() > 1) {
       return Error(path, "allOf: two different additionalProperties schemas cannot be merged");
@@ -584,7 +592,9 @@ class SchemaConverter {
     for (const std::string& name : required) {
       if (declared.count(name)) continue;
       if (!additional) {
-        return Error(path, "'" + name + "' is required but not a property, and additionalProperties is false");
+        return Error(
+            path,
+            "'" + name + "' is required but not a property, and additionalProperties is false");
       }
       ANSER_ASSIGN_OR_RETURN(std::string value, Visit(*additional, path + "/additionalProperties"));
       properties.push_back({name, value, true});
@@ -593,7 +603,8 @@ class SchemaConverter {
     std::string extra;  // one additional key-value pair
     if (additional) {
       ANSER_ASSIGN_OR_RETURN(std::string value, Visit(*additional, path + "/additionalProperties"));
-      extra = NewRule("extra", "\"\\\"\" " + KeyNotIn(declared) + " \"\\\"\" ws \":\" ws " + value + " ws");
+      extra = NewRule("extra",
+                      "\"\\\"\" " + KeyNotIn(declared) + " \"\\\"\" ws \":\" ws " + value + " ws");
     }
     Use("ws");
     // tail(i): properties i… each after a comma; head(i): the same, the first without one.
@@ -652,7 +663,8 @@ class SchemaConverter {
     }
     if (!a_name_ends_here) alternatives.push_back("\"\"");
     grammar::CodepointSet next;
-    for (const auto& [c, group] : by_next) next.push_back({static_cast<uint32_t>(c), static_cast<uint32_t>(c)});
+    for (const auto& [c, group] : by_next)
+      next.push_back({static_cast<uint32_t>(c), static_cast<uint32_t>(c)});
     const grammar::CodepointSet others =
         grammar::Subtract(grammar::JsonUnescapedChars(), grammar::Normalize(next));
     if (!others.empty()) alternatives.push_back(GbnfClass(others) + " " + key_char + "*");
@@ -684,7 +696,8 @@ class SchemaConverter {
       const Json& items = schema["prefixItems"];
       if (!items.is_array()) return Error(path, "'prefixItems' must be an array");
       for (size_t k = 0; k < items.size(); ++k) {
-        ANSER_ASSIGN_OR_RETURN(std::string e, Visit(items[k], path + "/prefixItems/" + std::to_string(k)));
+        ANSER_ASSIGN_OR_RETURN(std::string e,
+                               Visit(items[k], path + "/prefixItems/" + std::to_string(k)));
         prefix.push_back(e);
       }
     }
@@ -747,14 +760,16 @@ class SchemaConverter {
       return "\"\\\"\" " + *content + " \"\\\"\"";
     }
     if (schema.contains("format")) {
-      const std::string format = schema["format"].is_string() ? schema["format"].get<std::string>() : "";
+      const std::string format =
+          schema["format"].is_string() ? schema["format"].get<std::string>() : "";
       std::string content;
       if (format == "date") content = Use("json-date");
       if (format == "time") content = Use("json-time");
       if (format == "date-time") content = Use("json-date") + " \"T\" " + Use("json-time");
       if (format == "uuid") content = Use("json-uuid");
       if (content.empty()) {
-        return Error(path, "format '" + format + "' is not supported (date, time, date-time, uuid are)");
+        return Error(path,
+                     "format '" + format + "' is not supported (date, time, date-time, uuid are)");
       }
       return "\"\\\"\" " + content + " \"\\\"\"";
     }
@@ -780,15 +795,19 @@ class SchemaConverter {
       const double x = v.get<double>();
       const std::string k = key;
       if (k == "minimum" || k == "exclusiveMinimum") {
-        if (x >= kLimit) return Error(path, "'" + k + "' beyond the integers a grammar writes (16 digits)");
+        if (x >= kLimit)
+          return Error(path, "'" + k + "' beyond the integers a grammar writes (16 digits)");
         if (x <= -kLimit) continue;
         const double bound = k == "minimum" ? std::ceil(x) : std::floor(x) + 1;
-        lo = std::max(lo.value_or(std::numeric_limits<int64_t>::min()), static_cast<int64_t>(bound));
+        lo =
+            std::max(lo.value_or(std::numeric_limits<int64_t>::min()), static_cast<int64_t>(bound));
       } else {
-        if (x <= -kLimit) return Error(path, "'" + k + "' beyond the integers a grammar writes (16 digits)");
+        if (x <= -kLimit)
+          return Error(path, "'" + k + "' beyond the integers a grammar writes (16 digits)");
         if (x >= kLimit) continue;
         const double bound = k == "maximum" ? std::floor(x) : std::ceil(x) - 1;
-        hi = std::min(hi.value_or(std::numeric_limits<int64_t>::max()), static_cast<int64_t>(bound));
+        hi =
+            std::min(hi.value_or(std::numeric_limits<int64_t>::max()), static_cast<int64_t>(bound));
       }
     }
     if (lo && hi && *lo > *hi) return Error(path, "no integer lies between the bounds");
@@ -858,8 +877,9 @@ Result<std::string> JsonSchemaToGbnf(std::string_view schema) {
 
 std::string AnyJsonGbnf() {
   std::string out = "root ::= \" \"? json-value\n";
-  std::set<std::string> wanted = {"ws", "json-value", "json-object", "json-array", "json-string",
-                                  "json-char", "json-hex4", "json-number", "json-natural"};
+  std::set<std::string> wanted = {"ws",         "json-value",  "json-object",
+                                  "json-array", "json-string", "json-char",
+                                  "json-hex4",  "json-number", "json-natural"};
   for (const auto& rule : BaseRules()) {
     if (wanted.count(rule.name)) out += std::string(rule.name) + " ::= " + rule.body + "\n";
   }

@@ -128,7 +128,8 @@ class NfaBuilder {
       }
       case Expr::Kind::kSequence:
       case Expr::Kind::kAlternatives:
-        for (const Expr& child : e.children) total = std::min(total + ExprSize(child) + 1, kMaxStates);
+        for (const Expr& child : e.children)
+          total = std::min(total + ExprSize(child) + 1, kMaxStates);
         return total + 1;
     }
     return total;

@@ -93,7 +93,8 @@ class RegexConverter {
         if (top_level && (pos_ + 1 == p_.size() || p_[pos_ + 1] == '|')) break;
         return Error("'$' is supported only at the end of a top-level alternative");
       }
-      if (Peek() == '^') return Error("'^' is supported only at the start of a top-level alternative");
+      if (Peek() == '^')
+        return Error("'^' is supported only at the start of a top-level alternative");
       Result<std::string> atom = Atom(depth);
       if (!atom.ok()) return atom;
       Result<std::string> quantified = Quantifier(*atom);
@@ -109,7 +110,8 @@ class RegexConverter {
       if (depth >= kMaxNesting) return Error("groups nested too deep");
       ++pos_;
       if (Eat('?')) {
-        if (!Eat(':')) return Error("only (?:…) groups are supported (no lookaround, named groups or flags)");
+        if (!Eat(':'))
+          return Error("only (?:…) groups are supported (no lookaround, named groups or flags)");
       }
       Result<std::string> inner = Alternation(depth + 1);
       if (!inner.ok()) return inner;
@@ -159,17 +161,28 @@ class RegexConverter {
     const char e = p_[pos_++];
     auto one = [](uint32_t cp) { return CodepointSet{{cp, cp}}; };
     switch (e) {
-      case 'd': return Digits();
-      case 'w': return WordChars();
-      case 's': return Spaces();
-      case 'D': return Subtract(PrintableAscii(), Digits());
-      case 'W': return Subtract(PrintableAscii(), WordChars());
-      case 'S': return Subtract(PrintableAscii(), Spaces());
-      case 't': return one('\t');
-      case 'n': return one('\n');
-      case 'r': return one('\r');
-      case 'f': return one('\f');
-      case 'v': return one('\v');
+      case 'd':
+        return Digits();
+      case 'w':
+        return WordChars();
+      case 's':
+        return Spaces();
+      case 'D':
+        return Subtract(PrintableAscii(), Digits());
+      case 'W':
+        return Subtract(PrintableAscii(), WordChars());
+      case 'S':
+        return Subtract(PrintableAscii(), Spaces());
+      case 't':
+        return one('\t');
+      case 'n':
+        return one('\n');
+      case 'r':
+        return one('\r');
+      case 'f':
+        return one('\f');
+      case 'v':
+        return one('\v');
       case 'x': {
         Result<uint32_t> v = Hex(2);
         if (!v.ok()) return v.status();
@@ -256,7 +269,8 @@ class RegexConverter {
     if (min == 1 && max == -1) return atom + "+";
     if (min == 0 && max == 1) return atom + "?";
     const std::string upper = max < 0 ? "" : std::to_string(max);
-    return Concat({atom, "{", std::to_string(min), min == max ? "" : ",", min == max ? "" : upper, "}"});
+    return Concat(
+        {atom, "{", std::to_string(min), min == max ? "" : ",", min == max ? "" : upper, "}"});
   }
 
   // Whether a '{' at `at` starts a {m}, {m,} or {m,n} quantifier (else it is a literal brace).

@@ -75,13 +75,15 @@ Result<std::vector<ToolFunction>> ParseOpenAiTools(std::string_view tools_json) 
     ToolFunction function;
     if (!f.contains("name") || !f["name"].is_string() ||
         !ValidName(function.name = f["name"].get<std::string>())) {
-      return Status::Error(where + ".function.name must be 1–64 characters of a-z, A-Z, 0-9, _ and -");
+      return Status::Error(where +
+                           ".function.name must be 1–64 characters of a-z, A-Z, 0-9, _ and -");
     }
     if (!names.insert(function.name).second) {
       return Status::Error(where + ": a second function named '" + function.name + "'");
     }
     if (f.contains("description")) {
-      if (!f["description"].is_string()) return Status::Error(where + ".function.description must be a string");
+      if (!f["description"].is_string())
+        return Status::Error(where + ".function.description must be a string");
       function.description = f["description"].get<std::string>();
     }
     function.parameters = f.contains("parameters") ? f["parameters"].dump() : "{}";
@@ -128,10 +130,18 @@ std::string RenderToolsPrompt(const std::vector<ToolFunction>& tools, const Tool
   out += parallel_tool_calls ? "one call per line" : "one call";
   out += ", like:\n```json\n{\"name\": \"TOOL\", \"arguments\": {…}}\n```\n";
   switch (choice.mode) {
-    case ToolChoice::Mode::kNone: out += "Do not call a tool now: answer in text."; break;
-    case ToolChoice::Mode::kAuto: out += "Call a tool when it helps; otherwise answer in text."; break;
-    case ToolChoice::Mode::kRequired: out += "Call a tool now."; break;
-    case ToolChoice::Mode::kFunction: out += "Call " + choice.function + " now."; break;
+    case ToolChoice::Mode::kNone:
+      out += "Do not call a tool now: answer in text.";
+      break;
+    case ToolChoice::Mode::kAuto:
+      out += "Call a tool when it helps; otherwise answer in text.";
+      break;
+    case ToolChoice::Mode::kRequired:
+      out += "Call a tool now.";
+      break;
+    case ToolChoice::Mode::kFunction:
+      out += "Call " + choice.function + " now.";
+      break;
   }
   return out;
 }
@@ -154,10 +164,9 @@ Result<std::string> ToolCallGbnf(const std::vector<ToolFunction>& tools, const T
     if (!arguments.ok()) {
       return Status::Error("[tools] parameters of '" + tool.name + "': " + arguments.message());
     }
-    calls.push_back(grammar::Concat({grammar::GbnfLiteral("{\"name\": "),
-                                     grammar::JsonStringLiteral(tool.name), " ",
-                                     grammar::GbnfLiteral(", \"arguments\": "), " ",
-                                     arguments->value, " \"}\""}));
+    calls.push_back(grammar::Concat(
+        {grammar::GbnfLiteral("{\"name\": "), grammar::JsonStringLiteral(tool.name), " ",
+         grammar::GbnfLiteral(", \"arguments\": "), " ", arguments->value, " \"}\""}));
     for (auto& rule : arguments->rules) {
       if (seen.insert(rule.first).second) rules.push_back(std::move(rule));
     }
@@ -197,9 +206,11 @@ Result<ToolReply> ParseToolReply(std::string_view reply) {
   }
   size_t at = kToolCallsOpen.size();
   while (true) {
-    const size_t end = text.substr(at, 1) == "{" ? EndOfJsonValue(text, at) : std::string_view::npos;
+    const size_t end =
+        text.substr(at, 1) == "{" ? EndOfJsonValue(text, at) : std::string_view::npos;
     if (end == std::string_view::npos) {
-      return Status::Error("[tools] the reply opens a tool call it does not finish (cut by the length limit?)");
+      return Status::Error(
+          "[tools] the reply opens a tool call it does not finish (cut by the length limit?)");
     }
     Json call;
     try {
@@ -223,7 +234,8 @@ std::string RenderToolCalls(const std::vector<ToolCall>& calls) {
   std::string out(kToolCallsOpen);
   for (size_t k = 0; k < calls.size(); ++k) {
     if (k > 0) out += "\n";
-    out += "{\"name\": " + Json(calls[k].name).dump() + ", \"arguments\": " + calls[k].arguments + "}";
+    out +=
+        "{\"name\": " + Json(calls[k].name).dump() + ", \"arguments\": " + calls[k].arguments + "}";
   }
   out += kToolCallsClose;
   return out;

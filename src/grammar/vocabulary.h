@@ -13,9 +13,9 @@ namespace anser::grammar {
 class Vocabulary {
  public:
   struct TrieNode {
-    uint8_t byte = 0;        // the byte on the edge into this node
-    int32_t depth = 0;       // bytes from the root (1 for the first byte)
-    int32_t subtree_end = 0; // index of the first node after this one's subtree
+    uint8_t byte = 0;          // the byte on the edge into this node
+    int32_t depth = 0;         // bytes from the root (1 for the first byte)
+    int32_t subtree_end = 0;   // index of the first node after this one's subtree
     int32_t tokens_begin = 0;  // the tokens ending here: token_ids()[begin, end)
     int32_t tokens_end = 0;
   };

@@ -52,7 +52,8 @@ Output RunAnser(const std::vector<std::string>& args, const std::string& input =
     command += Quote(path);
   }
   const int status = std::system(command.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, testing::ReadAll(out), testing::ReadAll(err)};
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, testing::ReadAll(out),
+          testing::ReadAll(err)};
 }
 
 constexpr char kSchema[] =
@@ -65,9 +66,9 @@ TEST(CliGrammarTest, GenerateWithJsonSchemaWritesValidJson) {
   const std::string schema_file = testing::ScratchPath("schema.json");
   testing::WriteAll(schema_file, kSchema);
   for (const char* seed : {"1", "2", "3"}) {
-    const Output r = RunAnser({"generate", "-m", kWorld, "--vocab", kVocab, "-p", "JSON:", "-n", "300",
-                          "--seed", seed, "--temperature", "1", "--top-p", "1",
-                          "--json-schema-file", schema_file});
+    const Output r =
+        RunAnser({"generate", "-m", kWorld, "--vocab", kVocab, "-p", "JSON:", "-n", "300", "--seed",
+                  seed, "--temperature", "1", "--top-p", "1", "--json-schema-file", schema_file});
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.err.find("grammar: complete"), std::string::npos) << r.err;
     request.documents.push_back(r.out);
@@ -80,7 +81,7 @@ TEST(CliGrammarTest, GenerateWithJsonSchemaWritesValidJson) {
 
 TEST(CliGrammarTest, GenerateWithGbnfStopsWhenComplete) {
   const Output r = RunAnser({"generate", "-m", kTiny, "-p", "ROMEO:", "-n", "100", "--seed", "4",
-                        "--grammar", "root ::= \" \" [A-Z] [a-z]{1,5} \".\""});
+                             "--grammar", "root ::= \" \" [A-Z] [a-z]{1,5} \".\""});
   ASSERT_EQ(r.code, 0) << r.err;
   ASSERT_GE(r.out.size(), 4u);
   EXPECT_EQ(r.out[0], ' ');
@@ -91,7 +92,7 @@ TEST(CliGrammarTest, GenerateWithGbnfStopsWhenComplete) {
 
 TEST(CliGrammarTest, ChatRepliesFollowTheGrammarEachTurn) {
   const Output r = RunAnser({"chat", "-m", kTiny, "--seed", "9", "--json-object", "-n", "400"},
-                       "hello\nand again\n");
+                            "hello\nand again\n");
   ASSERT_EQ(r.code, 0) << r.err;
   // Two replies, each "Assistant:" then one JSON value, then the blank line closing the turn.
   size_t at = 0;
@@ -113,19 +114,23 @@ TEST(CliGrammarTest, ChatRepliesFollowTheGrammarEachTurn) {
 TEST(CliGrammarTest, ErrorsNameTheFlag) {
   Output r = RunAnser({"generate", "-m", kTiny, "-p", "x", "--grammar", "root ::= (\"a\""});
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(r.err, "anser: error: --grammar: [grammar] line 1, column 14: expected ')' to close "
-                   "the group opened on line 1, column 10\n");
-  r = RunAnser({"generate", "-m", kTiny, "-p", "x", "--json-schema", R"({"type":"string","format":"email"})"});
+  EXPECT_EQ(r.err,
+            "anser: error: --grammar: [grammar] line 1, column 14: expected ')' to close "
+            "the group opened on line 1, column 10\n");
+  r = RunAnser({"generate", "-m", kTiny, "-p", "x", "--json-schema",
+                R"({"type":"string","format":"email"})"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(r.err, "anser: error: --json-schema: [json-schema] at /: format 'email' is not "
-                   "supported (date, time, date-time, uuid are)\n");
+  EXPECT_EQ(r.err,
+            "anser: error: --json-schema: [json-schema] at /: format 'email' is not "
+            "supported (date, time, date-time, uuid are)\n");
   r = RunAnser({"generate", "-m", kTiny, "-p", "x", "--grammar-file", "/nonexistent.gbnf"});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err, "anser: error: cannot open '/nonexistent.gbnf': check that the file exists\n");
   r = RunAnser({"generate", "-m", kIdsOnly, "-p", "1,2", "--json-object"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(r.err, "anser: error: a grammar needs the model's tokenizer (grammars work on text), "
-                   "and a model with 512 tokens has none\n");
+  EXPECT_EQ(r.err,
+            "anser: error: a grammar needs the model's tokenizer (grammars work on text), "
+            "and a model with 512 tokens has none\n");
   r = RunAnser({"chat", "-m", kTiny, "--json-object", "--grammar", "root ::= \"a\""});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("excludes"), std::string::npos) << r.err;

@@ -48,12 +48,12 @@ TEST(GbnfTest, GroupsAndRepetitions) {
   auto g = Compile(R"(root ::= ("a" | "b")* "c"+ "d"? "e"{2} "f"{1,2} "g"{2,} "h"{,1})");
   EXPECT_TRUE(Matches(g, "ceefgg"));
   EXPECT_TRUE(Matches(g, "abbaccdeeffgggh"));
-  EXPECT_FALSE(Matches(g, "eefgg"));        // c+ needs one
-  EXPECT_FALSE(Matches(g, "ceeefgg"));      // e{2} exactly
-  EXPECT_FALSE(Matches(g, "ceefffgg"));     // f{1,2}
-  EXPECT_FALSE(Matches(g, "ceefg"));        // g{2,}
-  EXPECT_FALSE(Matches(g, "ceefgghh"));     // h{,1}
-  EXPECT_FALSE(Matches(g, "cddeefgg"));     // d?
+  EXPECT_FALSE(Matches(g, "eefgg"));     // c+ needs one
+  EXPECT_FALSE(Matches(g, "ceeefgg"));   // e{2} exactly
+  EXPECT_FALSE(Matches(g, "ceefffgg"));  // f{1,2}
+  EXPECT_FALSE(Matches(g, "ceefg"));     // g{2,}
+  EXPECT_FALSE(Matches(g, "ceefgghh"));  // h{,1}
+  EXPECT_FALSE(Matches(g, "cddeefgg"));  // d?
 }
 
 TEST(GbnfTest, NestedRepetitionOfNullableGroup) {
@@ -77,11 +77,11 @@ TEST(GbnfTest, CharacterClasses) {
 TEST(GbnfTest, NegatedClassMatchesWholeUtf8Characters) {
   auto g = Compile(R"(root ::= [^"]+)");
   EXPECT_TRUE(Matches(g, "h\xC3\xA9llo \xF0\x9F\x98\x80"));
-  EXPECT_TRUE(IsPrefix(g, "\xF0\x9F"));     // inside a 4-byte character
-  EXPECT_FALSE(Matches(g, "\xF0\x9F"));     // but not complete there
-  EXPECT_FALSE(IsPrefix(g, "\xC3\x28"));    // invalid continuation
+  EXPECT_TRUE(IsPrefix(g, "\xF0\x9F"));       // inside a 4-byte character
+  EXPECT_FALSE(Matches(g, "\xF0\x9F"));       // but not complete there
+  EXPECT_FALSE(IsPrefix(g, "\xC3\x28"));      // invalid continuation
   EXPECT_FALSE(IsPrefix(g, "\xED\xA0\x80"));  // a surrogate is not a character
-  EXPECT_FALSE(IsPrefix(g, "\xC0\xAF"));    // overlong
+  EXPECT_FALSE(IsPrefix(g, "\xC0\xAF"));      // overlong
   EXPECT_FALSE(IsPrefix(g, "a\"b"));
 }
 
@@ -121,7 +121,8 @@ factor ::= [0-9]+ | "(" expr ")")G");
   for (const char* s : {"1", "1+2*3", "(1+2)*3", "((((7))))", "2*(3-(4/5))"}) {
     EXPECT_TRUE(Matches(g, s)) << s;
   }
-  for (const char* s : {"", "(", "1+", "(1+2", "1+2)", "()", "1++2"}) EXPECT_FALSE(Matches(g, s)) << s;
+  for (const char* s : {"", "(", "1+", "(1+2", "1+2)", "()", "1++2"})
+    EXPECT_FALSE(Matches(g, s)) << s;
   EXPECT_TRUE(IsPrefix(g, "((((1+"));
 }
 
@@ -151,14 +152,20 @@ TEST(GbnfTest, RootChoiceAndCompletion) {
 
 TEST(GbnfTest, ErrorsGiveLineAndColumn) {
   EXPECT_EQ(CompileError("root ::= \"a\"\nx ::= \"b\" )"),
-            "[grammar] line 2, column 11: unexpected ')' (expected '|', an element or the end of the line)");
-  EXPECT_EQ(CompileError("root ::= foo"), "[grammar] line 1, column 10: rule 'foo' is used but never defined");
-  EXPECT_EQ(CompileError("root ::= \"abc"), "[grammar] line 1, column 14: unterminated string literal");
-  EXPECT_EQ(CompileError("root ::= [a-"), "[grammar] line 1, column 13: unexpected end of the grammar");
-  EXPECT_EQ(CompileError("root ::= \"\\q\""),
-            "[grammar] line 1, column 13: unknown escape '\\q' (known: \\n \\r \\t \\\\ \\\" \\[ \\] \\- "
-            "\\xHH \\uHHHH \\UHHHHHHHH)");
-  EXPECT_EQ(CompileError("root ::= \"a\"{3,2}"), "[grammar] line 1, column 17: repetition {m,n} needs m <= n");
+            "[grammar] line 2, column 11: unexpected ')' (expected '|', an element or the end of "
+            "the line)");
+  EXPECT_EQ(CompileError("root ::= foo"),
+            "[grammar] line 1, column 10: rule 'foo' is used but never defined");
+  EXPECT_EQ(CompileError("root ::= \"abc"),
+            "[grammar] line 1, column 14: unterminated string literal");
+  EXPECT_EQ(CompileError("root ::= [a-"),
+            "[grammar] line 1, column 13: unexpected end of the grammar");
+  EXPECT_EQ(
+      CompileError("root ::= \"\\q\""),
+      "[grammar] line 1, column 13: unknown escape '\\q' (known: \\n \\r \\t \\\\ \\\" \\[ \\] \\- "
+      "\\xHH \\uHHHH \\UHHHHHHHH)");
+  EXPECT_EQ(CompileError("root ::= \"a\"{3,2}"),
+            "[grammar] line 1, column 17: repetition {m,n} needs m <= n");
   EXPECT_EQ(CompileError("rot ::= \"a\""),
             "[grammar] no rule named 'root': the grammar starts there (define `root ::= …`)");
   EXPECT_EQ(CompileError("root ::= \"a\"\nroot ::= \"b\""),
@@ -173,11 +180,13 @@ TEST(GbnfTest, LeftRecursionAndEndlessRulesAreErrors) {
             "[grammar] line 2, column 1: rule 'expr' is left-recursive: it can reach itself before "
             "reading a character (rewrite `a ::= a x | y` as `a ::= y x*`)");
   // Through a nullable prefix.
-  EXPECT_NE(CompileError("root ::= a\na ::= b a \"x\" | \"y\"\nb ::= \"z\"?").find("left-recursive"),
-            std::string::npos);
-  EXPECT_EQ(CompileError("root ::= a\na ::= \"x\" a"),
-            "[grammar] line 2, column 1: rule 'a' can never finish: every alternative refers back to "
-            "it (add an alternative without the recursion)");
+  EXPECT_NE(
+      CompileError("root ::= a\na ::= b a \"x\" | \"y\"\nb ::= \"z\"?").find("left-recursive"),
+      std::string::npos);
+  EXPECT_EQ(
+      CompileError("root ::= a\na ::= \"x\" a"),
+      "[grammar] line 2, column 1: rule 'a' can never finish: every alternative refers back to "
+      "it (add an alternative without the recursion)");
 }
 
 }  // namespace

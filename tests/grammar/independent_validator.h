@@ -3,10 +3,9 @@
 // languages). One process per batch.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace anser::testing {
 

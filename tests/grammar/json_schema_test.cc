@@ -34,19 +34,19 @@ const std::vector<SchemaCase>& Cases() {
         "{\n  \"name\": \"\xC3\xA9\",\n  \"age\": 150\n}", R"( {"name":"\u00e9\n","age":7})",
         R"({"name":"","age":3})", R"({"name":"Al"})", R"({"name":"Al","age":151})",
         R"({"name":"Al","age":-1})", R"({"name":"Al","age":3,"extra":1})",
-        R"({"name":"abcdefghijk","age":1})", R"({"name":"Al","age":3.5})", R"({"age":3})",
-        R"([])", R"("Al")"}},
+        R"({"name":"abcdefghijk","age":1})", R"({"name":"Al","age":3.5})", R"({"age":3})", R"([])",
+        R"("Al")"}},
       {"additional_properties_schema",
        R"({"type":"object","properties":{"id":{"type":"integer"}},"additionalProperties":{"type":"boolean"}})",
        {R"({})", R"({"id":1})", R"({"id":1,"x":true})", R"({"x":false,"y":true})",
         R"({"idx":true})", R"({"i":false})", R"({"id":true})", R"({"x":1})",
         R"({"id":1,"x":null})"}},
-      {"array_bounds", R"({"type":"array","items":{"type":"integer"},"minItems":2,"maxItems":4})",
+      {"array_bounds",
+       R"({"type":"array","items":{"type":"integer"},"minItems":2,"maxItems":4})",
        {"[1,2]", "[1, 2, 3, 4]", "[ 1 ,2 ]", "[1]", "[]", "[1,2,3,4,5]", R"([1,"a"])"}},
       {"prefix_items_closed",
        R"({"type":"array","prefixItems":[{"type":"string"},{"type":"number"}],"items":false})",
-       {"[]", R"(["a"])", R"(["a",1.5])", R"(["a",-2e5])", "[1]", R"(["a",1,2])",
-        R"(["a","b"])"}},
+       {"[]", R"(["a"])", R"(["a",1.5])", R"(["a",-2e5])", "[1]", R"(["a",1,2])", R"(["a","b"])"}},
       {"prefix_items_then_items",
        R"({"prefixItems":[{"const":"x"}],"items":{"type":"boolean"},"minItems":1,"maxItems":3})",
        {R"(["x"])", R"(["x",true,false])", "[]", R"(["x",true,true,true])", "[true]",
@@ -86,14 +86,17 @@ const std::vector<SchemaCase>& Cases() {
            "properties":{"head":{"type":"boolean"},"tail":{"$ref":"#/definitions/list"}},
            "required":["head","tail"],"additionalProperties":false}]}},
            "$ref":"#/definitions/list"})",
-       {"null", R"({"head":true,"tail":null})", R"({"head":true,"tail":{"head":false,"tail":null}})",
-        R"({"head":true})", R"({"head":true,"tail":{"head":1,"tail":null}})"}},
-      {"pattern_anchored", R"({"type":"string","pattern":"^[A-Z]{2}-\\d{3}$"})",
+       {"null", R"({"head":true,"tail":null})",
+        R"({"head":true,"tail":{"head":false,"tail":null}})", R"({"head":true})",
+        R"({"head":true,"tail":{"head":1,"tail":null}})"}},
+      {"pattern_anchored",
+       R"({"type":"string","pattern":"^[A-Z]{2}-\\d{3}$"})",
        {R"("AB-123")", R"("AB-1234")", R"("ab-123")", R"("A-123")", R"("XAB-123")"}},
-      {"pattern_unanchored_alternation", R"({"type":"string","pattern":"ab+c|^(cat|dog)s?$|9"})",
-       {R"("xxabbbcyy")", R"("abc")", R"("cats")", R"("dog")", R"("ac")", R"("cow")",
-        R"("xcat")"}},
-      {"pattern_escapes", R"({"type":"string","pattern":"^a\"b\\\\c\\.[^x]{2}(?:z|\\n)$"})",
+      {"pattern_unanchored_alternation",
+       R"({"type":"string","pattern":"ab+c|^(cat|dog)s?$|9"})",
+       {R"("xxabbbcyy")", R"("abc")", R"("cats")", R"("dog")", R"("ac")", R"("cow")", R"("xcat")"}},
+      {"pattern_escapes",
+       R"({"type":"string","pattern":"^a\"b\\\\c\\.[^x]{2}(?:z|\\n)$"})",
        {R"("a\"b\\c.yyz")", "\"a\\\"b\\\\c.\xC3\xA9!\\n\"", R"("a\"b\\c.xyz")", R"("a\"bc.yyz")",
         R"("a\"b\\cXyyz")"}},
       {"formats",
@@ -104,17 +107,23 @@ const std::vector<SchemaCase>& Cases() {
         R"({"t":"23:59:59Z"})", R"({"dt":"2023-12-31T00:00:00.5+05:30"})",
         R"({"u":"123e4567-e89b-12d3-a456-426614174000"})", R"({"d":"2023-02-29"})",
         R"({"d":"1900-02-29"})", R"({"d":"2024-13-01"})", R"({"d":"2024-04-31"})",
-        R"({"t":"24:00:00Z"})", R"({"t":"12:00:00"})", R"({"u":"123e4567e89b12d3a456426614174000"})"}},
-      {"type_list_non_negative_number", R"({"type":["number","null"],"minimum":0})",
+        R"({"t":"24:00:00Z"})", R"({"t":"12:00:00"})",
+        R"({"u":"123e4567e89b12d3a456426614174000"})"}},
+      {"type_list_non_negative_number",
+       R"({"type":["number","null"],"minimum":0})",
        {"0", "1.5", "2e3", "0.25E-2", "null", "-1", "-0.5", R"("1")"}},
-      {"integer_range", R"({"type":"integer","minimum":-15,"maximum":1234})",
+      {"integer_range",
+       R"({"type":"integer","minimum":-15,"maximum":1234})",
        {"-15", "-1", "0", "9", "10", "999", "1000", "1234", "-16", "1235", "12345", "1.5"}},
-      {"integer_exclusive", R"({"type":"integer","exclusiveMinimum":5,"exclusiveMaximum":100})",
+      {"integer_exclusive",
+       R"({"type":"integer","exclusiveMinimum":5,"exclusiveMaximum":100})",
        {"6", "99", "5", "100", "-7"}},
-      {"string_length_counts_characters", R"({"type":"string","minLength":2,"maxLength":2})",
-       {R"("\u00e9a")", R"("ab")", "\"\xC3\xA9\xE2\x82\xAC\"", R"("\n\t")", R"("abc")",
-        R"("a")", R"("\u00e9ab")"}},
-      {"empty_schema_any_value", R"({})",
+      {"string_length_counts_characters",
+       R"({"type":"string","minLength":2,"maxLength":2})",
+       {R"("\u00e9a")", R"("ab")", "\"\xC3\xA9\xE2\x82\xAC\"", R"("\n\t")", R"("abc")", R"("a")",
+        R"("\u00e9ab")"}},
+      {"empty_schema_any_value",
+       R"({})",
        {"1", R"({"a":[true,null,{"b":"c"}]})", R"("x")", "[]", "{,}"}},
   };
   return kCases;
@@ -176,14 +185,16 @@ TEST(JsonSchemaTest, DocumentsTheGrammarLeavesOutOnPurpose) {
   // declared order, "-0", integers written as 1.0, whitespace runs beyond the bound, escapes
   // other than the one canonical form inside strings with a pattern.
   const std::vector<std::pair<const char*, std::string>> cases = {
-      {R"({"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"integer"}}})", R"({"b":1,"a":2})"},
+      {R"({"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"integer"}}})",
+       R"({"b":1,"a":2})"},
       {R"({"type":"integer"})", "-0"},
       {R"({"type":"integer"})", "1.0"},
       {R"({"type":"array"})", "[" + std::string(30, ' ') + "]"},
       {R"({"type":"string","pattern":"^a$"})", R"("\u0061")"},
   };
   std::vector<ValidationCase> requests;
-  for (const auto& [schema, doc] : cases) requests.push_back({nlohmann::json::parse(schema), "", {doc}});
+  for (const auto& [schema, doc] : cases)
+    requests.push_back({nlohmann::json::parse(schema), "", {doc}});
   const auto verdicts = testing::Validate(requests);
   for (size_t k = 0; k < cases.size(); ++k) {
     EXPECT_TRUE(verdicts[k][0]) << cases[k].second;
@@ -201,11 +212,13 @@ TEST(JsonSchemaTest, UnsupportedKeywordsAreErrorsNamingThem) {
   EXPECT_EQ(SchemaError(R"({"type":"integer","multipleOf":3})"),
             "[json-schema] at /: unsupported keyword 'multipleOf' (see docs/STRUCTURED.md for "
             "what is supported)");
-  EXPECT_EQ(SchemaError(R"({"type":"object","properties":{"tags":{"type":"array","uniqueItems":true}}})"),
-            "[json-schema] at /properties/tags: unsupported keyword 'uniqueItems' (see "
-            "docs/STRUCTURED.md for what is supported)");
-  EXPECT_EQ(SchemaError(R"({"type":"string","format":"email"})"),
-            "[json-schema] at /: format 'email' is not supported (date, time, date-time, uuid are)");
+  EXPECT_EQ(
+      SchemaError(R"({"type":"object","properties":{"tags":{"type":"array","uniqueItems":true}}})"),
+      "[json-schema] at /properties/tags: unsupported keyword 'uniqueItems' (see "
+      "docs/STRUCTURED.md for what is supported)");
+  EXPECT_EQ(
+      SchemaError(R"({"type":"string","format":"email"})"),
+      "[json-schema] at /: format 'email' is not supported (date, time, date-time, uuid are)");
   EXPECT_EQ(SchemaError(R"({"oneOf":[{"type":"integer"},{"type":"number"}]})"),
             "[json-schema] at /: oneOf branches 0 and 1 may both match a document, which a grammar "
             "cannot exclude: use anyOf, or give the branches different types or a property with "
@@ -218,9 +231,11 @@ TEST(JsonSchemaTest, UnsupportedKeywordsAreErrorsNamingThem) {
   EXPECT_EQ(SchemaError(R"({"type":"number","maximum":3.5})"),
             "[json-schema] at /: 'maximum' on a non-integer number is not supported (only "
             "minimum: 0; use type integer for other bounds)");
-  EXPECT_EQ(SchemaError(R"({"allOf":[{"properties":{"a":{"type":"integer"}}},{"properties":{"a":{"type":"string"}}}]})"),
-            "[json-schema] at /: allOf: property 'a' is constrained by two different subschemas, "
-            "which cannot be merged");
+  EXPECT_EQ(
+      SchemaError(
+          R"({"allOf":[{"properties":{"a":{"type":"integer"}}},{"properties":{"a":{"type":"string"}}}]})"),
+      "[json-schema] at /: allOf: property 'a' is constrained by two different subschemas, "
+      "which cannot be merged");
   EXPECT_EQ(SchemaError(R"({"type":"strin"})"), "[json-schema] at /: unknown type 'strin'");
   EXPECT_EQ(SchemaError(R"({"type":"string","pattern":"(?=a)b"})"),
             "[json-schema] at /: [json-schema] pattern \"(?=a)b\" at offset 2: only (?:…) groups "

@@ -3,9 +3,9 @@
 // character boundaries, and the sampling adapter.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
-#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,7 +21,8 @@ namespace {
 
 std::shared_ptr<const GrammarVocabulary> WorldVocabulary() {
   static const std::shared_ptr<const GrammarVocabulary> vocabulary = [] {
-    auto tokenizer = LoadWorldTokenizer(std::string(ANSER_SHARED_DIR) + "/vocab/rwkv_vocab_v20230424.txt");
+    auto tokenizer =
+        LoadWorldTokenizer(std::string(ANSER_SHARED_DIR) + "/vocab/rwkv_vocab_v20230424.txt");
     EXPECT_TRUE(tokenizer.ok()) << tokenizer.message();
     return GrammarVocabulary::FromTokenizer(**tokenizer, 65536);
   }();
@@ -77,16 +78,17 @@ ws ::= [ \t\n]{0,4})";
 
 TEST(MaskTest, WorldVocabularyRecursiveGrammarMatchesPerTokenCheck) {
   auto g = Compile(kJsonLike, WorldVocabulary());
-  ExpectMaskMatchesPerTokenCheck(g, {"", " ", "{", "{\"a", "{\"a\":", "{\"a\": [", "{\"a\": [1",
-                                     "{\"a\": [1, {\"b\": \"x", "[[[\"", "[[[\"\\", "[[[1.5",
-                                     "[{}, [tr", "{\"k\": {\"k\": {\"k\": 12"});
+  ExpectMaskMatchesPerTokenCheck(
+      g, {"", " ", "{", "{\"a", "{\"a\":", "{\"a\": [", "{\"a\": [1", "{\"a\": [1, {\"b\": \"x",
+          "[[[\"", "[[[\"\\", "[[[1.5", "[{}, [tr", "{\"k\": {\"k\": {\"k\": 12"});
 }
 
 TEST(MaskTest, ArithmeticWithDeepNestingMatchesPerTokenCheck) {
   auto g = Compile(R"G(root ::= expr
 expr ::= term (("+" | "-") term)*
 term ::= factor (("*" | "/") factor)*
-factor ::= [0-9]+ | "(" expr ")")G", WorldVocabulary());
+factor ::= [0-9]+ | "(" expr ")")G",
+                   WorldVocabulary());
   ExpectMaskMatchesPerTokenCheck(g, {"", "(", "((((", "((1+2)*3", "(((4", "1+(2"});
 }
 
@@ -126,7 +128,10 @@ TEST(MaskTest, LiteralSplitAcrossTokens) {
 
 TEST(MaskTest, MultiByteCharactersSplitAcrossTokens) {
   // é = C3 A9; tokens that end inside it and tokens that start inside it.
-  auto vocab = testing::ByteVocabulary({"a\xC3", "\xA9" "b", "\xA9\"", "\"\xC3"});
+  auto vocab = testing::ByteVocabulary({"a\xC3",
+                                        "\xA9"
+                                        "b",
+                                        "\xA9\"", "\"\xC3"});
   auto g = Compile(R"(root ::= "\"" [^"]* "\"")", vocab);
   GrammarMatcher m(g);
   ASSERT_TRUE(m.AcceptToken(259));  // "\xC3 opens the string and half a character
@@ -167,7 +172,8 @@ TEST(MaskTest, TokensCrossingSeveralRuleEnds) {
   auto vocab = testing::ByteVocabulary({"]]],", "]]]]]", "]],[", "1]]"});
   auto g = Compile(R"(root ::= list
 list ::= "[" (item ("," item)*)? "]"
-item ::= "1" | list)", vocab);
+item ::= "1" | list)",
+                   vocab);
   GrammarMatcher m(g);
   ASSERT_TRUE(m.AcceptBytes("[[[[1"));
   TokenMask mask;
@@ -216,7 +222,8 @@ TEST(MaskTest, ThreadsSharingOneGrammarGetTheSameMasks) {
       TokenMask mask;
       for (size_t i = 0; i < doc.size(); ++i) {
         m.FillNextTokenMask(&mask);
-        if (!std::equal(expected[i].begin(), expected[i].end(), mask.words().begin())) ++mismatches[k];
+        if (!std::equal(expected[i].begin(), expected[i].end(), mask.words().begin()))
+          ++mismatches[k];
         m.AcceptBytes(doc.substr(i, 1));
       }
     });
@@ -260,7 +267,8 @@ TEST(MaskTest, ConstrainedDistributionIsTheModelsRenormalisedOverAllowedTokens) 
   const size_t m = allowed_logits.size();
   std::vector<float> expected(m);
   std::vector<int> order_m(m);
-  const double expected_total = sampling::ComputeDrawWeights(allowed_logits, options, expected, order_m);
+  const double expected_total =
+      sampling::ComputeDrawWeights(allowed_logits, options, expected, order_m);
   EXPECT_DOUBLE_EQ(total, expected_total);
   for (int t = 0; t < n; ++t) {
     if (t % 3 == 0) {

@@ -33,53 +33,68 @@ const std::vector<SweepGrammar>& Grammars() {
        R"({"type":"object","properties":{"user":{"type":"object","properties":{
            "id":{"type":"integer","minimum":1,"maximum":9999},"active":{"type":"boolean"}},
            "required":["id","active"],"additionalProperties":false},"score":{"type":"number"}},
-           "required":["user"],"additionalProperties":false})", ""},
+           "required":["user"],"additionalProperties":false})",
+       ""},
       {"array_with_bounds",
-       R"({"type":"array","items":{"type":"integer","minimum":0,"maximum":99},"minItems":1,"maxItems":5})", ""},
+       R"({"type":"array","items":{"type":"integer","minimum":0,"maximum":99},"minItems":1,"maxItems":5})",
+       ""},
       {"enums",
        R"({"type":"object","properties":{"color":{"enum":["red","green","blue"]},
-           "size":{"enum":["S","M","L",null]}},"required":["color","size"],"additionalProperties":false})", ""},
+           "size":{"enum":["S","M","L",null]}},"required":["color","size"],"additionalProperties":false})",
+       ""},
       {"recursive_tree",
        R"({"$defs":{"node":{"type":"object","properties":{"v":{"type":"integer","minimum":0,"maximum":9},
            "kids":{"type":"array","items":{"$ref":"#/$defs/node"},"maxItems":2}},"required":["v"],
-           "additionalProperties":false}},"$ref":"#/$defs/node"})", ""},
+           "additionalProperties":false}},"$ref":"#/$defs/node"})",
+       ""},
       {"linked_list",
        R"({"definitions":{"list":{"anyOf":[{"type":"null"},{"type":"object","properties":{
            "head":{"type":"boolean"},"tail":{"$ref":"#/definitions/list"}},"required":["head","tail"],
-           "additionalProperties":false}]}},"$ref":"#/definitions/list"})", ""},
+           "additionalProperties":false}]}},"$ref":"#/definitions/list"})",
+       ""},
       {"any_of",
        R"({"anyOf":[{"type":"integer","minimum":0,"maximum":100},{"type":"string","maxLength":5},
-           {"type":"null"},{"type":"boolean"}]})", ""},
+           {"type":"null"},{"type":"boolean"}]})",
+       ""},
       {"patterns",
        R"({"type":"object","properties":{"code":{"type":"string","pattern":"^[A-Z]{3}-[0-9]{2,4}$"},
            "phone":{"type":"string","pattern":"^\\+?[0-9]{7,10}$"}},"required":["code","phone"],
-           "additionalProperties":false})", ""},
+           "additionalProperties":false})",
+       ""},
       {"formats",
        R"({"type":"object","properties":{"when":{"type":"string","format":"date-time"},
-           "id":{"type":"string","format":"uuid"}},"required":["when","id"],"additionalProperties":false})", ""},
+           "id":{"type":"string","format":"uuid"}},"required":["when","id"],"additionalProperties":false})",
+       ""},
       {"tuple",
        R"({"type":"array","prefixItems":[{"type":"string","maxLength":4},{"type":"integer"},
-           {"type":"boolean"}],"items":false,"minItems":3})", ""},
+           {"type":"boolean"}],"items":false,"minItems":3})",
+       ""},
       {"one_of_shapes",
        R"({"oneOf":[{"type":"object","properties":{"kind":{"const":"circle"},"r":{"type":"integer","minimum":1,"maximum":50}},
            "required":["kind","r"],"additionalProperties":false},
            {"type":"object","properties":{"kind":{"const":"square"},"side":{"type":"integer","minimum":1,"maximum":50}},
-           "required":["kind","side"],"additionalProperties":false}]})", ""},
+           "required":["kind","side"],"additionalProperties":false}]})",
+       ""},
       {"tool_arguments",
        R"({"type":"object","properties":{"city":{"type":"string","maxLength":12},
            "unit":{"enum":["celsius","fahrenheit"]},"days":{"type":"integer","minimum":1,"maximum":7}},
-           "required":["city","unit"],"additionalProperties":false})", ""},
+           "required":["city","unit"],"additionalProperties":false})",
+       ""},
       {"arithmetic", R"G(root ::= expr
 expr ::= term (("+" | "-") term){0,3}
 term ::= factor (("*" | "/") factor){0,2}
-factor ::= [0-9]{1,3} | "(" expr ")")G", "arithmetic"},
+factor ::= [0-9]{1,3} | "(" expr ")")G",
+       "arithmetic"},
       {"csv_line", R"(root ::= name "," count "," price "\n"
 name ::= [A-Za-z ]{1,12} | "\"" ( [^"\n] | "\"\"" ){0,12} "\""
 count ::= "-"? [0-9]{1,4}
-price ::= [0-9]{1,4} "." [0-9]{2})", "csv"},
-      {"date", R"(root ::= year "-" ( ( "01" | "03" | "05" | "07" | "08" | "10" | "12" ) "-" ( "0" [1-9] | [12] [0-9] | "3" [01] ) | ( "04" | "06" | "09" | "11" ) "-" ( "0" [1-9] | [12] [0-9] | "30" ) | "02-" ( "0" [1-9] | "1" [0-9] | "2" [0-8] ) ) | leap "-02-29"
+price ::= [0-9]{1,4} "." [0-9]{2})",
+       "csv"},
+      {"date",
+       R"(root ::= year "-" ( ( "01" | "03" | "05" | "07" | "08" | "10" | "12" ) "-" ( "0" [1-9] | [12] [0-9] | "3" [01] ) | ( "04" | "06" | "09" | "11" ) "-" ( "0" [1-9] | [12] [0-9] | "30" ) | "02-" ( "0" [1-9] | "1" [0-9] | "2" [0-8] ) ) | leap "-02-29"
 year ::= [1-9] [0-9]{3}
-leap ::= [0-9]{2} ( "0" [48] | [2468] [048] | [13579] [26] ) | ( "0" [48] | [2468] [048] | [13579] [26] ) "00")", "date"},
+leap ::= [0-9]{2} ( "0" [48] | [2468] [048] | [13579] [26] ) | ( "0" [48] | [2468] [048] | [13579] [26] ) "00")",
+       "date"},
   };
   return kGrammars;
 }
@@ -140,8 +155,9 @@ SweepResult Sweep(const std::shared_ptr<const Model>& model, const Tokenizer& to
     if (batch_states.empty()) break;
     session.StepBatch(batch_states, batch_tokens, &batch_logits);
     for (size_t b = 0; b < batch_index.size(); ++b) {
-      logits[batch_index[b]].assign(batch_logits.begin() + static_cast<std::ptrdiff_t>(b * n_vocab),
-                                    batch_logits.begin() + static_cast<std::ptrdiff_t>((b + 1) * n_vocab));
+      logits[batch_index[b]].assign(
+          batch_logits.begin() + static_cast<std::ptrdiff_t>(b * n_vocab),
+          batch_logits.begin() + static_cast<std::ptrdiff_t>((b + 1) * n_vocab));
     }
   }
   for (int g = 0; g < kGenerations; ++g) {
@@ -158,8 +174,8 @@ SweepResult Sweep(const std::shared_ptr<const Model>& model, const Tokenizer& to
 void RunSweep(const std::string& model_file, int n_vocab, int max_tokens) {
   auto model = Model::Load(std::string(ANSER_SHARED_DIR) + "/fixtures/" + model_file);
   ASSERT_TRUE(model.ok()) << model.message();
-  auto tokenizer = TokenizerForModel("", n_vocab,
-                                     std::string(ANSER_SHARED_DIR) + "/vocab/rwkv_vocab_v20230424.txt");
+  auto tokenizer = TokenizerForModel(
+      "", n_vocab, std::string(ANSER_SHARED_DIR) + "/vocab/rwkv_vocab_v20230424.txt");
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.message();
   auto vocabulary = GrammarVocabulary::FromTokenizer(**tokenizer, n_vocab);
   std::vector<testing::ValidationCase> requests;

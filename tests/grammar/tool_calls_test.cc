@@ -60,8 +60,9 @@ TEST(ToolCallsTest, ParsesOpenAiFields) {
   EXPECT_EQ(ParseOpenAiToolChoice("\"always\"").message(),
             "[tools] 'tool_choice' must be \"none\", \"auto\", \"required\" or {\"type\": "
             "\"function\", \"function\": {\"name\": …}}");
-  EXPECT_EQ(ParseOpenAiTools(R"([{"type": "function", "function": {"name": "bad name"}}])").message(),
-            "[tools] tools[0].function.name must be 1–64 characters of a-z, A-Z, 0-9, _ and -");
+  EXPECT_EQ(
+      ParseOpenAiTools(R"([{"type": "function", "function": {"name": "bad name"}}])").message(),
+      "[tools] tools[0].function.name must be 1–64 characters of a-z, A-Z, 0-9, _ and -");
   EXPECT_EQ(ParseOpenAiTools("[]").message(), "[tools] 'tools' must be a non-empty array");
 }
 
@@ -86,17 +87,19 @@ TEST(ToolCallsTest, RequiredAdmitsOnlyWellFormedCalls) {
 TEST(ToolCallsTest, NamedFunctionAutoAndNone) {
   auto named = Grammar({ToolChoice::Mode::kFunction, "add"}, true);
   EXPECT_FALSE(Matches(named, kWeatherCall));
-  EXPECT_TRUE(Matches(named, "```json\n{\"name\": \"add\", \"arguments\": {\"a\": 3, \"b\": 4}}\n```"));
+  EXPECT_TRUE(
+      Matches(named, "```json\n{\"name\": \"add\", \"arguments\": {\"a\": 3, \"b\": 4}}\n```"));
   auto automatic = Grammar({ToolChoice::Mode::kAuto, ""}, true);
   EXPECT_TRUE(Matches(automatic, kTwoCalls));
   EXPECT_TRUE(Matches(automatic, " It is sunny.\nEnjoy!\n\n"));
   EXPECT_TRUE(Matches(automatic, "Plain"));
-  EXPECT_FALSE(Matches(automatic, "`code`"));       // "`" opens calls only
-  EXPECT_FALSE(Matches(automatic, "One\n\nTwo"));   // a blank line ends the reply
+  EXPECT_FALSE(Matches(automatic, "`code`"));      // "`" opens calls only
+  EXPECT_FALSE(Matches(automatic, "One\n\nTwo"));  // a blank line ends the reply
   GrammarMatcher m(automatic);
   ASSERT_TRUE(m.AcceptBytes("Done.\n\n"));
   EXPECT_TRUE(m.IsComplete());
-  auto none = CompileToolCallGrammar(Tools(), {ToolChoice::Mode::kNone, ""}, true, ByteVocabulary());
+  auto none =
+      CompileToolCallGrammar(Tools(), {ToolChoice::Mode::kNone, ""}, true, ByteVocabulary());
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(Matches(*none, kWeatherCall));
   EXPECT_TRUE(Matches(*none, "No tools needed."));
@@ -120,7 +123,8 @@ TEST(ToolCallsTest, RepliesReadBack) {
             "```json\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Oslo\",\"unit\":"
             "\"celsius\"}}\n{\"name\": \"add\", \"arguments\": {\"a\":1,\"b\":-2}}\n```");
   // What RenderToolCalls writes is itself a reply the grammar admits.
-  EXPECT_TRUE(Matches(Grammar({ToolChoice::Mode::kRequired, ""}, true), RenderToolCalls(calls->calls)));
+  EXPECT_TRUE(
+      Matches(Grammar({ToolChoice::Mode::kRequired, ""}, true), RenderToolCalls(calls->calls)));
   auto text = ParseToolReply(" It is sunny.\n\n");
   ASSERT_TRUE(text.ok());
   EXPECT_EQ(text->content, "It is sunny.");

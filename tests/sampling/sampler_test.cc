@@ -245,8 +245,8 @@ TEST(SamplerTest, SampleFromEqualsSampleWithEveryOtherTokenMinusInf) {
       std::vector<float> subset_logits = logits;
       const int expected = full.Sample(masked);
       const int got = sparse.SampleFrom(subset_logits, candidates);
-      ASSERT_EQ(got, expected) << "temperature " << options.temperature << " top_k " << options.top_k
-                               << " step " << step;
+      ASSERT_EQ(got, expected) << "temperature " << options.temperature << " top_k "
+                               << options.top_k << " step " << step;
       full.Accept(expected);
       sparse.Accept(got);
     }

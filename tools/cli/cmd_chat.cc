@@ -96,8 +96,8 @@ class Chat {
     WriteOut(printed);
     for (int i = 0; i < max_tokens_; ++i) {
       if (matcher && matcher->IsComplete()) break;
-      const int token =
-          matcher ? SampleWithGrammar(sampler_, *matcher, &mask_, logits_) : sampler_.Sample(logits_);
+      const int token = matcher ? SampleWithGrammar(sampler_, *matcher, &mask_, logits_)
+                                : sampler_.Sample(logits_);
       if (token <= 0) break;  // end of document, or nothing the grammar allows is possible
       sampler_.Accept(token);
       const std::string_view bytes = tokenizer_->TokenBytes(token);

@@ -14,10 +14,9 @@ void AddGrammarFlags(CLI::App* sub, GrammarFlags* flags) {
   CLI::Option* gbnf_file =
       sub->add_option("--grammar-file", flags->gbnf_file, "Constrain the output to a GBNF file")
           ->type_name("FILE");
-  CLI::Option* schema =
-      sub->add_option("--json-schema", flags->schema,
-                      "Constrain the output to JSON matching this JSON Schema")
-          ->type_name("TEXT");
+  CLI::Option* schema = sub->add_option("--json-schema", flags->schema,
+                                        "Constrain the output to JSON matching this JSON Schema")
+                            ->type_name("TEXT");
   CLI::Option* schema_file =
       sub->add_option("--json-schema-file", flags->schema_file,
                       "Constrain the output to JSON matching the JSON Schema in FILE")
@@ -39,8 +38,10 @@ Result<std::shared_ptr<const CompiledGrammar>> CompileGrammarFlags(const Grammar
                      !flags.schema_file.empty() || flags.json_object;
   if (!asked) return std::shared_ptr<const CompiledGrammar>();
   if (tokenizer == nullptr) {
-    return Status::Error("a grammar needs the model's tokenizer (grammars work on text), and a "
-                         "model with " + std::to_string(n_vocab) + " tokens has none");
+    return Status::Error(
+        "a grammar needs the model's tokenizer (grammars work on text), and a "
+        "model with " +
+        std::to_string(n_vocab) + " tokens has none");
   }
   auto vocabulary = GrammarVocabulary::FromTokenizer(*tokenizer, n_vocab);
   if (flags.json_object) return CompiledGrammar::AnyJson(vocabulary);
