@@ -1,9 +1,11 @@
 #include "kernels/kernels.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <string_view>
 #include <thread>
 
+#include "core/cpu_features.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu/avx2.h"
 #include "kernels/cpu/avxvnni.h"
@@ -12,18 +14,20 @@ namespace anser {
 
 std::vector<const CpuKernels*> AllKernels() {
   std::vector<const CpuKernels*> all{&RefKernels()};
-#if defined(__x86_64__)
-  // __builtin_cpu_supports also checks that the OS saves the YMM registers.
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("f16c")) {
+  const CpuFeatures& cpu = GetCpuFeatures();
+  if (cpu.avx2 && cpu.fma && cpu.f16c) {
     all.push_back(&Avx2Kernels());
-    if (__builtin_cpu_supports("avxvnni")) all.push_back(&AvxVnniKernels());
+    if (cpu.avxvnni) all.push_back(&AvxVnniKernels());
   }
-#endif
   return all;
 }
 
+namespace {
+std::atomic<const CpuKernels*> chosen_for_testing{nullptr};
+}  // namespace
+
 const CpuKernels& SelectKernels() {
+  if (const CpuKernels* k = chosen_for_testing.load(std::memory_order_acquire)) return *k;
   static const CpuKernels* chosen = [] {
     const std::vector<const CpuKernels*> all = AllKernels();
     if (const char* want = std::getenv("ANSER_KERNELS")) {
@@ -34,6 +38,10 @@ const CpuKernels& SelectKernels() {
     return all.back();  // AllKernels lists the reference first, the best for this CPU last
   }();
   return *chosen;
+}
+
+void SelectKernelsForTesting(const CpuKernels* table) {
+  chosen_for_testing.store(table, std::memory_order_release);
 }
 
 void SetKernelThreads(int n) {
