@@ -1,5 +1,7 @@
 #include "serve/request.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -172,20 +174,66 @@ void ReadMessages(FieldReader& f, const RequestLimits& limits, std::vector<ChatM
   }
 }
 
-// Fields that need the structured-output support Anser does not have yet.
-void RefuseStructuredOutput(FieldReader& f) {
-  if (const json* v = f.Find("response_format")) {
-    if (!(v->is_object() && v->value("type", "") == "text")) {
-      f.Fail("response_format", "'response_format' other than {\"type\": \"text\"} is not supported");
-    }
+// `response_format` and `grammar`; `tools` is refused (the library has tool calls, the server
+// does not render them yet). At most one of the three.
+void ReadOutputFormat(FieldReader& f, const RequestLimits& limits, OutputFormat* format) {
+  const json* response_format = f.Find("response_format");
+  const json* grammar = f.Find("grammar");
+  const json* tools = f.Find("tools");
+  const bool has_format = response_format != nullptr &&
+                          !(response_format->is_object() && response_format->value("type", "") == "text");
+  const bool has_tools = tools != nullptr && !(tools->is_array() && tools->empty());
+  if ((has_format ? 1 : 0) + (grammar != nullptr ? 1 : 0) + (has_tools ? 1 : 0) > 1) {
+    return f.Fail(grammar != nullptr ? "grammar" : "tools",
+                  "only one of 'grammar', 'response_format' and 'tools' may be given");
   }
-  if (const json* v = f.Find("tools"); v != nullptr && !(v->is_array() && v->empty())) {
-    f.Fail("tools", "'tools' (function calling) is not supported");
-  }
+  if (has_tools) return f.Fail("tools", "'tools' (function calling) is not supported");
   if (const json* v = f.Find("tool_choice"); v != nullptr && !(v->is_string() && *v == "none")) {
-    f.Fail("tool_choice", "'tool_choice' other than \"none\" is not supported");
+    return f.Fail("tool_choice", "'tool_choice' other than \"none\" is not supported");
   }
-  if (f.Find("grammar") != nullptr) f.Fail("grammar", "'grammar' is not supported");
+  if ((has_format || grammar != nullptr) && !limits.has_tokenizer) {
+    return f.Fail(grammar != nullptr ? "grammar" : "response_format",
+                  "structured output needs a tokenizer, and this model has none");
+  }
+  if (grammar != nullptr) {
+    if (!grammar->is_string() || grammar->get<std::string>().empty()) {
+      return f.Fail("grammar", "'grammar' must be GBNF text (a non-empty string)");
+    }
+    *format = {OutputFormat::Kind::kGbnf, grammar->get<std::string>(), "grammar"};
+    return;
+  }
+  if (response_format == nullptr) return;
+  const std::string type = response_format->is_object() ? response_format->value("type", "") : "";
+  if (type == "text") return;
+  if (type == "json_object") {
+    *format = {OutputFormat::Kind::kJsonObject, "", "response_format"};
+    return;
+  }
+  if (type != "json_schema") {
+    return f.Fail("response_format",
+                  "'response_format' must be {\"type\": \"text\"}, {\"type\": \"json_object\"} or "
+                  "{\"type\": \"json_schema\", \"json_schema\": {\"name\", \"schema\"}}");
+  }
+  const auto spec = response_format->find("json_schema");
+  if (spec == response_format->end() || !spec->is_object()) {
+    return f.Fail("response_format", "'response_format.json_schema' must be an object");
+  }
+  const std::string name = spec->contains("name") && (*spec)["name"].is_string() ? (*spec)["name"].get<std::string>() : "";
+  const bool name_ok = !name.empty() && name.size() <= 64 &&
+                       std::all_of(name.begin(), name.end(), [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+                       });
+  if (!name_ok) {
+    return f.Fail("response_format", "'response_format.json_schema.name' must be 1-64 characters of a-z, A-Z, 0-9, _ and -");
+  }
+  if (!spec->contains("schema") || !((*spec)["schema"].is_object() || (*spec)["schema"].is_boolean())) {
+    return f.Fail("response_format", "'response_format.json_schema.schema' must be a JSON Schema");
+  }
+  if (spec->contains("strict") && !(*spec)["strict"].is_boolean()) {
+    return f.Fail("response_format", "'response_format.json_schema.strict' must be true or false");
+  }
+  // The output always follows the schema: `strict` changes nothing.
+  *format = {OutputFormat::Kind::kJsonSchema, (*spec)["schema"].dump(), "response_format"};
 }
 
 void ReadStop(FieldReader& f, const RequestLimits& limits, std::vector<std::string>* stop) {
@@ -290,7 +338,7 @@ Parsed<GenerationRequest> ParseGenerationRequest(const json& body, Endpoint endp
   }
   f.String("state", &r.state);
   f.Bool("save_state", &r.save_state);
-  RefuseStructuredOutput(f);
+  ReadOutputFormat(f, limits, &r.format);
   return Finish(f, std::move(r));
 }
 

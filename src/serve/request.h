@@ -32,6 +32,14 @@ struct Prompt {
   bool is_ids = false;
 };
 
+// Structured output: `response_format` (json_object, json_schema) or the `grammar` extension.
+struct OutputFormat {
+  enum class Kind { kText, kJsonObject, kJsonSchema, kGbnf };
+  Kind kind = Kind::kText;
+  std::string text;   // the JSON Schema (JSON text) or the GBNF
+  std::string param;  // the field it came from, for errors found when it is compiled
+};
+
 struct GenerationRequest {
   Endpoint endpoint = Endpoint::kCompletions;
   Prompt prompt;                      // completions
@@ -48,6 +56,7 @@ struct GenerationRequest {
   bool include_usage = false;
   std::string state;  // start from this named state ("" = the server's initial state)
   bool save_state = false;
+  OutputFormat format;
 };
 
 // POST /v1/states: a prompt or messages to prefill, optionally after a named state.
