@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -143,14 +144,51 @@ void ReadMessages(FieldReader& f, const RequestLimits& limits, std::vector<ChatM
   const json* v = f.Find("messages");
   if (v == nullptr || !v->is_array()) return f.Fail("messages", "'messages' is required: an array of messages");
   if (v->empty() && !empty_allowed) return f.Fail("messages", "'messages' is empty");
+  std::map<std::string, std::string> call_names;  // tool_call_id → function name
   for (size_t i = 0; i < v->size(); ++i) {
     const std::string at = "messages[" + std::to_string(i) + "]";
     const json& m = (*v)[i];
     if (!m.is_object()) return f.Fail(at, "'" + at + "' must be an object with 'role' and 'content'");
     const auto role_it = m.find("role");
+    if (role_it != m.end() && *role_it == "tool") {
+      // A tool's result: a user turn naming the function whose call it answers.
+      const auto id = m.find("tool_call_id");
+      const auto content = m.find("content");
+      if (id == m.end() || !id->is_string() || !call_names.count(id->get<std::string>())) {
+        return f.Fail(at + ".tool_call_id", "'" + at + ".tool_call_id' must be the id of an earlier tool call");
+      }
+      if (content == m.end() || !content->is_string()) {
+        return f.Fail(at + ".content", "'" + at + ".content' must be a string");
+      }
+      messages->push_back({Role::kUser, RenderToolResult(call_names[id->get<std::string>()], content->get<std::string>())});
+      continue;
+    }
+    if (const auto calls = m.find("tool_calls"); role_it != m.end() && *role_it == "assistant" && calls != m.end() &&
+                                                  !calls->is_null()) {
+      // An assistant message that called tools, written back as the model wrote the calls.
+      std::vector<ToolCall> parsed;
+      for (size_t k = 0; calls->is_array() && k < calls->size(); ++k) {
+        const json& c = (*calls)[k];
+        const bool ok = c.is_object() && c.contains("id") && c["id"].is_string() && c.contains("function") &&
+                        c["function"].is_object() && c["function"].contains("name") &&
+                        c["function"]["name"].is_string() && c["function"].contains("arguments") &&
+                        c["function"]["arguments"].is_string();
+        if (!ok) {
+          return f.Fail(at + ".tool_calls", "'" + at + ".tool_calls' entries must be {\"id\", \"type\": \"function\", "
+                                            "\"function\": {\"name\", \"arguments\"}}");
+        }
+        parsed.push_back({c["function"]["name"].get<std::string>(), c["function"]["arguments"].get<std::string>()});
+        call_names[c["id"].get<std::string>()] = parsed.back().name;
+      }
+      if (parsed.empty()) return f.Fail(at + ".tool_calls", "'" + at + ".tool_calls' must be a non-empty array");
+      messages->push_back({Role::kAssistant, RenderToolCalls(parsed)});
+      continue;
+    }
     const std::optional<Role> role =
         role_it != m.end() && role_it->is_string() ? ParseRole(role_it->get<std::string>()) : std::nullopt;
-    if (!role) return f.Fail(at + ".role", "'" + at + ".role' must be \"system\", \"developer\", \"user\" or \"assistant\"");
+    if (!role) {
+      return f.Fail(at + ".role", "'" + at + ".role' must be \"system\", \"developer\", \"user\", \"assistant\" or \"tool\"");
+    }
     ChatMessage message{*role, ""};
     const auto content = m.find("content");
     if (content == m.end() || content->is_null()) {
@@ -174,9 +212,9 @@ void ReadMessages(FieldReader& f, const RequestLimits& limits, std::vector<ChatM
   }
 }
 
-// `response_format` and `grammar`; `tools` is refused (the library has tool calls, the server
-// does not render them yet). At most one of the three.
-void ReadOutputFormat(FieldReader& f, const RequestLimits& limits, OutputFormat* format) {
+// `response_format`, `grammar`, or (chat) `tools` with `tool_choice` and
+// `parallel_tool_calls`: at most one of the three.
+void ReadOutputFormat(FieldReader& f, const RequestLimits& limits, Endpoint endpoint, OutputFormat* format) {
   const json* response_format = f.Find("response_format");
   const json* grammar = f.Find("grammar");
   const json* tools = f.Find("tools");
@@ -187,9 +225,34 @@ void ReadOutputFormat(FieldReader& f, const RequestLimits& limits, OutputFormat*
     return f.Fail(grammar != nullptr ? "grammar" : "tools",
                   "only one of 'grammar', 'response_format' and 'tools' may be given");
   }
-  if (has_tools) return f.Fail("tools", "'tools' (function calling) is not supported");
-  if (const json* v = f.Find("tool_choice"); v != nullptr && !(v->is_string() && *v == "none")) {
-    return f.Fail("tool_choice", "'tool_choice' other than \"none\" is not supported");
+  const json* tool_choice = f.Find("tool_choice");
+  if (!has_tools) {
+    if (tool_choice != nullptr && !(tool_choice->is_string() && *tool_choice == "none")) {
+      return f.Fail("tool_choice", "'tool_choice' needs 'tools'");
+    }
+  } else {
+    if (endpoint != Endpoint::kChatCompletions) return f.Fail("tools", "'tools' is for /v1/chat/completions");
+    if (!limits.has_tokenizer) return f.Fail("tools", "'tools' needs a tokenizer, and this model has none");
+    Result<std::vector<ToolFunction>> functions = ParseOpenAiTools(tools->dump());
+    if (!functions.ok()) return f.Fail("tools", functions.message());
+    ToolChoice choice;
+    if (tool_choice != nullptr) {
+      Result<ToolChoice> parsed = ParseOpenAiToolChoice(tool_choice->dump());
+      if (!parsed.ok()) return f.Fail("tool_choice", parsed.message());
+      choice = parsed.value();
+    }
+    bool parallel = true;
+    if (const json* p = f.Find("parallel_tool_calls")) {
+      if (!p->is_boolean()) return f.Fail("parallel_tool_calls", "'parallel_tool_calls' must be true or false");
+      parallel = p->get<bool>();
+    }
+    format->kind = OutputFormat::Kind::kTools;
+    format->param = "tools";
+    format->text = tools->dump() + (tool_choice != nullptr ? tool_choice->dump() : "") + (parallel ? "1" : "0");
+    format->tools = std::move(functions).value();
+    format->tool_choice = choice;
+    format->parallel_tool_calls = parallel;
+    return;
   }
   if ((has_format || grammar != nullptr) && !limits.has_tokenizer) {
     return f.Fail(grammar != nullptr ? "grammar" : "response_format",
@@ -199,14 +262,17 @@ void ReadOutputFormat(FieldReader& f, const RequestLimits& limits, OutputFormat*
     if (!grammar->is_string() || grammar->get<std::string>().empty()) {
       return f.Fail("grammar", "'grammar' must be GBNF text (a non-empty string)");
     }
-    *format = {OutputFormat::Kind::kGbnf, grammar->get<std::string>(), "grammar"};
+    format->kind = OutputFormat::Kind::kGbnf;
+    format->text = grammar->get<std::string>();
+    format->param = "grammar";
     return;
   }
   if (response_format == nullptr) return;
   const std::string type = response_format->is_object() ? response_format->value("type", "") : "";
   if (type == "text") return;
   if (type == "json_object") {
-    *format = {OutputFormat::Kind::kJsonObject, "", "response_format"};
+    format->kind = OutputFormat::Kind::kJsonObject;
+    format->param = "response_format";
     return;
   }
   if (type != "json_schema") {
@@ -233,7 +299,9 @@ void ReadOutputFormat(FieldReader& f, const RequestLimits& limits, OutputFormat*
     return f.Fail("response_format", "'response_format.json_schema.strict' must be true or false");
   }
   // The output always follows the schema: `strict` changes nothing.
-  *format = {OutputFormat::Kind::kJsonSchema, (*spec)["schema"].dump(), "response_format"};
+  format->kind = OutputFormat::Kind::kJsonSchema;
+  format->text = (*spec)["schema"].dump();
+  format->param = "response_format";
 }
 
 void ReadStop(FieldReader& f, const RequestLimits& limits, std::vector<std::string>* stop) {
@@ -338,7 +406,7 @@ Parsed<GenerationRequest> ParseGenerationRequest(const json& body, Endpoint endp
   }
   f.String("state", &r.state);
   f.Bool("save_state", &r.save_state);
-  ReadOutputFormat(f, limits, &r.format);
+  ReadOutputFormat(f, limits, endpoint, &r.format);
   return Finish(f, std::move(r));
 }
 

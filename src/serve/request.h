@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "anser/sampler.h"
+#include "anser/tool_calls.h"
 #include "serve/api_error.h"
 #include "serve/chat_template.h"
 
@@ -33,11 +34,15 @@ struct Prompt {
 };
 
 // Structured output: `response_format` (json_object, json_schema) or the `grammar` extension.
+// With `tools` (chat): the functions, tool_choice and parallel_tool_calls.
 struct OutputFormat {
-  enum class Kind { kText, kJsonObject, kJsonSchema, kGbnf };
+  enum class Kind { kText, kJsonObject, kJsonSchema, kGbnf, kTools };
   Kind kind = Kind::kText;
-  std::string text;   // the JSON Schema (JSON text) or the GBNF
+  std::string text;   // the JSON Schema (JSON text), the GBNF, or (tools) the request's fields
   std::string param;  // the field it came from, for errors found when it is compiled
+  std::vector<ToolFunction> tools;
+  ToolChoice tool_choice;
+  bool parallel_tool_calls = true;
 };
 
 struct GenerationRequest {

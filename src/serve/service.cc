@@ -55,6 +55,9 @@ Parsed<std::shared_ptr<const CompiledGrammar>> Service::GrammarFor(const OutputF
     case OutputFormat::Kind::kJsonObject: compiled = CompiledGrammar::AnyJson(vocabulary_); break;
     case OutputFormat::Kind::kJsonSchema: compiled = CompiledGrammar::FromJsonSchema(format.text, vocabulary_); break;
     case OutputFormat::Kind::kGbnf: compiled = CompiledGrammar::FromGbnf(format.text, vocabulary_); break;
+    case OutputFormat::Kind::kTools:
+      compiled = CompileToolCallGrammar(format.tools, format.tool_choice, format.parallel_tool_calls, vocabulary_);
+      break;
     case OutputFormat::Kind::kText: break;
   }
   if (!compiled.ok()) return ApiError::Invalid(format.param, compiled.message());
@@ -92,7 +95,18 @@ Parsed<std::shared_ptr<Job>> Service::Prepare(const GenerationRequest& r, Clock:
   spec.origin_snapshot = std::get<Origin>(origin).snapshot;
   const bool chat = r.endpoint == Endpoint::kChatCompletions;
   if (chat) {
-    std::string text = RenderChat(chat_, r.messages, /*open_reply=*/true);
+    std::vector<ChatMessage> messages = r.messages;
+    if (r.format.kind == OutputFormat::Kind::kTools) {
+      // The tools are described at the end of the system turn (one is added when there is none).
+      const std::string tools =
+          RenderToolsPrompt(r.format.tools, r.format.tool_choice, r.format.parallel_tool_calls);
+      if (!messages.empty() && messages.front().role == Role::kSystem) {
+        messages.front().content += "\n" + tools;
+      } else {
+        messages.insert(messages.begin(), ChatMessage{Role::kSystem, tools});
+      }
+    }
+    std::string text = RenderChat(chat_, messages, /*open_reply=*/true);
     spec.prompt = tokenizer_->Encode(text);
     // A reply that continues the request's own assistant message is not a whole turn: nothing to cache.
     if (r.messages.empty() || r.messages.back().role != Role::kAssistant) spec.chat_prompt_text = std::move(text);
@@ -146,6 +160,7 @@ ResponseContext Service::ResponseFor(const GenerationRequest& r) {
   c.include_usage = r.include_usage && r.stream;
   c.tokenizer = tokenizer_.get();
   c.states = &states_;
+  c.tool_calls = r.format.kind == OutputFormat::Kind::kTools;
   return c;
 }
 

@@ -65,6 +65,69 @@ TEST(StructuredOutput, JsonObjectAndGrammarOnCompletions) {
   }
 }
 
+const json kTools = json::parse(R"([{"type": "function", "function": {"name": "get_weather",
+    "description": "Weather in a city", "parameters": {"type": "object", "properties": {
+      "city": {"type": "string", "maxLength": 10}, "unit": {"enum": ["celsius", "fahrenheit"]}},
+      "required": ["city", "unit"], "additionalProperties": false}}}])");
+
+TEST(StructuredOutput, ToolCallRoundTrip) {
+  auto service = MakeService(kWorld);
+  const json call = ChatComplete(*service, {{"messages", Messages()}, {"tools", kTools}, {"tool_choice", "required"},
+                                            {"seed", 5}, {"max_tokens", 300}, {"top_p", 1}});
+  ASSERT_TRUE(call.contains("choices")) << call.dump();
+  const json& choice = call["choices"][0];
+  EXPECT_EQ(choice["finish_reason"], "tool_calls") << call.dump();
+  ASSERT_TRUE(choice["message"].contains("tool_calls")) << call.dump();
+  EXPECT_TRUE(choice["message"]["content"].is_null());
+  const json& tool_call = choice["message"]["tool_calls"][0];
+  EXPECT_EQ(tool_call["type"], "function");
+  EXPECT_EQ(tool_call["function"]["name"], "get_weather");
+  EXPECT_EQ(tool_call["id"].get<std::string>().rfind("call_", 0), 0u);
+  anser::testing::ValidationCase request{kTools[0]["function"]["parameters"], "", {}};
+  request.documents.push_back(tool_call["function"]["arguments"].get<std::string>());
+  EXPECT_TRUE(anser::testing::Validate({request})[0][0]) << call.dump();
+
+  // The follow-up: the assistant's call and the tool's result, then a final answer in text.
+  json messages = Messages();
+  messages.push_back(choice["message"]);
+  messages.push_back({{"role", "tool"}, {"tool_call_id", tool_call["id"]}, {"content", "{\"temp\": 21}"}});
+  const json answer = ChatComplete(*service, {{"messages", messages}, {"tools", kTools}, {"tool_choice", "none"},
+                                              {"seed", 6}, {"max_tokens", 20}});
+  ASSERT_TRUE(answer.contains("choices")) << answer.dump();
+  EXPECT_TRUE(answer["choices"][0]["message"]["content"].is_string()) << answer.dump();
+  EXPECT_FALSE(answer["choices"][0]["message"].contains("tool_calls"));
+  const json unknown_id = ChatComplete(
+      *service, {{"messages", {{{"role", "tool"}, {"tool_call_id", "nope"}, {"content", "x"}}}}, {"max_tokens", 1}});
+  EXPECT_EQ(unknown_id["error"]["param"], "messages[0].tool_call_id") << unknown_id.dump();
+}
+
+TEST(StructuredOutput, StreamedToolCallsComeAsDeltas) {
+  ResponseContext context;
+  context.endpoint = Endpoint::kChatCompletions;
+  context.tool_calls = true;
+  ResponseBuilder builder(context);
+  std::string sse = builder.Opening();
+  JobEvent delta = ChoiceDelta{0, " ```json\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"", {}};
+  EXPECT_EQ(builder.Stream(delta), "");  // held back
+  JobEvent rest = ChoiceDelta{0, ", \"unit\": \"celsius\"}}\n```", {}};
+  EXPECT_EQ(builder.Stream(rest), "");
+  JobEvent end = ChoiceEnd{0, FinishReason::kStop, nullptr};
+  sse += builder.Stream(end);
+  std::vector<json> chunks;
+  for (size_t at = 0; (at = sse.find("data: ", at)) != std::string::npos; at += 6) {
+    chunks.push_back(json::parse(sse.substr(at + 6, sse.find("\n\n", at) - at - 6)));
+  }
+  ASSERT_EQ(chunks.size(), 4u) << sse;
+  const json first = chunks[1]["choices"][0]["delta"]["tool_calls"][0];
+  EXPECT_EQ(first["index"], 0);
+  EXPECT_EQ(first["type"], "function");
+  EXPECT_EQ(first["function"]["name"], "get_weather");
+  EXPECT_EQ(first["function"]["arguments"], "");
+  EXPECT_EQ(chunks[2]["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"],
+            R"({"city":"Oslo","unit":"celsius"})");
+  EXPECT_EQ(chunks[3]["choices"][0]["finish_reason"], "tool_calls");
+}
+
 TEST(StructuredOutput, BadSchemasAndGrammarsAre400sNamingTheField) {
   auto service = MakeService(kWorld);
   const json bad_schema = ChatComplete(
