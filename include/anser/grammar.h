@@ -132,10 +132,8 @@ class GrammarMatcher {
   bool ended_ = false;  // token 0 was accepted
 };
 
-// One constrained sampling step: a token drawn by `sampler` from `logits` restricted to what
-// `matcher` allows, and `matcher` advanced by it. `logits` is modified in place (penalties on the
-// allowed tokens; forbidden ones may be set to -inf). When few tokens are allowed, only those
-// are read (Sampler::SampleFrom), with the same result. Returns the token (0 = the end, only
+// One constrained sampling step: the mask of `matcher` applied to `logits` (forbidden tokens
+// set to -inf, in place), a token drawn by `sampler`, and `matcher` advanced by it. Returns the token (0 = the end, only
 // where the grammar can end), or -1 when no allowed token has a finite logit (the matcher is
 // unchanged). `mask` is scratch.
 int SampleWithGrammar(Sampler& sampler, GrammarMatcher& matcher, TokenMask* mask,

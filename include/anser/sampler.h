@@ -37,11 +37,6 @@ class Sampler {
   // Picks the next token from `logits` (n_vocab values, modified in place: penalties are
   // subtracted and NaN becomes -inf).
   int Sample(std::span<float> logits);
-  // Picks the next token among `candidates` (ascending ids): exactly the token Sample would
-  // pick if every other logit were -inf, with the same draw from the generator, but touching
-  // only the candidates' logits (penalties are subtracted from those). For constrained decoding,
-  // where few tokens are allowed. An empty list gives token 0.
-  int SampleFrom(std::span<float> logits, std::span<const int> candidates);
   // Records a token that entered the context (generated ones; the caller decides which).
   // Decays every count by penalty_decay, then adds 1 to `token`'s. `token` must be in
   // [0, n_vocab).
@@ -53,7 +48,6 @@ class Sampler {
   std::vector<float> counts_;  // (n_vocab) decayed occurrence counts
   std::vector<float> probs_;   // (n_vocab) scratch: unnormalised draw weights
   std::vector<int> order_;     // (n_vocab) scratch: token ids by descending logit
-  std::vector<float> subset_;  // (n_vocab) scratch: the candidates' logits (SampleFrom)
   std::mt19937_64 rng_;
 };
 

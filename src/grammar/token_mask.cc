@@ -7,12 +7,6 @@
 #include "core/check.h"
 
 namespace anser {
-namespace {
-
-// Sampling goes through the allowed tokens alone when at most 1/kSparseFraction are allowed.
-constexpr int kSparseFraction = 8;
-
-}  // namespace
 
 void TokenMask::Resize(int n_vocab) {
   size_ = n_vocab;
@@ -51,22 +45,8 @@ void ApplyTokenMask(const TokenMask& mask, std::span<float> logits) {
 int SampleWithGrammar(Sampler& sampler, GrammarMatcher& matcher, TokenMask* mask,
                       std::span<float> logits) {
   matcher.FillNextTokenMask(mask);
-  int token = 0;
-  if (mask->Count() * kSparseFraction <= mask->size()) {
-    // Few tokens allowed: sample among them alone (the same draw, without a pass over all).
-    thread_local std::vector<int> allowed;
-    allowed.clear();
-    const std::span<const uint64_t> words = mask->words();
-    for (size_t w = 0; w < words.size(); ++w) {
-      for (uint64_t bits = words[w]; bits != 0; bits &= bits - 1) {
-        allowed.push_back(static_cast<int>(w * 64) + std::countr_zero(bits));
-      }
-    }
-    token = sampler.SampleFrom(logits, allowed);
-  } else {
-    ApplyTokenMask(*mask, logits);
-    token = sampler.Sample(logits);
-  }
+  ApplyTokenMask(*mask, logits);
+  const int token = sampler.Sample(logits);
   // Sample falls back to token 0 when every logit is -inf; the grammar may not allow it.
   return matcher.AcceptToken(token) ? token : -1;
 }

@@ -208,57 +208,5 @@ TEST(SamplerTest, DegenerateLogitsDoNotCrash) {
   EXPECT_EQ(sampler.Sample(logits), 1);
 }
 
-TEST(SamplerTest, SampleFromEqualsSampleWithEveryOtherTokenMinusInf) {
-  // Same options, seeds and calls: the same tokens, draw for draw, for every option mix.
-  const int n = 300;
-  std::vector<SamplerOptions> mixes;
-  for (float temperature : {0.0f, 0.6f, 1.0f, 1.7f}) {
-    for (float top_p : {1.0f, 0.5f}) {
-      for (int top_k : {0, 3, 40}) {
-        SamplerOptions o = Plain(static_cast<uint64_t>(mixes.size()));
-        o.temperature = temperature;
-        o.top_p = top_p;
-        o.top_k = top_k;
-        o.min_p = top_k == 3 ? 0.1f : 0.0f;
-        o.presence_penalty = 0.4f;
-        o.frequency_penalty = 0.3f;
-        mixes.push_back(o);
-      }
-    }
-  }
-  std::mt19937 rng(5);
-  std::uniform_real_distribution<float> value(-4.0f, 4.0f);
-  for (const SamplerOptions& options : mixes) {
-    Sampler full(n, options);
-    Sampler sparse(n, options);
-    for (int step = 0; step < 40; ++step) {
-      std::vector<float> logits(n);
-      for (float& x : logits) x = value(rng);
-      if (step % 7 == 0) logits[5] = kNaN;
-      std::vector<int> candidates;
-      for (int t = 0; t < n; ++t) {
-        if (rng() % 5 == 0 || t == 5) candidates.push_back(t);
-      }
-      if (step % 11 == 0) candidates.resize(2);  // fewer than top_k
-      std::vector<float> masked(n, -kInf);
-      for (int t : candidates) masked[t] = logits[t];
-      std::vector<float> subset_logits = logits;
-      const int expected = full.Sample(masked);
-      const int got = sparse.SampleFrom(subset_logits, candidates);
-      ASSERT_EQ(got, expected) << "temperature " << options.temperature << " top_k "
-                               << options.top_k << " step " << step;
-      full.Accept(expected);
-      sparse.Accept(got);
-    }
-  }
-  Sampler sampler(4, Plain());
-  std::vector<float> logits = {1.0f, 2.0f, 3.0f, 4.0f};
-  const std::vector<int> none;
-  EXPECT_EQ(sampler.SampleFrom(logits, none), 0);
-  const std::vector<int> forbidden_only = {2};
-  logits[2] = -kInf;
-  EXPECT_EQ(sampler.SampleFrom(logits, forbidden_only), 0);  // as Sample on an all -inf row
-}
-
 }  // namespace
 }  // namespace anser

@@ -174,20 +174,26 @@ TEST(Engine, LogprobsOfGreedyTokensAreTheTopOnes) {
   EXPECT_EQ(joined, TextOf(r));
 }
 
-TEST(Engine, ZeroMaxTokensAndTimeouts) {
-  ServiceOptions quick;
-  quick.timeout_s = 1;
-  quick.limits.max_tokens_limit = 1 << 20;
-  auto service = MakeService(kWorld, quick);
+TEST(Engine, ZeroMaxTokensGiveNoText) {
+  auto service = MakeService(kWorld);
   const json none = Complete(*service, {{"prompt", "x"}, {"max_tokens", 0}});
   EXPECT_EQ(TextOf(none), "");
   EXPECT_EQ(none["choices"][0]["finish_reason"], "length");
-  // Far more tokens than one second allows.
+  EXPECT_EQ(none["usage"]["completion_tokens"], 0);
+}
+
+TEST(Engine, ARequestPastItsTimeEndsWithATimeout) {
+  ServiceOptions quick;
+  quick.timeout_s = 3;
+  quick.limits.max_tokens_limit = 1 << 20;
+  auto service = MakeService(kWorld, quick);
+  // Far more tokens than three seconds allow.
   const json slow = Complete(*service, {{"prompt", "x"}, {"max_tokens", 1 << 20}});
   ASSERT_TRUE(slow.contains("error")) << slow.dump().substr(0, 300);
   EXPECT_EQ(slow["error"]["code"], "timeout");
-  // The engine keeps serving.
-  const json after = Complete(*service, {{"prompt", "x"}, {"max_tokens", 2}});
+  EXPECT_EQ(slow["error"]["type"], "timeout_error");
+  // The engine keeps serving (the prompt is cached: this needs no model step).
+  const json after = Complete(*service, {{"prompt", "x"}, {"max_tokens", 0}});
   EXPECT_EQ(after["choices"][0]["finish_reason"], "length") << after.dump();
 }
 
@@ -199,7 +205,8 @@ TEST(Engine, ByteModelAndAFullQueue) {
   narrow.limits.max_tokens_limit = 1 << 20;
   auto service = MakeService("tiny-rwkv7-834K", narrow);
   Pending running(*service, {{"prompt", "ROMEO:"}, {"max_tokens", 1 << 20}, {"temperature", 0}}, Endpoint::kCompletions);
-  // The first request holds the only slot or waits in the only queue place; a third cannot be taken.
+  running.WaitStarted();
+  // The first request holds the only slot, the second the only queue place: a third cannot be taken.
   Pending second(*service, {{"prompt", "JULIET:"}, {"max_tokens", 4}}, Endpoint::kCompletions);
   Pending third(*service, {{"prompt", "x"}, {"max_tokens", 4}}, Endpoint::kCompletions);
   const json refused = third.Wait();

@@ -50,6 +50,17 @@ json Pending::Wait() {
   return builder_->Response();
 }
 
+void Pending::WaitStarted() {
+  if (refused_) return;
+  bool started = false;
+  while (!started) {
+    for (JobEvent& e : job_->Take(std::chrono::milliseconds(100))) {
+      builder_->Collect(e);
+      started = true;
+    }
+  }
+}
+
 std::string TextOf(const json& response, size_t index) {
   const json& choice = response.at("choices").at(index);
   return choice.contains("message") ? choice["message"]["content"].get<std::string>() : choice["text"].get<std::string>();

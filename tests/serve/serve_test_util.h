@@ -20,6 +20,8 @@ class Pending {
   Pending(Service& service, const nlohmann::json& body, Endpoint endpoint);
   // The response body, or the error object; waits for the end.
   nlohmann::json Wait();
+  // Waits until the engine has sent something for it (so it holds a slot).
+  void WaitStarted();
 
  private:
   std::shared_ptr<Job> job_;
