@@ -55,8 +55,10 @@ class NoLostData : public ::testing::Test {
   }
   // Options that kill the run once `n` bytes of the file named `file` are written.
   static anser::testing::RunOptions KillAfter(size_t n, const std::string& file) {
-    return {.env = {{"ANSER_TEST_KILL_AFTER_BYTES", std::to_string(n)},
-                    {"ANSER_TEST_KILL_FILE", file}}};
+    anser::testing::RunOptions options;
+    options.env = {{"ANSER_TEST_KILL_AFTER_BYTES", std::to_string(n)},
+                   {"ANSER_TEST_KILL_FILE", file}};
+    return options;
   }
 
   // Files in `dir` whose name holds ".tmp.": the temporaries of the atomic writers.
@@ -209,8 +211,9 @@ TEST_F(NoLostData, FullDiskGivesAClearErrorAndKeepsThePreviousFile) {
   ASSERT_EQ(Run({"convert", kTinyBf16, out.string()}).code, 0);
   const std::string old = ReadFile(out);
   // Room for 64 KiB: the new file (over 1 MB) cannot be written.
-  const auto o =
-      Run({"convert", kTiny, out.string(), "--force"}, {.env = {}, .max_file_bytes = 64 * 1024});
+  anser::testing::RunOptions full_disk;
+  full_disk.max_file_bytes = 64 * 1024;
+  const auto o = Run({"convert", kTiny, out.string(), "--force"}, full_disk);
   EXPECT_EQ(o.code, 1);
   EXPECT_NE(o.err.find("anser: error: cannot write '" + out.string() + ".tmp."), std::string::npos)
       << o.err;

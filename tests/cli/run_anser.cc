@@ -4,13 +4,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 namespace anser::testing {
 namespace {
+
+constexpr std::chrono::seconds kChildTimeout{60};
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -26,10 +30,11 @@ RunOutcome RunAnser(const std::vector<std::string>& args, const std::string& scr
   std::vector<char*> argv;
   for (std::string& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
-  const std::string out = scratch + "/stdout", err = scratch + "/stderr";
+  const std::string in = scratch + "/stdin", out = scratch + "/stdout", err = scratch + "/stderr";
+  std::ofstream(in, std::ios::binary) << options.input;
   const pid_t pid = fork();
   if (pid == 0) {
-    const int fd_in = open("/dev/null", O_RDONLY);
+    const int fd_in = open(in.c_str(), O_RDONLY);
     const int fd_out = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     const int fd_err = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd_in < 0 || fd_out < 0 || fd_err < 0) _exit(126);
@@ -48,12 +53,22 @@ RunOutcome RunAnser(const std::vector<std::string>& args, const std::string& scr
     _exit(127);
   }
   int status = 0;
-  waitpid(pid, &status, 0);
+  const auto deadline = std::chrono::steady_clock::now() + kChildTimeout;
+  pid_t done = 0;
+  while (pid > 0 && (done = waitpid(pid, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (pid > 0 && done == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
   RunOutcome o;
   o.killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-  if (WIFEXITED(status)) o.code = WEXITSTATUS(status);
+  if (done == pid && WIFEXITED(status)) o.code = WEXITSTATUS(status);
   o.out = ReadFile(out);
   o.err = ReadFile(err);
+  if (done == 0) o.err += "\n[test] killed after " + std::to_string(kChildTimeout.count()) + " s";
   return o;
 }
 

@@ -1,5 +1,5 @@
-// Runs the `anser` binary from a test: arguments, environment additions and a file-size limit,
-// with stdin and stdout from/to files and the way it ended.
+// Runs the `anser` binary from a test: arguments, stdin, environment additions and a file-size
+// limit; returns its output and the way it ended.
 #pragma once
 
 #include <sys/resource.h>
@@ -11,6 +11,7 @@
 namespace anser::testing {
 
 struct RunOptions {
+  std::string input;                       // fed on stdin
   std::map<std::string, std::string> env;  // set in the child
   rlim_t max_file_bytes = RLIM_INFINITY;   // RLIMIT_FSIZE, with SIGXFSZ ignored: a full disk
 };
@@ -21,7 +22,9 @@ struct RunOutcome {
   std::string out, err;
 };
 
-// Runs ANSER_BINARY with `args`; `scratch` is a folder for the captured output.
+// Runs ANSER_BINARY with `args`; stdin, stdout and stderr go through files in `scratch`, so no
+// pipe can fill up and block the child. A child still running after 60 s is killed and its
+// test fails instead of stalling the suite.
 RunOutcome RunAnser(const std::vector<std::string>& args, const std::string& scratch,
                     const RunOptions& options = {});
 
