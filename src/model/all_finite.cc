@@ -6,16 +6,16 @@
 namespace anser {
 
 bool AllFinite(std::span<const float> values) {
-  // NaN and ±Inf are the floats whose exponent bits are all ones: the largest exponent seen
-  // decides. Integer max over the bits vectorizes, unlike a loop of std::isfinite calls.
-  uint32_t largest_exponent = 0;
+  // NaN and ±Inf are the floats whose exponent bits are all ones. Integer tests on the bits,
+  // or-ed together, vectorize (an and, a compare and an or per vector), unlike std::isfinite.
+  constexpr uint32_t kExponent = 0x7f800000u;
+  uint32_t any_non_finite = 0;
   for (float v : values) {
     uint32_t bits;
     std::memcpy(&bits, &v, sizeof bits);
-    const uint32_t exponent = bits & 0x7f800000u;
-    largest_exponent = exponent > largest_exponent ? exponent : largest_exponent;
+    any_non_finite |= (bits & kExponent) == kExponent;
   }
-  return largest_exponent != 0x7f800000u;
+  return any_non_finite == 0;
 }
 
 }  // namespace anser
