@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
         anser::cli::AddTrain(app),
         anser::cli::AddPlotLoss(app),
         anser::cli::AddCheck(app),
+        anser::cli::AddServe(app),
     };
     try {
       app.parse(argc, argv);
