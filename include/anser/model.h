@@ -170,4 +170,9 @@ class Session {
   std::unique_ptr<Scratch> scratch_;
 };
 
+// For the error that stops a generation whose logits are not finite: "the first non-finite value
+// is in layer 1, ffn output (W_v_ffn·hidden) (found by a checked re-run of token 82)", from
+// session.FindNonFinite(state, token).
+std::string DescribeNonFinite(Session& session, const State& state, int token);
+
 }  // namespace anser

@@ -14,6 +14,7 @@
 
 #include "io/formats.h"
 #include "run_anser.h"
+#include "test_files.h"
 
 namespace anser {
 namespace {
@@ -36,27 +37,9 @@ class NumericalGuard : public ::testing::Test {
     return testing::RunAnser(args, dir_);
   }
 
-  // The tiny fixture model with one value of each named f32 tensor replaced.
+  // The tiny fixture model with value [1] of each named tensor replaced.
   std::string Damaged(const std::vector<std::pair<std::string, float>>& changes) {
-    auto store = LoadTorchPth(kTiny);
-    EXPECT_TRUE(store.ok()) << store.message();
-    std::vector<std::vector<float>> copies;
-    std::vector<TensorView> views;
-    copies.reserve(store->tensors().size());
-    for (const TensorView& t : store->tensors()) {
-      const float* p = static_cast<const float*>(t.data);
-      copies.emplace_back(p, p + t.numel());
-      for (const auto& [name, value] : changes) {
-        if (name == t.name) copies.back()[1] = value;
-      }
-      TensorView v = t;
-      v.data = copies.back().data();
-      views.push_back(std::move(v));
-    }
-    const std::string path = dir_ + "/damaged.pth";
-    const Status s = SaveTorchPth(path, views);
-    EXPECT_TRUE(s.ok()) << s.message();
-    return path;
+    return testing::WriteDamagedCopy(kTiny, dir_ + "/damaged.pth", changes);
   }
 
   std::string dir_;
