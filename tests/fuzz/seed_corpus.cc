@@ -118,6 +118,47 @@ Status FixtureSeeds(const fs::path& out, const fs::path& shared) {
   return Status::Ok();
 }
 
+// Request bodies of every endpoint the server takes; chat messages from the tokenizer fixture.
+Status HttpSeeds(const fs::path& out, const fs::path& shared) {
+  const nlohmann::json cases =
+      nlohmann::json::parse(ReadFile(shared / "fixtures" / "tokenizer" / "world_cases.json"));
+  const std::vector<nlohmann::json> bodies = {
+      {{"prompt", "The goose"},
+       {"max_tokens", 16},
+       {"temperature", 0.7},
+       {"top_p", 0.9},
+       {"stop", {"\n"}}},
+      {{"prompt", {1, 2, 3}},
+       {"max_tokens", 4},
+       {"n", 2},
+       {"seed", 7},
+       {"logprobs", 2},
+       {"logit_bias", {{"10", -100}}}},
+      {{"messages",
+        {{{"role", "system"}, {"content", "Be brief."}},
+         {{"role", "user"}, {"content", cases.at("cases").at(0).at("text")}},
+         {{"role", "assistant"}, {"content", "Yes."}},
+         {{"role", "user"}, {"content", cases.at("cases").at(1).at("text")}}}},
+       {"max_tokens", 32},
+       {"stream", true},
+       {"stream_options", {{"include_usage", true}}},
+       {"top_logprobs", 3},
+       {"logprobs", true},
+       {"presence_penalty", 0.5},
+       {"frequency_penalty", 0.5},
+       {"save_state", true}},
+      {{"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+       {"state", "greeting"},
+       {"max_tokens", 8}},
+      {{"content", cases.at("cases").at(2).at("text")}},
+      {{"tokens", {33, 34, 35, 0, 65535}}},
+  };
+  int i = 0;
+  for (const nlohmann::json& body : bodies)
+    WriteFile(out / "http_request" / ("body_" + std::to_string(i++) + ".json"), body.dump());
+  return Status::Ok();
+}
+
 }  // namespace
 }  // namespace anser
 
@@ -135,6 +176,7 @@ int main(int argc, char** argv) {
   if (s.ok()) s = anser::ArchiveSeeds(out);
   if (s.ok()) s = anser::StateSeeds(out);
   if (s.ok()) s = anser::FixtureSeeds(out, shared);
+  if (s.ok()) s = anser::HttpSeeds(out, shared);
   fs::remove_all(scratch);
   if (!s.ok()) {
     std::fprintf(stderr, "%s\n", s.message().c_str());
