@@ -10,12 +10,6 @@ namespace {
 
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 
-bool AllFinite(const std::vector<float>& values) {
-  bool finite = true;
-  for (float v : values) finite &= std::isfinite(v);
-  return finite;
-}
-
 // log Σ exp(logits), over the finite ones.
 double LogSumExp(const std::vector<float>& logits) {
   const float max = *std::max_element(logits.begin(), logits.end());

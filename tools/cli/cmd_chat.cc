@@ -12,6 +12,7 @@
 
 #include "common.h"
 #include "grammar_flags.h"
+#include "logits_guard.h"
 
 namespace anser::cli {
 namespace {
@@ -75,13 +76,17 @@ class Chat {
 
   void Feed(const std::string& text) {
     const std::vector<int> tokens = tokenizer_->Encode(text);
-    if (!tokens.empty()) session_.Prefill(state_, tokens, /*all_positions=*/false, &logits_);
+    if (tokens.empty()) return;
+    session_.Prefill(state_, tokens, /*all_positions=*/false, &logits_);
+    last_fed_ = tokens.back();
   }
 
   // Feeds the user's turn, streams the reply to stdout, and leaves the state just after the
-  // blank line that ends the reply, ready for the next "User:".
-  void Turn(const std::string& message) {
+  // blank line that ends the reply, ready for the next "User:". An error when the logits stop
+  // being finite (the reply is cut there).
+  Status Turn(const std::string& message) {
     Feed("User: " + message + "\n\nAssistant:");
+    ANSER_RETURN_IF_ERROR(CheckLogits(session_, state_, last_fed_, logits_));
     sampler_.ResetPenalties();  // as ChatRWKV: penalties count this reply's tokens only
     const State reply_start = state_;
     State boundary;  // the state right after the latest "\n\n" of the reply
@@ -106,6 +111,10 @@ class Chat {
       printed += out;
       WriteOut(out);
       const std::span<const float> next = session_.Step(state_, token);
+      if (Status s = CheckLogits(session_, state_, token, next); !s.ok()) {
+        WriteOut("\n");
+        return s;
+      }
       logits_.assign(next.begin(), next.end());
       if (EndsWith(reply, "\n\n")) {
         boundary = state_;
@@ -133,6 +142,7 @@ class Chat {
       if (!EndsWith(reply, "\n\n")) Feed(EndsWith(reply, "\n") ? "\n" : "\n\n");
     }
     WriteOut(EndsWith(printed, "\n\n") ? "" : EndsWith(printed, "\n") ? "\n" : "\n\n");
+    return Status::Ok();
   }
 
  private:
@@ -145,6 +155,7 @@ class Chat {
   TokenMask mask_;
   State state_;
   std::vector<float> logits_;
+  int last_fed_ = 0;  // the last token Feed ran, which gave logits_
 };
 
 // Splits "/cmd arg" into the command and its argument (trimmed).
@@ -215,8 +226,9 @@ int RunChat(ChatArgs a, bool seed_given) {
                      loaded.ok() ? ("(state loaded from " + argument + ")").c_str()
                                  : ("error: " + loaded.message()).c_str());
       }
-    } else {
-      chat.Turn(message);
+    } else if (Status s = chat.Turn(message); !s.ok()) {
+      Fail(s.message());
+      return kExitNonFinite;
     }
   }
   return 0;

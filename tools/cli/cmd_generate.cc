@@ -10,6 +10,7 @@
 
 #include "common.h"
 #include "grammar_flags.h"
+#include "logits_guard.h"
 
 namespace anser::cli {
 namespace {
@@ -84,6 +85,10 @@ int RunGenerate(GenerateArgs a, bool seed_given) {
   const auto prefill_start = std::chrono::steady_clock::now();
   session.Prefill(state, prompt, /*all_positions=*/false, &logits);
   const double prefill_s = SecondsSince(prefill_start);
+  if (Status s = CheckLogits(session, state, prompt.back(), logits); !s.ok()) {
+    Fail(s.message());
+    return kExitNonFinite;
+  }
 
   Sampler sampler(config.n_vocab, a.sampling);
   TextStream stream(a.stops);
@@ -104,6 +109,11 @@ int RunGenerate(GenerateArgs a, bool seed_given) {
     ++generated;
     // The state always takes the sampled token, so a saved state continues after the output.
     const std::span<const float> next = session.Step(state, token);
+    if (Status s = CheckLogits(session, state, token, next); !s.ok()) {
+      WriteOut(tok != nullptr ? stream.Flush() + "\n" : "\n");
+      Fail(s.message());
+      return kExitNonFinite;
+    }
     logits.assign(next.begin(), next.end());
     if (stream.stopped()) break;
   }
