@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "common.h"
+#include "serve/chat_template.h"
 #include "grammar_flags.h"
 #include "logits_guard.h"
 
@@ -26,34 +28,10 @@ struct ChatArgs {
   std::string system;
   std::string state_in;
   int max_tokens = 500;
-  // ChatRWKV's chat defaults: a low top-p keeps replies focused; penalties curb repetition.
-  SamplerOptions sampling{.temperature = 1.0f,
-                          .top_p = 0.3f,
-                          .top_k = 0,
-                          .min_p = 0.0f,
-                          .presence_penalty = 0.5f,
-                          .frequency_penalty = 0.5f,
-                          .penalty_decay = 0.996f,
-                          .seed = 0};
+  SamplerOptions sampling = kChatSamplerOptions;
   int threads = 0;
   GrammarFlags grammar;
 };
-
-// ChatRWKV's message clean-up: CRLF to LF, blank lines collapsed (a blank line would read as the
-// end of the turn), surrounding whitespace stripped.
-std::string CleanMessage(std::string text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
-    if (text[i] == '\n' && !out.empty() && out.back() == '\n') continue;
-    out += text[i];
-  }
-  const size_t begin = out.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  const size_t end = out.find_last_not_of(" \t\r\n");
-  return out.substr(begin, end - begin + 1);
-}
 
 bool EndsWith(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() &&
@@ -101,6 +79,9 @@ class Chat {
     WriteOut(printed);
     for (int i = 0; i < max_tokens_; ++i) {
       if (matcher && matcher->IsComplete()) break;
+      // Token 0 (end of text) never ends a reply: the turn ends with the next "User:", as in the
+      // server's chat completions. A grammar decides for itself where the text may end.
+      if (!matcher) logits_[0] = -std::numeric_limits<float>::infinity();
       const int token = matcher ? SampleWithGrammar(sampler_, *matcher, &mask_, logits_)
                                 : sampler_.Sample(logits_);
       if (token <= 0) break;  // end of document, or nothing the grammar allows is possible
@@ -137,7 +118,7 @@ class Chat {
       const std::string rest = stream.Flush();
       printed += rest;
       WriteOut(rest);
-      // Ended by token 0 or the length limit: close the turn with the separator the model
+      // Ended by the length limit or the grammar: close the turn with the separator the model
       // expects before the next "User:".
       if (!EndsWith(reply, "\n\n")) Feed(EndsWith(reply, "\n") ? "\n" : "\n\n");
     }
@@ -162,7 +143,7 @@ class Chat {
 std::pair<std::string, std::string> SplitCommand(const std::string& line) {
   const size_t space = line.find(' ');
   if (space == std::string::npos) return {line, ""};
-  return {line.substr(0, space), CleanMessage(line.substr(space + 1))};
+  return {line.substr(0, space), serve::CleanMessage(line.substr(space + 1))};
 }
 
 int RunChat(ChatArgs a, bool seed_given) {
@@ -190,7 +171,7 @@ int RunChat(ChatArgs a, bool seed_given) {
     initial = std::move(*loaded);
   }
   chat.state() = initial;
-  if (const std::string system_text = CleanMessage(a.system); !system_text.empty()) {
+  if (const std::string system_text = serve::CleanMessage(a.system); !system_text.empty()) {
     chat.Feed("System: " + system_text + "\n\n");
     initial = chat.state();
   }
@@ -204,7 +185,7 @@ int RunChat(ChatArgs a, bool seed_given) {
   while (true) {
     if (interactive) std::fputs("User: ", stderr);
     if (!std::getline(std::cin, line)) break;
-    const std::string message = CleanMessage(line);
+    const std::string message = serve::CleanMessage(line);
     if (message.empty()) continue;
     const auto [command, argument] = SplitCommand(message);
     if (command == "/quit" || command == "/exit") break;
