@@ -94,6 +94,9 @@ Status AtomicFileWriter::Write(const void* data, size_t size) {
 
 Status AtomicFileWriter::Commit() {
   if (fd_ < 0) return Status::Error("commit of '" + path_ + "' after it was closed");
+  const KillHook& hook = TestKillHook();
+  if (hook.after_bytes > 0 && std::string_view(path_).ends_with(hook.file_suffix))
+    ::kill(::getpid(), SIGKILL);
   if (::fsync(fd_) != 0) {
     return SystemError("cannot flush", tmp_path_);
   }
