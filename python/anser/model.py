@@ -99,15 +99,15 @@ class Model:
         """Runs `tokens` (an id or a sequence of ids) through the model, advancing `state`.
         Returns float32 logits: (n_vocab,) for the last token, or (len(tokens), n_vocab) for
         every position when `all_positions`."""
+        n_vocab = self.config.n_vocab
+        session = self._session().handle.value
+        if isinstance(tokens, (int, np.integer)) and not all_positions:  # the decoding loop's case, kept short
+            logits = np.empty(n_vocab, dtype=np.float32)
+            lib.anser_session_step(session, _state_handle(state), int(tokens), logits.ctypes.data, n_vocab)
+            return logits
         ids = token_array(tokens)
         if ids.size == 0:
             raise ValueError("forward needs at least one token")
-        n_vocab = self.config.n_vocab
-        session = self._session().handle.value
-        if ids.size == 1 and not all_positions:
-            logits = np.empty(n_vocab, dtype=np.float32)
-            lib.anser_session_step(session, _state_handle(state), int(ids[0]), logits.ctypes.data, n_vocab)
-            return logits
         logits = np.empty((ids.size, n_vocab) if all_positions else n_vocab, dtype=np.float32)
         lib.anser_session_prefill(session, _state_handle(state), ids.ctypes.data, ids.size, int(all_positions),
                                   logits.ctypes.data, logits.size)
