@@ -43,6 +43,10 @@ foreach(program cmake-build/c_api_test_shared cmake-build/c_api_test_static c_ap
                 cmake-build/cpp_consumer)
   run(${WORK_DIR}/${program} ${model} ${logits} ${tokens})
 endforeach()
-# The installed binary finds its default model and the World vocabulary in share/anser.
+# The installed binary runs its default model, and finds the World vocabulary in share/anser for
+# a 65536-token model that has none beside it.
 run(${prefix}/bin/anser generate -p "ROMEO:" -n 8 --seed 1)
+set(ENV{ANSER_VOCAB} "")
+run(${prefix}/bin/anser generate -m ${SHARED_DIR}/fixtures/rand-rwkv7-L3-D128-world/model.bf16.pth -p "Hello"
+    -n 4 --seed 1)
 message(STATUS "installed package: CMake, pkg-config and the C++ API all built and ran")
