@@ -7,6 +7,7 @@
 #include <string_view>
 #include <thread>
 
+#include "core/cpu_features.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu/avx2.h"
 #include "kernels/cpu/avxvnni.h"
@@ -15,19 +16,17 @@ namespace anser {
 
 std::vector<const CpuKernels*> AllKernels() {
   std::vector<const CpuKernels*> all{&RefKernels()};
-#if defined(__x86_64__)
-  // __builtin_cpu_supports also checks that the OS saves the YMM registers.
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("f16c")) {
+  const CpuFeatures& cpu = GetCpuFeatures();
+  if (cpu.avx2 && cpu.fma && cpu.f16c) {
     all.push_back(&Avx2Kernels());
-    if (__builtin_cpu_supports("avxvnni")) all.push_back(&AvxVnniKernels());
+    if (cpu.avxvnni) all.push_back(&AvxVnniKernels());
   }
-#endif
   return all;
 }
 
 namespace {
 
+std::atomic<const CpuKernels*> chosen_for_testing{nullptr};
 // The table SelectKernels returns: set by SetKernels or by SelectKernels's first call.
 std::atomic<const CpuKernels*> g_chosen{nullptr};
 
@@ -45,6 +44,7 @@ const CpuKernels* DefaultKernels() {
 }  // namespace
 
 const CpuKernels& SelectKernels() {
+  if (const CpuKernels* k = chosen_for_testing.load(std::memory_order_acquire)) return *k;
   const CpuKernels* chosen = g_chosen.load(std::memory_order_acquire);
   if (chosen != nullptr) return *chosen;
   const CpuKernels* expected = nullptr;
@@ -73,6 +73,10 @@ Status SetKernels(std::string_view name) {
   return Status::Error("kernel table '" + std::string(name) + "' asked for, but '" +
                        expected->name +
                        "' is already in use: choose the table before the first model is loaded");
+}
+
+void SelectKernelsForTesting(const CpuKernels* table) {
+  chosen_for_testing.store(table, std::memory_order_release);
 }
 
 void SetKernelThreads(int n) {
