@@ -156,7 +156,7 @@ Command AddGenerate(CLI::App& app) {
       ->type_name("MODEL");
   sub->add_option("--vocab", args->vocab,
                   "World vocabulary file (65536-token models; default: rwkv_vocab_v20230424.txt "
-                  "beside the model, then $ANSER_VOCAB)");
+                  "beside the model, then $ANSER_VOCAB, then Anser's own copy)");
   CLI::Option* prompt =
       sub->add_option("-p,--prompt", args->prompt,
                       "Prompt text (comma-separated token ids for models without a tokenizer)");
