@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common.h"
+#include "flag_checks.h"
 #include "kernels/kernels.h"
 #include "kernels/roofline.h"
 
@@ -237,22 +238,23 @@ Command AddBench(CLI::App& app) {
       ->needs(shape)
       ->capture_default_str();
   sub->add_option("--prompt", args->prompt, "Prompt tokens to prefill")
-      ->check(CLI::NonNegativeNumber)
+      ->check(WholeInRange(0))
       ->capture_default_str();
   sub->add_option("--gen", args->gen, "Tokens to decode one at a time")
-      ->check(CLI::NonNegativeNumber)
+      ->check(WholeInRange(0))
       ->capture_default_str();
   sub->add_option("--batch", args->batch,
                   "Also decode this many sequences together (batch_tok_s: aggregate tokens/s)")
-      ->check(CLI::PositiveNumber)
+      ->check(WholeInRange(1, 4096))
       ->capture_default_str();
   sub->add_flag("--roofline", args->roofline,
                 "Measure this machine's read bandwidth and peak FMA throughput and report the "
                 "results as fractions of them");
   sub->add_option("--reps", args->reps, "Repetitions (medians and bests are reported)")
-      ->check(CLI::PositiveNumber)
+      ->check(WholeInRange(1, 1000))
       ->capture_default_str();
   sub->add_option("--seed", args->seed, "Seed of the random weights and tokens")
+      ->check(UnsignedWhole())
       ->capture_default_str();
   sub->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
@@ -260,7 +262,7 @@ Command AddBench(CLI::App& app) {
   AddThreadsFlag(sub, &args->threads);
   return {sub, [args, shape, model] {
             if (shape->count() == 0 && model->count() == 0) {
-              return Fail("bench needs --shape 0.1b|0.4b|1.5b|2.9b or --model FILE");
+              return FailUsage("bench needs --shape 0.1b|0.4b|1.5b|2.9b or --model FILE");
             }
             return RunBench(*args);
           }};

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common.h"
+#include "flag_checks.h"
 #include "serve/chat_template.h"
 #include "grammar_flags.h"
 #include "logits_guard.h"
@@ -55,7 +56,7 @@ class Chat {
   void Feed(const std::string& text) {
     const std::vector<int> tokens = tokenizer_->Encode(text);
     if (tokens.empty()) return;
-    session_.Prefill(state_, tokens, /*all_positions=*/false, &logits_);
+    PrefillWithProgress(session_, state_, tokens, &logits_);
     last_fed_ = tokens.back();
   }
 
@@ -234,7 +235,7 @@ Command AddChat(CLI::App& app) {
 
       ->check(CLI::ExistingFile);
   sub->add_option("-n,--max-tokens", args->max_tokens, "Tokens per reply at most")
-      ->check(CLI::NonNegativeNumber)
+      ->check(WholeInRange(0))
       ->capture_default_str();
   CLI::Option* seed = nullptr;
   AddSamplingFlags(sub, &args->sampling, &seed);

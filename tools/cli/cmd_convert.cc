@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "common.h"
+#include "flag_checks.h"
 #include "model/convert.h"
 
 namespace anser::cli {
@@ -41,6 +42,7 @@ void AddConversionInput(CLI::App* sub, ConversionInput* input, std::string* out)
                   "the model `anser bench --shape` measures)")
       ->check(CLI::IsMember({"0.1b", "0.4b", "1.5b", "2.9b"}));
   sub->add_option("--seed", input->seed, "Seed of the --shape weights (as `anser bench --seed`)")
+      ->check(UnsignedWhole())
       ->capture_default_str();
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common.h"
+#include "flag_checks.h"
 
 namespace anser::cli {
 namespace {
@@ -199,14 +200,14 @@ Command AddEval(CLI::App& app) {
           ->type_name("FILE");
   text_file->excludes(lambada);
   sub->add_option("--limit", args->limit, "LAMBADA: only the first N passages (0 = all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeInRange(0));
   sub->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   AddThreadsFlag(sub, &args->threads);
   return {sub, [args, text_file, lambada] {
             if (text_file->count() == 0 && lambada->count() == 0) {
-              return Fail("eval needs data: --text-file FILE or --lambada FILE");
+              return FailUsage("eval needs data: --text-file FILE or --lambada FILE");
             }
             return RunEval(*args);
           }};

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common.h"
+#include "flag_checks.h"
 #include "grammar_flags.h"
 #include "logits_guard.h"
 
@@ -26,6 +27,7 @@ struct GenerateArgs {
   std::string state_in;
   std::string state_out;
   int threads = 0;
+  bool no_echo = false;
   GrammarFlags grammar;
 };
 
@@ -83,8 +85,16 @@ int RunGenerate(GenerateArgs a, bool seed_given) {
   Session session(*model, SessionOptions{a.threads});
   std::vector<float> logits;
   const auto prefill_start = std::chrono::steady_clock::now();
-  session.Prefill(state, prompt, /*all_positions=*/false, &logits);
+  PrefillWithProgress(session, state, prompt, &logits);
   const double prefill_s = SecondsSince(prefill_start);
+  // On a terminal the prompt stands before its completion (as llama.cpp shows it); a pipe gets
+  // the completion alone.
+  std::string last_out;
+  const auto write = [&last_out](const std::string& bytes) {
+    WriteOut(bytes);
+    if (!bytes.empty()) last_out = bytes;
+  };
+  if (!a.no_echo && isatty(STDOUT_FILENO) != 0) write(prompt_text);
   if (Status s = CheckLogits(session, state, prompt.back(), logits); !s.ok()) {
     Fail(s.message());
     return kExitNonFinite;
@@ -102,15 +112,15 @@ int RunGenerate(GenerateArgs a, bool seed_given) {
     if (token == 0) break;  // end of document
     sampler.Accept(token);
     if (tok != nullptr) {
-      WriteOut(stream.Push(tok->TokenBytes(token)));
+      write(stream.Push(tok->TokenBytes(token)));
     } else {
-      WriteOut(generated > 0 ? "," + std::to_string(token) : std::to_string(token));
+      write(generated > 0 ? "," + std::to_string(token) : std::to_string(token));
     }
     ++generated;
     // The state always takes the sampled token, so a saved state continues after the output.
     const std::span<const float> next = session.Step(state, token);
     if (Status s = CheckLogits(session, state, token, next); !s.ok()) {
-      WriteOut(tok != nullptr ? stream.Flush() + "\n" : "\n");
+      write(tok != nullptr ? stream.Flush() + "\n" : "\n");
       Fail(s.message());
       return kExitNonFinite;
     }
@@ -119,15 +129,18 @@ int RunGenerate(GenerateArgs a, bool seed_given) {
   }
   const double decode_s = SecondsSince(decode_start);
   if (tok != nullptr) {
-    WriteOut(stream.Flush());
+    write(stream.Flush());
   } else if (generated > 0) {
-    WriteOut("\n");
+    write("\n");
   }
 
   if (!a.state_out.empty()) {
     if (Status s = state.Save(a.state_out); !s.ok()) return Fail(s.message());
   }
-  if (isatty(STDOUT_FILENO) != 0) std::fputc('\n', stderr);
+  // The report below starts its own line even when the text did not end one.
+  if (!last_out.empty() && last_out.back() != '\n' && StdoutSharesStderrLine()) {
+    std::fputc('\n', stderr);
+  }
   if (matcher) {
     std::fputs(matcher->IsComplete() ? "grammar: complete\n"
                                      : "grammar: incomplete (cut by --max-tokens or --stop)\n",
@@ -165,7 +178,7 @@ Command AddGenerate(CLI::App& app) {
           ->type_name("FILE");
   prompt->excludes(file);
   sub->add_option("-n,--max-tokens", args->max_tokens, "Tokens to generate at most")
-      ->check(CLI::NonNegativeNumber)
+      ->check(WholeInRange(0))
       ->capture_default_str();
   CLI::Option* seed = nullptr;
   AddSamplingFlags(sub, &args->sampling, &seed);
@@ -176,11 +189,13 @@ Command AddGenerate(CLI::App& app) {
       ->check(CLI::ExistingFile);
   sub->add_option("--save-state", args->state_out, "Save the state after generation to FILE")
       ->type_name("FILE");
+  sub->add_flag("--no-echo", args->no_echo,
+                "Do not print the prompt before the completion (only a terminal shows it)");
   AddGrammarFlags(sub, &args->grammar);
   AddThreadsFlag(sub, &args->threads);
   return {sub, [args, seed, prompt, file] {
             if (prompt->count() == 0 && file->count() == 0) {
-              return Fail("generate needs a prompt: -p TEXT, -f FILE or -f - (stdin)");
+              return FailUsage("generate needs a prompt: -p TEXT, -f FILE or -f - (stdin)");
             }
             return RunGenerate(*args, seed->count() > 0);
           }};

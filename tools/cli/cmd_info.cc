@@ -1,20 +1,30 @@
-// anser info: the configuration and size of a model.
+// anser info: the configuration and size of a model; with --system, this build and machine.
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "common.h"
+#include "system_report.h"
 
 namespace anser::cli {
 namespace {
 
 struct InfoArgs {
   std::string model;
+  bool system = false;
   std::string format = "text";
 };
 
+int RunSystem(const InfoArgs& a) {
+  std::fprintf(stderr, "measuring this machine's read bandwidth and peak FMA throughput...\n");
+  const nlohmann::json system = SystemJson();
+  WriteOut(a.format == "json" ? system.dump(2) + "\n" : SystemText(system));
+  return 0;
+}
+
 int RunInfo(const InfoArgs& a) {
+  if (a.system) return RunSystem(a);
   auto model = OpenModel(a.model);
   if (!model.ok()) return Fail(model.message());
   const Model& m = **model;
@@ -65,15 +75,27 @@ int RunInfo(const InfoArgs& a) {
 
 Command AddInfo(CLI::App& app) {
   auto args = std::make_shared<InfoArgs>();
-  CLI::App* sub =
-      app.add_subcommand("info", "Show a model's configuration, parameter count and dtypes");
-  sub->add_option("-m,--model", args->model, "Model: an RWKV-7 .pth file or a Hugging Face folder")
-      ->type_name("MODEL")
-      ->required();
+  CLI::App* sub = app.add_subcommand(
+      "info",
+      "Show a model's configuration, parameter count and dtypes; with --system, this build, the "
+      "CPU's features, the kernel table, the cores and the memory bandwidth");
+  CLI::Option* model =
+      sub->add_option("-m,--model", args->model,
+                      "Model: an RWKV-7 .pth/.gguf file or a Hugging Face folder")
+          ->type_name("MODEL");
+  CLI::Option* system = sub->add_flag(
+      "--system", args->system,
+      "Instead of a model: what to paste into a bug report (measures bandwidth for a second)");
+  model->excludes(system);
   sub->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
-  return {sub, [args] { return RunInfo(*args); }};
+  return {sub, [args, model, system] {
+            if (model->count() == 0 && system->count() == 0) {
+              return FailUsage("info needs -m MODEL, or --system for this machine");
+            }
+            return RunInfo(*args);
+          }};
 }
 
 }  // namespace anser::cli

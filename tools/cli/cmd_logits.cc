@@ -94,7 +94,7 @@ Command AddLogits(CLI::App& app) {
   AddThreadsFlag(sub, &args->threads);
   return {sub, [args, tokens, text] {
             if (tokens->count() == 0 && text->count() == 0) {
-              return Fail("logits needs input: --tokens 1,2,3 or --text \"...\"");
+              return FailUsage("logits needs input: --tokens 1,2,3 or --text \"...\"");
             }
             return RunLogits(*args, text->count() > 0);
           }};

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common.h"
+#include "flag_checks.h"
 #include "serve/server.h"
 
 namespace anser::cli {
@@ -82,33 +83,33 @@ Command AddServe(CLI::App& app) {
   sub->add_option("--vocab", o.vocab, "World vocabulary file (as for generate)")->type_name("FILE");
   sub->add_option("--host", o.host, "Address to listen on")->capture_default_str();
   sub->add_option("--port", o.port, "Port to listen on (0 = any free port, printed on stderr)")
-      ->check(CLI::Range(0, 65535))
+      ->check(WholeInRange(0, 65535))
       ->capture_default_str();
   sub->add_option("--parallel", o.service.engine.parallel, "Sequences decoded together at most (one per choice)")
-      ->check(CLI::Range(1, 256))
+      ->check(WholeInRange(1, 256))
       ->capture_default_str();
   AddThreadsFlag(sub, &o.service.engine.threads);
   sub->add_option("--state-cache-mb", args->state_cache_mb, "Memory for the prefix state cache (0 = off)")
-      ->check(CLI::Range(int64_t{0}, int64_t{1} << 20))
+      ->check(WholeInRange(0, int64_t{1} << 20))
       ->capture_default_str();
   sub->add_option("--states-mb", args->states_mb, "Memory for the named states of the state API")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+      ->check(WholeInRange(1, int64_t{1} << 20))
       ->capture_default_str();
   sub->add_option("--api-key", o.http.api_key, "Require 'Authorization: Bearer KEY' (default: $ANSER_API_KEY)");
   sub->add_option("--max-tokens-limit", o.service.limits.max_tokens_limit, "Largest max_tokens a request may ask for")
-      ->check(CLI::Range(1, 1 << 24))
+      ->check(WholeInRange(1, 1 << 24))
       ->capture_default_str();
   sub->add_option("--default-max-tokens", o.service.limits.default_max_tokens, "max_tokens of requests that omit it")
-      ->check(CLI::Range(0, 1 << 24))
+      ->check(WholeInRange(0, 1 << 24))
       ->capture_default_str();
   sub->add_option("--queue", o.service.engine.queue, "Requests waiting for a slot at most (more get 429)")
-      ->check(CLI::Range(0, 4096))
+      ->check(WholeInRange(0, 4096))
       ->capture_default_str();
   sub->add_option("--body-limit-mb", args->body_limit_mb, "Largest request body (413 above)")
-      ->check(CLI::Range(int64_t{1}, int64_t{4096}))
+      ->check(WholeInRange(1, 4096))
       ->capture_default_str();
   sub->add_option("--timeout-s", o.service.timeout_s, "A request running longer (queue wait included) ends with a timeout error")
-      ->check(CLI::Range(1, 86400 * 7))
+      ->check(WholeInRange(1, 86400 * 7))
       ->capture_default_str();
   sub->add_option("--chat-template-file", o.chat_template_file,
                   "JSON file replacing the chat turn prefixes and separator (see docs/SERVER.md)")

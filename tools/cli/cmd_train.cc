@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common.h"
+#include "flag_checks.h"
 #include "train/corpus.h"
 #include "train/init.h"
 #include "train/trainer.h"
@@ -164,34 +165,43 @@ Command AddTrain(CLI::App& app) {
   sub->add_option("--data", a->data, "Training text (first 90% train, the rest validation)")
       ->required();
   sub->add_option("--init", a->init, "Start from this model (.pth or Hugging Face folder)");
-  sub->add_option("--layers", a->layers, "New model: layers");
-  sub->add_option("--width", a->width, "New model: width C");
-  sub->add_option("--head-size", a->head_size, "New model: head size")->capture_default_str();
+  sub->add_option("--layers", a->layers, "New model: layers")->check(WholeInRange(1, 256));
+  sub->add_option("--width", a->width, "New model: width C")->check(WholeInRange(1, 1 << 16));
+  sub->add_option("--head-size", a->head_size, "New model: head size")
+      ->check(WholeInRange(1, 1024))
+      ->capture_default_str();
   sub->add_option("--tokenizer", a->tokenizer, "New model: bytes (256 tokens) or world (65536)")
       ->capture_default_str();
   sub->add_option("--vocab", a->vocab, "World vocabulary file (rwkv_vocab_v20230424.txt)");
   sub->add_option("--out", a->out, "Output folder: model.pth or state.pth, log.csv, resume/")
       ->required();
-  sub->add_option("--steps", o.steps, "Optimiser steps")->capture_default_str();
-  sub->add_option("--batch", o.batch, "Sequences a step (B)")->capture_default_str();
-  sub->add_option("--ctx", o.ctx, "Tokens a sequence (T)")->capture_default_str();
-  sub->add_option("--lr", o.lr, "Peak learning rate")->capture_default_str();
+  sub->add_option("--steps", o.steps, "Optimiser steps")->check(WholeInRange(1))->capture_default_str();
+  sub->add_option("--batch", o.batch, "Sequences a step (B)")->check(WholeInRange(1, 1 << 16))->capture_default_str();
+  sub->add_option("--ctx", o.ctx, "Tokens a sequence (T)")->check(WholeInRange(1, 1 << 20))->capture_default_str();
+  sub->add_option("--lr", o.lr, "Peak learning rate")->check(InRange(0, 1, /*lo_open=*/true))->capture_default_str();
   sub->add_option("--lr-final", o.lr_final, "Learning rate at the last step (cosine decay)")
+      ->check(InRange(0, 1))
       ->capture_default_str();
-  sub->add_option("--warmup", o.warmup, "Linear warm-up steps")->capture_default_str();
+  sub->add_option("--warmup", o.warmup, "Linear warm-up steps")->check(WholeInRange(0))->capture_default_str();
   sub->add_option("--weight-decay", o.weight_decay, "AdamW weight decay (2-D .weight tensors)")
+      ->check(AtLeast(0))
       ->capture_default_str();
   sub->add_option("--grad-clip", o.grad_clip, "Global gradient-norm clip (0: off)")
+      ->check(AtLeast(0))
       ->capture_default_str();
   sub->add_flag("--no-l2wrap", a->no_l2wrap, "Drop the L2Wrap logit regulariser");
   sub->add_option("--eval-every", o.eval_every, "Validation loss every S steps (0: at the end)")
+      ->check(WholeInRange(0))
       ->capture_default_str();
   sub->add_option("--save-every", o.save_every, "Checkpoint every S steps (0: at the end)")
+      ->check(WholeInRange(0))
       ->capture_default_str();
   sub->add_option("--val-tokens", o.val_tokens, "Validation tokens scored (0: all)")
+      ->check(WholeInRange(0))
       ->capture_default_str();
   sub->add_option("--dtype", a->dtype, "model.pth tensors: f32 or bf16")->capture_default_str();
   sub->add_option("--seed", o.seed, "Seed of the init and of the data order")
+      ->check(UnsignedWhole())
       ->capture_default_str();
   sub->add_flag("--resume", a->resume, "Continue the run saved in --out");
   sub->add_option("--tune", a->tune, "'state': learn only the initial WKV state (needs --init)");

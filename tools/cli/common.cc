@@ -1,8 +1,10 @@
 #include "common.h"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
@@ -14,12 +16,18 @@
 #include <system_error>
 
 #include "core/install_dir.h"
+#include "flag_checks.h"
 
 namespace anser::cli {
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "anser: error: %s\n", message.c_str());
-  return 1;
+  return kExitFailure;
+}
+
+int FailUsage(const std::string& message) {
+  std::fprintf(stderr, "anser: error: %s\n", message.c_str());
+  return kExitUsage;
 }
 
 Result<std::shared_ptr<const Model>> OpenModel(const std::string& path, WeightLayout layout) {
@@ -118,34 +126,67 @@ void WriteOut(const std::string& bytes) {
   std::fflush(stdout);
 }
 
+void PrefillWithProgress(Session& session, State& state, std::span<const int> tokens,
+                         std::vector<float>* last_logits) {
+  // Below this a prefill takes well under a second on any model Anser runs on a CPU.
+  constexpr size_t kChunk = 512;
+  if (tokens.size() <= kChunk) {
+    session.Prefill(state, tokens, /*all_positions=*/false, last_logits);
+    return;
+  }
+  ProgressBar bar("prefill", static_cast<int64_t>(tokens.size()));
+  for (size_t done = 0; done < tokens.size(); done += kChunk) {
+    const size_t n = std::min(kChunk, tokens.size() - done);
+    session.Prefill(state, tokens.subspan(done, n), /*all_positions=*/false, last_logits);
+    bar.Update(static_cast<int64_t>(done + n), "tokens");
+  }
+  bar.Finish();
+}
+
+bool StdoutSharesStderrLine() {
+  if (isatty(STDOUT_FILENO) != 0) return true;
+  struct stat out {};
+  struct stat err {};
+  return fstat(STDOUT_FILENO, &out) == 0 && fstat(STDERR_FILENO, &err) == 0 &&
+         out.st_dev == err.st_dev && out.st_ino == err.st_ino;
+}
+
 void AddThreadsFlag(CLI::App* sub, int* threads) {
   sub->add_option("--threads", *threads, "Compute threads (0 = all cores)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(WholeInRange(0, kMaxThreads))
       ->capture_default_str();
 }
 
 void AddSamplingFlags(CLI::App* sub, SamplerOptions* options, CLI::Option** seed_option) {
   sub->add_option("--temperature", options->temperature, "Sampling temperature (0 = greedy)")
+      ->check(AtLeast(0))
       ->capture_default_str();
   sub->add_option("--top-p", options->top_p,
                   "Nucleus sampling: keep the top tokens up to this probability mass (1 = off)")
+      ->check(InRange(0, 1, /*lo_open=*/true))
       ->capture_default_str();
   sub->add_option("--top-k", options->top_k, "Keep only the K most probable tokens (0 = off)")
+      ->check(WholeInRange(0))
       ->capture_default_str();
   sub->add_option("--min-p", options->min_p,
                   "Drop tokens below P times the top probability (0 = off)")
+      ->check(InRange(0, 1, /*lo_open=*/false, /*hi_open=*/true))
       ->capture_default_str();
   sub->add_option("--presence-penalty", options->presence_penalty,
                   "Subtracted from the logit of every token already generated")
+      ->check(Finite())
       ->capture_default_str();
   sub->add_option("--frequency-penalty", options->frequency_penalty,
                   "Subtracted from a token's logit once per (decayed) occurrence")
+      ->check(Finite())
       ->capture_default_str();
   sub->add_option("--penalty-decay", options->penalty_decay,
                   "Each step, occurrence counts are multiplied by this")
+      ->check(InRange(0, 1))
       ->capture_default_str();
   *seed_option = sub->add_option("--seed", options->seed,
-                                 "Random seed (default: a new one each run, shown on stderr)");
+                                 "Random seed (default: a new one each run, shown on stderr)")
+      ->check(UnsignedWhole());
 }
 
 uint64_t RandomSeed() {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -54,8 +55,15 @@ void AddConversionInput(CLI::App* sub, ConversionInput* input, std::string* out)
 int RunConversion(ConversionInput input, std::string out, const std::string& dtype,
                   const std::string& vocab, bool force);
 
-// Prints "anser: error: MESSAGE" to stderr and returns the exit code for a failed command.
+// Exit statuses: a command that failed at run time, and a command line that makes no sense
+// (a flag out of range, a missing input), as CLI11's parse errors.
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// Prints "anser: error: MESSAGE" to stderr and returns kExitFailure.
 int Fail(const std::string& message);
+// The same for a usage error: returns kExitUsage.
+int FailUsage(const std::string& message);
 
 // Loads a model from a .pth file, a Hugging Face folder or a GGUF file, with a message saying
 // what to pass when the path is wrong.
@@ -83,6 +91,15 @@ Result<std::string> ReadInput(const std::string& path);
 
 // Writes bytes to stdout at once (streamed text must appear as it is generated).
 void WriteOut(const std::string& bytes);
+
+// Session::Prefill of `tokens` with a progress bar (on a terminal) for prompts long enough to
+// take a while; the result is bitwise that of one call (prefill does not depend on its split).
+void PrefillWithProgress(Session& session, State& state, std::span<const int> tokens,
+                         std::vector<float>* last_logits);
+
+// Whether stdout is a terminal, or the same file as stderr (2>&1): then a line on stderr must
+// not start where the text on stdout stopped.
+bool StdoutSharesStderrLine();
 
 // Registers --threads on a subcommand that runs the model.
 void AddThreadsFlag(CLI::App* sub, int* threads);

@@ -1,19 +1,39 @@
 // `anser`: the command-line front end. Each subcommand lives in its own cmd_*.cc file; this file
-// only wires them together and turns stray exceptions into an error exit.
+// only wires them together, answers --version, and turns usage errors into exit status 2 and
+// stray exceptions into an error exit.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <string>
 #include <vector>
 
 #include "common.h"
+#include "system_report.h"
+
+namespace {
+
+// The subcommand a parse error belongs to, for the hint after it.
+std::string HelpHint(CLI::App& app) {
+  const std::vector<CLI::App*> parsed = app.get_subcommands();
+  if (parsed.empty()) return "run 'anser --help' for the commands";
+  return "run 'anser " + parsed.front()->get_name() + " --help' for its flags";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using anser::cli::Command;
   try {
     CLI::App app{"anser: RWKV-7 language models on the CPU", "anser"};
-    app.set_version_flag("--version", "anser " ANSER_VERSION);
-    app.require_subcommand(1);
+    bool version = false;
+    std::string format = "text";
+    app.add_flag("--version", version,
+                 "Print the version, the git commit, the compiler and the kernel table this CPU "
+                 "gets, then exit");
+    app.add_option("--format", format, "Output format of --version")
+        ->check(CLI::IsMember({"text", "json"}));
+    app.require_subcommand(0, 1);
     app.fallthrough(false);
     const std::vector<Command> commands = {
         anser::cli::AddGenerate(app), anser::cli::AddChat(app),       anser::cli::AddLogits(app),
@@ -28,13 +48,25 @@ int main(int argc, char** argv) {
     };
     try {
       app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
+    } catch (const CLI::CallForHelp& e) {
       return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+      std::fprintf(stderr, "anser: error: %s\n%s\n", e.what(), HelpHint(app).c_str());
+      return anser::cli::kExitUsage;
+    }
+    if (version) {
+      const nlohmann::json v = anser::cli::VersionJson();
+      anser::cli::WriteOut(format == "json" ? v.dump(2) + "\n" : anser::cli::VersionText(v));
+      return 0;
     }
     for (const Command& command : commands) {
       if (command.app->parsed()) return command.run();
     }
-    return anser::cli::Fail("no subcommand: run 'anser --help' for the list");
+    // No subcommand: the help, as a usage error (on stderr, as every error; stdout stays empty).
+    std::fputs(app.help().c_str(), stderr);
+    return anser::cli::kExitUsage;
   } catch (const std::bad_alloc&) {
     return anser::cli::Fail("out of memory: try a smaller model, prompt or --prompt/--gen size");
   } catch (const std::exception& e) {
