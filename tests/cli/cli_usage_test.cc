@@ -41,8 +41,8 @@ class CliUsage : public ::testing::Test {
   fs::path dir_;
 };
 
-// Runs the binary with stdin, stdout and stderr on one pseudo-terminal; returns all it printed
-// with the terminal's "\r\n" turned back into "\n".
+// Runs the binary with stdin, stdout and stderr on one pseudo-terminal; returns what the
+// terminal shows at the end.
 std::string RunOnTerminal(const std::vector<std::string>& args, int* status) {
   int master = -1;
   const pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
@@ -64,11 +64,18 @@ std::string RunOnTerminal(const std::vector<std::string>& args, int* status) {
   }
   close(master);
   waitpid(pid, status, 0);
-  std::string plain;
-  for (char c : out) {
-    if (c != '\r') plain += c;
+  // What the terminal finally shows: "\r\n" is a newline, and "\r" + erase-line ("\x1b[K")
+  // takes back a status line (the loading message).
+  std::string screen;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out.compare(i, 4, "\r\x1b[K") == 0) {
+      screen.resize(screen.rfind('\n') == std::string::npos ? 0 : screen.rfind('\n') + 1);
+      i += 3;
+    } else if (out[i] != '\r') {
+      screen += out[i];
+    }
   }
-  return plain;
+  return screen;
 }
 
 struct BadFlag {

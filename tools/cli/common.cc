@@ -37,7 +37,13 @@ Result<std::shared_ptr<const Model>> OpenModel(const std::string& path, WeightLa
                          "' not found: pass -m with an official RWKV-7 .pth file or a Hugging "
                          "Face folder (config.json + *.safetensors)");
   }
-  return Model::Load(path, layout);
+  // A large checkpoint takes seconds (bf16 widening, packing for the kernels): on a terminal a
+  // status line says what is happening, erased once the model is loaded.
+  const bool terminal = isatty(STDERR_FILENO) != 0;
+  if (terminal) std::fprintf(stderr, "loading %s ...", path.c_str());
+  Result<std::shared_ptr<const Model>> model = Model::Load(path, layout);
+  if (terminal) std::fputs("\r\x1b[K", stderr);
+  return model;
 }
 
 std::string DefaultModelPath() {
