@@ -113,6 +113,10 @@ void HttpServer::Routes() {
     if (req.has_header("X-Session-Id")) res.set_header("X-Session-Id", req.get_header_value("X-Session-Id"));
     if (!options_.api_key.empty() && !IsPublic(req.path) &&
         req.get_header_value("Authorization") != "Bearer " + options_.api_key) {
+      // Refused before its body is read: whatever part of the body was not yet buffered would be
+      // taken for the next request's first line (a 30-second read timeout, and a shutdown that
+      // waits for it), so this connection ends here.
+      res.set_header("Connection", "close");
       SendError(res, {401, "authentication_error",
                       "a valid API key is required: send the header 'Authorization: Bearer KEY'", "", "invalid_api_key"});
       return httplib::Server::HandlerResponse::Handled;
