@@ -370,7 +370,11 @@ void RunClient(int index, const Endpoint& server, const Options& o, const Window
     if (cut || (result.error() != httplib::Error::Success && Clock::now() >= window.deadline())) {
       ++tally.cut;
     } else if (result.error() != httplib::Error::Success) {
-      tally.failures.push_back("connection: " + httplib::to_string(result.error()));
+      const double after = std::chrono::duration<double>(Clock::now() - sent).count();
+      tally.failures.push_back("connection: " + httplib::to_string(result.error()) + " after " +
+                               std::to_string(after) + " s" +
+                               (status == 0 ? ", before the response's headers"
+                                            : ", HTTP " + std::to_string(status) + " received"));
     } else if (status == 429) {
       tally.rejected += in_window;
       // Back off as the server asks, but not past the end of the run.

@@ -1,6 +1,7 @@
 #include "serve/http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <charconv>
 #include <cstdio>
@@ -84,7 +85,18 @@ HttpServer::HttpServer(HttpOptions options, LogLine log)
 HttpServer::~HttpServer() = default;
 
 Result<int> HttpServer::Bind(const std::string& host, int port) {
+  // cpp-httplib 0.11 listens with a backlog of 5, fixed when Debian's library was compiled: a
+  // burst of new connections (32 clients starting at once) overflows it, and the kernel then
+  // drops some of them. The listening socket is noted as httplib makes it, and a second listen()
+  // gives it the system's largest backlog (Linux applies the new one).
+  int listening = -1;
+  server_->set_socket_options([&listening](socket_t s) {
+    httplib::default_socket_options(s);
+    listening = s;
+  });
   const int bound = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
+  server_->set_socket_options(httplib::default_socket_options);
+  if (bound >= 0) ::listen(listening, SOMAXCONN);
   if (bound < 0) {
     return Status::Error("cannot listen on " + host + ":" + std::to_string(port) +
                          ": the address is in use or not available here (choose another --host/--port; --port 0 "
