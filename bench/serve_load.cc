@@ -1,7 +1,7 @@
 // serve_load: a load test of `anser serve` over loopback. It starts the server (or takes --url) and
 // runs N streaming clients, each sending one /v1/completions request after another with prompts
-// of mixed lengths: first a warm-up (until every client has been served and the server's state
-// cache is full), then T measured seconds. It prints one JSON object: time to first token and
+// of mixed lengths: first a warm-up (until every client has been served, the server's state cache
+// is full and its RSS has settled), then T measured seconds. It prints one JSON object: time to first token and
 // inter-token latency (p50, p99), aggregate tokens/s, request counts, and the server's RSS after
 // the warm-up and at the end. It exits non-zero on any failed request (a 429 is counted apart, not
 // failed), when the warm-up does not end, and when the RSS grew by more than --max-rss-growth.
@@ -56,6 +56,7 @@ struct Options {
   // what is measured.
   double top_p = 1.0;
   double warmup_limit = 120;
+  double rss_settle_seconds = 5;
   double max_rss_growth = 0.05;
 };
 
@@ -404,13 +405,18 @@ double Percentile(std::vector<double> values, double p) {
   return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
 }
 
-// Waits until every client has completed a request (every connection and handler thread of the
-// server has worked) and, when `cache_must_fill`, the server's prefix cache has evicted an entry;
-// false if that did not happen by `limit`.
-bool WarmUp(const Endpoint& server, bool cache_must_fill, Clock::time_point limit,
-            Progress& progress) {
+// The warm-up: until every client has completed a request (every connection and handler thread
+// of the server has worked), the server's prefix cache has evicted an entry (when
+// `cache_must_fill`), and the server's RSS (when `pid` > 0) has grown by less than 1 % for
+// `settle` (the allocator's high-water mark is reached only after a while). Checked whenever a
+// request completes; false if the warm-up has not ended by `limit`.
+bool WarmUp(const Endpoint& server, bool cache_must_fill, int pid, Clock::duration settle,
+            Clock::time_point limit, Progress& progress) {
+  constexpr double kSettledGrowth = 1.01;
   std::unique_lock lock(progress.mu);
   int64_t seen = -1;
+  std::optional<Clock::time_point> settled_since;
+  int64_t settled_rss = 0;
   while (true) {
     const int64_t total =
         std::accumulate(progress.completed.begin(), progress.completed.end(), int64_t{0});
@@ -420,8 +426,14 @@ bool WarmUp(const Endpoint& server, bool cache_must_fill, Clock::time_point limi
       seen = total;
       lock.unlock();
       const bool full = !cache_must_fill || Metric(server, "anser_state_cache_evictions_total") > 0;
+      const Clock::time_point now = Clock::now();
+      const int64_t rss = pid > 0 ? RssKiB(pid) : 0;
+      if (full && (!settled_since || static_cast<double>(rss) > kSettledGrowth * settled_rss)) {
+        settled_since = now;
+        settled_rss = rss;
+      }
       lock.lock();
-      if (full) return true;
+      if (settled_since && (pid <= 0 || now - *settled_since >= settle)) return true;
     }
     if (progress.changed.wait_until(lock, limit) == std::cv_status::timeout) return false;
   }
@@ -463,7 +475,8 @@ int Run(const Options& o) {
   const auto seconds = [](double s) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
   };
-  const bool warmed_up = WarmUp(server, cache_must_fill, start + seconds(o.warmup_limit), progress);
+  const bool warmed_up = WarmUp(server, cache_must_fill, pid, seconds(o.rss_settle_seconds),
+                                start + seconds(o.warmup_limit), progress);
   const Clock::time_point from = Clock::now();
   const int64_t rss_warm = pid > 0 ? RssKiB(pid) : -1;
   if (warmed_up) {
@@ -522,8 +535,9 @@ int Run(const Options& o) {
   if (!all.failures.empty()) exit_code = 1;
   if (!warmed_up) {
     std::fprintf(stderr,
-                 "serve_load: the warm-up (every client served once%s) did not end within %g s\n",
-                 cache_must_fill ? ", the state cache full" : "", o.warmup_limit);
+                 "serve_load: the warm-up (every client served once%s%s) did not end within %g s\n",
+                 cache_must_fill ? ", the state cache full" : "",
+                 pid > 0 ? ", the server's RSS settled" : "", o.warmup_limit);
     exit_code = 1;
   } else if (all.completed == 0) {
     std::fprintf(stderr, "serve_load: no request completed in the %g s after the warm-up\n",
@@ -586,6 +600,11 @@ int main(int argc, char** argv) {
                  "Longest warm-up (every client served once, and the state cache of a server "
                  "started here full)")
       ->check(CLI::Range(1.0, 3600.0))
+      ->capture_default_str();
+  app.add_option(
+         "--rss-settle-seconds", o.rss_settle_seconds,
+         "The warm-up also waits until the server's RSS has grown by less than 1 % for this long")
+      ->check(CLI::Range(0.0, 600.0))
       ->capture_default_str();
   app.add_option("--top-p", o.top_p, "top_p of every request")
       ->check(CLI::Range(0.0, 1.0))
