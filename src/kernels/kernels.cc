@@ -1,5 +1,6 @@
 #include "kernels/kernels.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <string_view>
 #include <thread>
@@ -21,7 +22,12 @@ std::vector<const CpuKernels*> AllKernels() {
   return all;
 }
 
+namespace {
+std::atomic<const CpuKernels*> chosen_for_testing{nullptr};
+}  // namespace
+
 const CpuKernels& SelectKernels() {
+  if (const CpuKernels* k = chosen_for_testing.load(std::memory_order_acquire)) return *k;
   static const CpuKernels* chosen = [] {
     const std::vector<const CpuKernels*> all = AllKernels();
     if (const char* want = std::getenv("ANSER_KERNELS")) {
@@ -32,6 +38,10 @@ const CpuKernels& SelectKernels() {
     return all.back();  // AllKernels lists the reference first, the best for this CPU last
   }();
   return *chosen;
+}
+
+void SelectKernelsForTesting(const CpuKernels* table) {
+  chosen_for_testing.store(table, std::memory_order_release);
 }
 
 void SetKernelThreads(int n) {

@@ -39,7 +39,9 @@ ChoiceRun::ChoiceRun(const JobSpec& spec, int index, const Snapshot& start, cons
                  o.seed += static_cast<uint64_t>(index);
                  return o;
                }()),
-      stream_(spec.stops) {}
+      stream_(spec.stops) {
+  if (spec.max_tokens == 0) reason_ = FinishReason::kLength;
+}
 
 TokenLogprob ChoiceRun::Logprob(int token) const {
   const double lse = LogSumExp(logits_);

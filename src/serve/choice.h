@@ -17,7 +17,8 @@ namespace anser::serve {
 
 class ChoiceRun {
  public:
-  // Starts after the prompt: `start` holds the state and the logits of its last position.
+  // Starts after the prompt: `start` holds the state and the logits of its last position. With
+  // max_tokens 0 the choice is finished (by length) from the start.
   // `tokenizer` may be null (token-id models: the text is the ids, comma-separated).
   ChoiceRun(const JobSpec& spec, int index, const Snapshot& start, const Tokenizer* tokenizer);
 

@@ -256,8 +256,8 @@ void Engine::StartDecoding(Running& r) {
   r.ended.assign(static_cast<size_t>(n), false);
   r.canonical.resize(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) r.choices.push_back(std::make_unique<ChoiceRun>(r.spec, i, *r.prompt_end, tokenizer_));
-  if (r.spec.max_tokens == 0) {
-    for (int i = 0; i < n; ++i) EndChoice(r, i);
+  for (int i = 0; i < n; ++i) {
+    if (r.choices[static_cast<size_t>(i)]->finished()) EndChoice(r, i);
   }
 }
 
