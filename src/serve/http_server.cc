@@ -98,23 +98,26 @@ HttpServer::HttpServer(HttpOptions options, LogLine log)
 HttpServer::~HttpServer() = default;
 
 Result<int> HttpServer::Bind(const std::string& host, int port) {
-  // cpp-httplib 0.11 listens with a backlog of 5, fixed when Debian's library was compiled: a
-  // burst of new connections (32 clients starting at once) overflows it, and the kernel then
-  // drops some of them. The listening socket is noted as httplib makes it, and a second listen()
-  // gives it the system's largest backlog (Linux applies the new one).
+  // The listening socket is set up here rather than by cpp-httplib's defaults, which set
+  // SO_REUSEPORT (a second server on the same port would bind too, and take half the
+  // connections) and listen with a backlog of 5, fixed when Debian's library was compiled (a
+  // burst of new connections, 32 clients starting at once, overflows it and the kernel drops
+  // some). SO_REUSEADDR alone lets a restarted server bind at once; a second listen() after the
+  // bind gives the socket the system's largest backlog (Linux applies the new one).
   int listening = -1;
   server_->set_socket_options([&listening](socket_t s) {
-    httplib::default_socket_options(s);
+    const int yes = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     listening = s;
   });
   const int bound = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
-  server_->set_socket_options(httplib::default_socket_options);
-  if (bound >= 0) ::listen(listening, SOMAXCONN);
+  server_->set_socket_options(nullptr);
   if (bound < 0) {
     return Status::Error("cannot listen on " + host + ":" + std::to_string(port) +
                          ": the address is in use or not available here (choose another --host/--port; --port 0 "
                          "picks a free one)");
   }
+  ::listen(listening, SOMAXCONN);
   return bound;
 }
 

@@ -2,12 +2,14 @@
 answers a normal request."""
 
 import json
+import subprocess
 import time
 import urllib.request
 
 import openai
 import pytest
 
+from anser_server import BINARY, BYTE_MODEL
 from conftest import API_KEY, LONG_REPLY, client_for
 
 MODEL = "model.fp32"
@@ -37,6 +39,15 @@ def test_unknown_route_and_state_are_not_found(byte_client):
     with pytest.raises(openai.NotFoundError) as error:
         byte_client.completions.create(model=MODEL, prompt="To be", extra_body={"state": "no-such-state"})
     assert error.value.param == "state"
+    still_serves(byte_client)
+
+
+def test_a_taken_port_is_refused(byte_server, byte_client):
+    port = byte_server.url.rsplit(":", 1)[1]
+    second = subprocess.run([BINARY, "serve", *BYTE_MODEL, "--port", port], stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, timeout=60)
+    assert second.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in second.stderr
     still_serves(byte_client)
 
 
