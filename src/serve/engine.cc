@@ -304,13 +304,12 @@ void Engine::DecodeStep() {
   }
   generated_tokens_total_.fetch_add(static_cast<int64_t>(tokens.size()));
   if (!states.empty()) {
-    std::vector<float> logits;
     const Clock::time_point step_start = Clock::now();
-    session_.StepBatch(states, tokens, &logits);
+    session_.StepBatch(states, tokens, &batch_logits_);
     decode_step_seconds_ = Average(decode_step_seconds_, Seconds(Clock::now() - step_start));
     const size_t V = static_cast<size_t>(model_->config().n_vocab);
     for (size_t b = 0; b < fed.size(); ++b) {
-      std::copy_n(logits.begin() + static_cast<std::ptrdiff_t>(b * V), V, fed[b]->logits().begin());
+      std::copy_n(batch_logits_.begin() + static_cast<std::ptrdiff_t>(b * V), V, fed[b]->logits().begin());
       fed[b]->AfterFeed();
     }
   }

@@ -41,15 +41,25 @@ Service::Service(std::shared_ptr<const Model> model, std::unique_ptr<Tokenizer> 
   engine_ = std::make_unique<Engine>(model_, tokenizer_.get(), options_.engine);
 }
 
-Parsed<Service::Origin> Service::ResolveOrigin(const std::string& state_id) {
-  if (state_id.empty()) return server_state_ ? Origin{kServerStateOrigin, server_state_} : Origin{};
+Parsed<JobSpec> Service::NewSpec(const std::string& state_id, Clock::time_point received) {
+  JobSpec spec;
+  spec.deadline = received + std::chrono::seconds(options_.timeout_s);
+  if (state_id.empty()) {
+    if (server_state_) {
+      spec.origin = kServerStateOrigin;
+      spec.origin_snapshot = server_state_;
+    }
+    return spec;
+  }
   const std::optional<NamedStates::Named> named = states_.Get(state_id);
   if (!named) {
     ApiError e = ApiError::NotFound("no state '" + state_id + "': it was never created, was deleted, or was evicted");
     e.param = "state";
     return e;
   }
-  return Origin{named->origin, named->snapshot};
+  spec.origin = named->origin;
+  spec.origin_snapshot = named->snapshot;
+  return spec;
 }
 
 std::vector<int> Service::Encode(const Prompt& prompt) const {
@@ -57,11 +67,9 @@ std::vector<int> Service::Encode(const Prompt& prompt) const {
 }
 
 Parsed<std::shared_ptr<Job>> Service::Prepare(const GenerationRequest& r, Clock::time_point received) {
-  Parsed<Origin> origin = ResolveOrigin(r.state);
-  if (auto* e = std::get_if<ApiError>(&origin)) return *e;
-  JobSpec spec;
-  spec.origin = std::get<Origin>(origin).key;
-  spec.origin_snapshot = std::get<Origin>(origin).snapshot;
+  Parsed<JobSpec> started = NewSpec(r.state, received);
+  if (auto* e = std::get_if<ApiError>(&started)) return *e;
+  JobSpec& spec = std::get<JobSpec>(started);
   const bool chat = r.endpoint == Endpoint::kChatCompletions;
   if (chat) {
     std::string text = RenderChat(chat_, r.messages, /*open_reply=*/true);
@@ -87,22 +95,18 @@ Parsed<std::shared_ptr<Job>> Service::Prepare(const GenerationRequest& r, Clock:
   spec.logprobs = r.logprobs;
   spec.top_logprobs = r.top_logprobs;
   spec.save_state = r.save_state;
-  spec.deadline = received + std::chrono::seconds(options_.timeout_s);
   return std::make_shared<Job>(std::move(spec));
 }
 
 Parsed<std::shared_ptr<Job>> Service::PrepareState(const StateRequest& r, Clock::time_point received) {
-  Parsed<Origin> origin = ResolveOrigin(r.state);
-  if (auto* e = std::get_if<ApiError>(&origin)) return *e;
-  JobSpec spec;
-  spec.origin = std::get<Origin>(origin).key;
-  spec.origin_snapshot = std::get<Origin>(origin).snapshot;
+  Parsed<JobSpec> started = NewSpec(r.state, received);
+  if (auto* e = std::get_if<ApiError>(&started)) return *e;
+  JobSpec& spec = std::get<JobSpec>(started);
   // A conversation's turns are all closed: the state ends where the next message begins.
   spec.prompt = r.is_chat ? tokenizer_->Encode(RenderChat(chat_, r.messages, /*open_reply=*/false)) : Encode(r.prompt);
   if (spec.prompt.empty()) return ApiError::Invalid(r.is_chat ? "messages" : "prompt", "the prompt encodes to no tokens");
   spec.max_tokens = 0;
   spec.save_state = true;
-  spec.deadline = received + std::chrono::seconds(options_.timeout_s);
   return std::make_shared<Job>(std::move(spec));
 }
 

@@ -52,11 +52,9 @@ class Service {
   int64_t state_file_bytes() const { return state_file_bytes_; }
 
  private:
-  struct Origin {
-    OriginKey key = kZeroOrigin;
-    SnapshotPtr snapshot;
-  };
-  Parsed<Origin> ResolveOrigin(const std::string& state_id);
+  // A spec starting from the named state `state_id` ("" = the server's initial state), with the
+  // deadline of a request received at `received`.
+  Parsed<JobSpec> NewSpec(const std::string& state_id, Clock::time_point received);
   std::vector<int> Encode(const Prompt& prompt) const;
 
   std::shared_ptr<const Model> model_;

@@ -4,6 +4,8 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <nlohmann/json.hpp>
 
@@ -341,6 +343,31 @@ TEST(ServeHttpLimits, ShutdownEndsOpenStreams) {
   ASSERT_GE(events.data.size(), 2u);
   EXPECT_EQ(events.data.back(), "[DONE]");
   EXPECT_EQ(json::parse(events.data[events.data.size() - 2])["error"]["message"], "server shutting down");
+}
+
+// --state FILE starts every request from that state: "ROMEO:" saved by `anser generate`, then
+// " Hi" continued from it is "ROMEO: Hi" from the zero state (the byte model: text splits into
+// the same tokens either way).
+TEST(ServeHttpState, ServerWideInitialState) {
+  const std::string model = kShared + "/fixtures/tiny-rwkv7-834K/model.fp32.pth";
+  const std::string state = ::testing::TempDir() + "/romeo_" + std::to_string(getpid()) + ".pth";
+  const std::string command = std::string(ANSER_BINARY) + " generate -m " + model + " -p ROMEO: -n 0 --save-state " +
+                              state + " 2>/dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  const json body = {{"prompt", " Hi"}, {"max_tokens", 16}, {"temperature", 0}};
+  std::string from_state;
+  {
+    auto server = ServerProcess::Start({"-m", model, "--threads", "1", "--state", state});
+    ASSERT_NE(server, nullptr);
+    from_state = Post(*server, "/v1/completions", body).body["choices"][0]["text"];
+  }
+  auto plain = ServerProcess::Start({"-m", model, "--threads", "1"});
+  ASSERT_NE(plain, nullptr);
+  EXPECT_EQ(from_state,
+            Post(*plain, "/v1/completions", {{"prompt", "ROMEO: Hi"}, {"max_tokens", 16}, {"temperature", 0}})
+                .body["choices"][0]["text"]);
+  EXPECT_FALSE(from_state.empty());
+  std::remove(state.c_str());
 }
 
 // A model without a tokenizer runs from token ids; text fields need one.
