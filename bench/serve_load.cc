@@ -1,10 +1,11 @@
 // serve_load: a load test of `anser serve` over loopback. It starts the server (or takes --url) and
 // runs N streaming clients, each sending one /v1/completions request after another with prompts
 // of mixed lengths: first a warm-up (until every client has been served, the server's state cache
-// is full and its RSS has settled), then T measured seconds. It prints one JSON object: time to first token and
-// inter-token latency (p50, p99), aggregate tokens/s, request counts, and the server's RSS after
-// the warm-up and at the end. It exits non-zero on any failed request (a 429 is counted apart, not
-// failed), when the warm-up does not end, and when the RSS grew by more than --max-rss-growth.
+// is full and its RSS has settled), then T measured seconds. It prints one JSON object: time to
+// first token and inter-token latency (p50, p99), aggregate tokens/s, request counts, and the
+// server's RSS after the warm-up and at the end. It exits non-zero on any failed request (a 429 is
+// counted apart, not failed), when the warm-up does not end, and when the RSS grew by more than
+// --max-rss-growth.
 #include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -51,10 +52,7 @@ struct Options {
   double seconds = 60;
   int min_tokens = 16;
   int max_tokens = 96;
-  // Random weights give a nearly flat distribution over the vocabulary, where top-p < 1 sorts most
-  // of it for every token: the default leaves top-p off so that the server, not the sampler, is
-  // what is measured.
-  double top_p = 1.0;
+  double top_p = -1;  // sent with every request when >= 0; else the server's default
   double warmup_limit = 120;
   double rss_settle_seconds = 5;
   double max_rss_growth = 0.05;
@@ -332,12 +330,12 @@ void RunClient(int index, const Endpoint& server, const Options& o, const Window
   httplib::Client client(server.host, server.port);
   client.set_read_timeout(600);
   while (Clock::now() < window.deadline()) {
-    const json body = {{"prompt", MakePrompt(rng)},
-                       {"max_tokens", max_tokens(rng)},
-                       {"top_p", o.top_p},
-                       {"seed", static_cast<int64_t>(rng() >> 1)},
-                       {"stream", true},
-                       {"stream_options", {{"include_usage", true}}}};
+    json body = {{"prompt", MakePrompt(rng)},
+                 {"max_tokens", max_tokens(rng)},
+                 {"seed", static_cast<int64_t>(rng() >> 1)},
+                 {"stream", true},
+                 {"stream_options", {{"include_usage", true}}}};
+    if (o.top_p >= 0) body["top_p"] = o.top_p;
     httplib::Request request;
     request.method = "POST";
     request.path = "/v1/completions";
@@ -509,7 +507,7 @@ int Run(const Options& o) {
       rss_known ? static_cast<double>(rss_end - rss_warm) / static_cast<double>(rss_warm) : 0.0;
   const nlohmann::ordered_json report = {
       {"clients", o.clients},
-      {"top_p", o.top_p},
+      {"top_p", o.top_p >= 0 ? json(o.top_p) : json(nullptr)},
       {"warmup_seconds", std::chrono::duration<double>(from - start).count()},
       {"seconds", warmed_up ? o.seconds : 0.0},
       {"requests", all.requests},
@@ -606,9 +604,8 @@ int main(int argc, char** argv) {
          "The warm-up also waits until the server's RSS has grown by less than 1 % for this long")
       ->check(CLI::Range(0.0, 600.0))
       ->capture_default_str();
-  app.add_option("--top-p", o.top_p, "top_p of every request")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
+  app.add_option("--top-p", o.top_p, "top_p of every request (default: the server's)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--max-rss-growth", o.max_rss_growth,
                  "Largest RSS growth from the end of the warm-up to the end, as a fraction "
                  "(negative: no check)")
