@@ -53,7 +53,7 @@ struct Options {
   int min_tokens = 16;
   int max_tokens = 96;
   double top_p = -1;  // sent with every request when >= 0; else the server's default
-  double warmup_limit = 120;
+  double warmup_limit = 300;
   double rss_settle_seconds = 5;
   double max_rss_growth = 0.05;
 };
@@ -405,16 +405,19 @@ double Percentile(std::vector<double> values, double p) {
 
 // The warm-up: until every client has completed a request (every connection and handler thread
 // of the server has worked), the server's prefix cache has evicted an entry (when
-// `cache_must_fill`), and the server's RSS (when `pid` > 0) has grown by less than 1 % for
-// `settle` (the allocator's high-water mark is reached only after a while). Checked whenever a
-// request completes; false if the warm-up has not ended by `limit`.
+// `cache_must_fill`), and the server's RSS (when `pid` > 0) has grown by less than 1 % while
+// every client completed two more requests on average and for at least `settle`: the allocator's
+// high-water mark is reached only once rarer coincidences of prompts, replies and cache entries
+// have happened. Checked whenever a request completes; false if not over by `limit`.
 bool WarmUp(const Endpoint& server, bool cache_must_fill, int pid, Clock::duration settle,
             Clock::time_point limit, Progress& progress) {
   constexpr double kSettledGrowth = 1.01;
+  const auto settle_requests = 2 * static_cast<int64_t>(progress.completed.size());
   std::unique_lock lock(progress.mu);
   int64_t seen = -1;
   std::optional<Clock::time_point> settled_since;
   int64_t settled_rss = 0;
+  int64_t settled_total = 0;
   while (true) {
     const int64_t total =
         std::accumulate(progress.completed.begin(), progress.completed.end(), int64_t{0});
@@ -429,9 +432,13 @@ bool WarmUp(const Endpoint& server, bool cache_must_fill, int pid, Clock::durati
       if (full && (!settled_since || static_cast<double>(rss) > kSettledGrowth * settled_rss)) {
         settled_since = now;
         settled_rss = rss;
+        settled_total = total;
       }
       lock.lock();
-      if (settled_since && (pid <= 0 || now - *settled_since >= settle)) return true;
+      if (settled_since && (pid <= 0 || (now - *settled_since >= settle &&
+                                         total - settled_total >= settle_requests))) {
+        return true;
+      }
     }
     if (progress.changed.wait_until(lock, limit) == std::cv_status::timeout) return false;
   }
@@ -601,7 +608,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option(
          "--rss-settle-seconds", o.rss_settle_seconds,
-         "The warm-up also waits until the server's RSS has grown by less than 1 % for this long")
+         "The warm-up also waits until the server's RSS has grown by less than 1 % for this long "
+         "(and two requests per client)")
       ->check(CLI::Range(0.0, 600.0))
       ->capture_default_str();
   app.add_option("--top-p", o.top_p, "top_p of every request (default: the server's)")
