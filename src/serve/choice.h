@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "anser/grammar.h"
 #include "anser/sampler.h"
 #include "anser/tokenizer.h"
 #include "serve/job.h"
@@ -60,6 +61,8 @@ class ChoiceRun {
   State state_;
   std::vector<float> logits_;
   Sampler sampler_;
+  std::optional<GrammarMatcher> matcher_;  // with a grammar
+  TokenMask mask_;
   TextStream stream_;
   std::vector<int> sampled_;
   std::string sampled_text_;  // every sampled token's bytes (the text is a prefix of it)

@@ -289,7 +289,16 @@ void Engine::DecodeStep() {
     if (r.done) continue;
     Result<ChoiceRun::Sampled>& result = *sampled[i];
     if (!result.ok()) {
-      r.job->Push(JobEnd{r.usage, ApiError::Server(result.message())});
+      std::string message = result.message();
+      // Non-finite logits: name where they came from, by a checked re-run of the token that gave
+      // them (the last sampled one, or the prompt's last).
+      const std::vector<int>& fed_tokens = ready[i]->sampled();
+      const std::vector<int>& prompt = r.spec.prompt;
+      if (!AllFinite(ready[i]->logits()) && (!fed_tokens.empty() || !prompt.empty())) {
+        const int token = fed_tokens.empty() ? prompt.back() : fed_tokens.back();
+        message += "; " + DescribeNonFinite(session_, ready[i]->state(), token);
+      }
+      r.job->Push(JobEnd{r.usage, ApiError::Server(message)});
       r.done = true;
       continue;
     }

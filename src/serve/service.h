@@ -3,7 +3,9 @@
 // engine, the tokenizer, the chat template and the named states together.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -57,8 +59,15 @@ class Service {
   Parsed<JobSpec> NewSpec(const std::string& state_id, Clock::time_point received);
   std::vector<int> Encode(const Prompt& prompt) const;
 
+  // The grammar of a request's structured output, compiled once per distinct schema or GBNF
+  // text and kept (its token caches fill as requests use it), or the error naming the field.
+  Parsed<std::shared_ptr<const CompiledGrammar>> GrammarFor(const OutputFormat& format);
+
   std::shared_ptr<const Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
+  std::shared_ptr<const GrammarVocabulary> vocabulary_;  // null without a tokenizer
+  std::mutex grammars_mu_;
+  std::map<std::pair<int, std::string>, std::shared_ptr<const CompiledGrammar>> grammars_;
   const ChatTemplate chat_;
   const SnapshotPtr server_state_;
   const ServiceOptions options_;

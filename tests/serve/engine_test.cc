@@ -1,9 +1,13 @@
 // The engine through the Service, in-process: batching, the prefix cache, states, stops.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <nlohmann/json.hpp>
 
+#include "anser/tokenizer.h"
+#include "model/fixtures.h"
 #include "serve_test_util.h"
+#include "test_files.h"
 
 namespace anser::serve {
 namespace {
@@ -214,6 +218,28 @@ TEST(Engine, ByteModelAndAFullQueue) {
   service->engine().Shutdown({503, "unavailable_error", "server shutting down", "", ""});
   EXPECT_EQ(running.Wait()["error"]["message"], "server shutting down");
   EXPECT_EQ(second.Wait()["error"]["message"], "server shutting down");
+}
+
+// Weights holding a NaN: each request ends with a server error naming the first layer and
+// quantity where a non-finite value appears (a checked re-run of the token), and the server goes
+// on answering requests.
+TEST(Engine, NonFiniteLogitsEndTheRequestWithAServerErrorNamingTheLayer) {
+  const std::string fixture = anser::testing::SharedDir() + "/fixtures/tiny-rwkv7-834K/model.fp32.pth";
+  const std::string path = anser::testing::WriteDamagedCopy(
+      fixture, anser::testing::ScratchPath("nan.pth"), {{"blocks.1.ffn.value.weight", std::numeric_limits<float>::quiet_NaN()}});
+  auto model = Model::Load(path);
+  ASSERT_TRUE(model.ok()) << model.message();
+  ServiceOptions options;
+  options.engine.threads = 2;
+  Service service(std::move(*model), MakeByteTokenizer(), ChatTemplate{}, nullptr, options);
+  for (const char* prompt : {"ROMEO:", "JULIET:"}) {
+    const json r = Complete(service, {{"prompt", prompt}, {"max_tokens", 4}});
+    EXPECT_EQ(r["error"]["type"], "server_error") << r;
+    const std::string message = r["error"]["message"];
+    EXPECT_NE(message.find("non-finite logit"), std::string::npos) << message;
+    EXPECT_NE(message.find("the first non-finite value is in layer 1, ffn output (W_v_ffn·hidden)"), std::string::npos)
+        << message;
+  }
 }
 
 }  // namespace

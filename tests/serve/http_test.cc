@@ -247,7 +247,7 @@ TEST_F(ServeHttp, ErrorsAreOpenAIErrorObjects) {
   expect_error(Post(*server_, "/v1/completions", {{"prompt", std::string(2 << 20, 'a')}}), 413, "invalid_request_error",
                nullptr);
   expect_error(Post(*server_, "/v1/chat/completions",
-                    {{"messages", {{{"role", "user"}, {"content", "x"}}}}, {"response_format", {{"type", "json_object"}}}}),
+                    {{"messages", {{{"role", "user"}, {"content", "x"}}}}, {"response_format", {{"type", "xml"}}}}),
                400, "invalid_request_error", "response_format");
 }
 

@@ -106,6 +106,29 @@ TEST(Request, CompletionPromptsAreTextOrTokenIds) {
   EXPECT_EQ(ErrorParam(Completion({{"prompt", {1}}, {"stop", "x"}}, ids_only)), "stop");
 }
 
+TEST(Request, StructuredOutputFields) {
+  auto format = [](const json& fields) {
+    json body = fields;
+    body["messages"] = Messages();
+    const auto parsed = Chat(body);
+    EXPECT_TRUE(std::holds_alternative<GenerationRequest>(parsed)) << body.dump();
+    return std::holds_alternative<GenerationRequest>(parsed) ? std::get<GenerationRequest>(parsed).format
+                                                             : OutputFormat{};
+  };
+  EXPECT_EQ(format({{"response_format", {{"type", "text"}}}}).kind, OutputFormat::Kind::kText);
+  EXPECT_EQ(format({{"response_format", {{"type", "json_object"}}}}).kind, OutputFormat::Kind::kJsonObject);
+  const OutputFormat schema = format(
+      {{"response_format",
+        {{"type", "json_schema"}, {"json_schema", {{"name", "a_b-1"}, {"strict", true}, {"schema", {{"type", "integer"}}}}}}}});
+  EXPECT_EQ(schema.kind, OutputFormat::Kind::kJsonSchema);
+  EXPECT_EQ(schema.text, R"({"type":"integer"})");
+  EXPECT_EQ(schema.param, "response_format");
+  const OutputFormat gbnf = format({{"grammar", "root ::= \"a\""}});
+  EXPECT_EQ(gbnf.kind, OutputFormat::Kind::kGbnf);
+  EXPECT_EQ(gbnf.text, "root ::= \"a\"");
+  EXPECT_EQ(gbnf.param, "grammar");
+}
+
 TEST(Request, OutOfRangeAndMistypedFieldsAreNamed) {
   const std::pair<json, std::string> cases[] = {
       {{{"temperature", -0.1}}, "temperature"},
@@ -136,10 +159,16 @@ TEST(Request, OutOfRangeAndMistypedFieldsAreNamed) {
       {{{"stream_options", {{"include_usage", 1}}}}, "stream_options.include_usage"},
       {{{"state", 5}}, "state"},
       {{{"save_state", "true"}}, "save_state"},
-      {{{"response_format", {{"type", "json_object"}}}}, "response_format"},
+      {{{"response_format", {{"type", "xml"}}}}, "response_format"},
+      {{{"response_format", {{"type", "json_schema"}, {"json_schema", {{"schema", json::object()}}}}}},
+       "response_format"},
+      {{{"response_format", {{"type", "json_schema"}, {"json_schema", {{"name", "x y"}, {"schema", json::object()}}}}}},
+       "response_format"},
+      {{{"response_format", {{"type", "json_schema"}, {"json_schema", {{"name", "x"}}}}}}, "response_format"},
       {{{"tools", {{{"type", "function"}}}}}, "tools"},
       {{{"tool_choice", "auto"}}, "tool_choice"},
-      {{{"grammar", "root ::= \"a\""}}, "grammar"},
+      {{{"grammar", 5}}, "grammar"},
+      {{{"grammar", "root ::= \"a\""}, {"response_format", {{"type", "json_object"}}}}, "grammar"},
   };
   for (const auto& [fields, param] : cases) {
     json body = fields;

@@ -146,7 +146,11 @@ void DotQuantTile(const uint8_t* group, const QuantizedActs* qx, int64_t blocks,
     const size_t bi = static_cast<size_t>(b);
     for (int t = 0; t < kN; ++t) {
       __m256i idot = tile.Dot(qx[t], bi);
-      if constexpr (kQuantOffset != 0) idot = _mm256_sub_epi32(idot, _mm256_set1_epi32(kQuantOffset * qx[t].sum[bi]));
+      // Multiplied modulo 2^32 like the vector arithmetic: a block of non-finite activations
+      // has a meaningless sum (its scale is NaN anyway), whose product must not be UB.
+      if constexpr (kQuantOffset != 0)
+        idot = _mm256_sub_epi32(idot, _mm256_set1_epi32(static_cast<int32_t>(
+                                          uint32_t{kQuantOffset} * static_cast<uint32_t>(qx[t].sum[bi]))));
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(idot), _mm256_mul_ps(d, _mm256_set1_ps(qx[t].d[bi])), acc[t]);
       if constexpr (D == DType::kQ4_1) acc[t] = _mm256_fmadd_ps(m, _mm256_set1_ps(qx[t].s[bi]), acc[t]);
     }
