@@ -215,8 +215,10 @@ def test_logprobs_cover_every_generated_token(text_client):
         assert e.top_logprobs[1].logprob <= e.logprob
 
 
-def test_unsupported_fields_are_refused(text_client):
+def test_an_image_part_is_refused(text_client):
     with pytest.raises(openai.BadRequestError) as refused:
-        text_client.chat.completions.create(model=MODEL, messages=QUESTION, response_format={
-            "type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}})
-    assert refused.value.param == "response_format"
+        text_client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": [
+            {"type": "text", "text": "What is this?"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}])
+    assert refused.value.param == "messages[0].content[1]"
+    assert "only text" in refused.value.message
