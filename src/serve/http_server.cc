@@ -1,6 +1,7 @@
 #include "serve/http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <charconv>
 #include <cstdio>
@@ -97,12 +98,26 @@ HttpServer::HttpServer(HttpOptions options, LogLine log)
 HttpServer::~HttpServer() = default;
 
 Result<int> HttpServer::Bind(const std::string& host, int port) {
+  // The listening socket is set up here rather than by cpp-httplib's defaults, which set
+  // SO_REUSEPORT (a second server on the same port would bind too, and take half the
+  // connections) and listen with a backlog of 5, fixed when Debian's library was compiled (a
+  // burst of new connections, 32 clients starting at once, overflows it and the kernel drops
+  // some). SO_REUSEADDR alone lets a restarted server bind at once; a second listen() after the
+  // bind gives the socket the system's largest backlog (Linux applies the new one).
+  int listening = -1;
+  server_->set_socket_options([&listening](socket_t s) {
+    const int yes = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listening = s;
+  });
   const int bound = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
+  server_->set_socket_options(nullptr);
   if (bound < 0) {
     return Status::Error("cannot listen on " + host + ":" + std::to_string(port) +
                          ": the address is in use or not available here (choose another --host/--port; --port 0 "
                          "picks a free one)");
   }
+  ::listen(listening, SOMAXCONN);
   return bound;
 }
 
@@ -134,6 +149,10 @@ void HttpServer::Routes() {
     if (req.has_header("X-Session-Id")) res.set_header("X-Session-Id", req.get_header_value("X-Session-Id"));
     if (!options_.api_key.empty() && !IsPublic(req.path) &&
         req.get_header_value("Authorization") != "Bearer " + options_.api_key) {
+      // Refused before its body is read: whatever part of the body was not yet buffered would be
+      // taken for the next request's first line (a 30-second read timeout, and a shutdown that
+      // waits for it), so this connection ends here.
+      res.set_header("Connection", "close");
       SendError(res, {401, "authentication_error",
                       "a valid API key is required: send the header 'Authorization: Bearer KEY'", "", "invalid_api_key"});
       return httplib::Server::HandlerResponse::Handled;
