@@ -38,6 +38,8 @@ int64_t CountParams(const ModelConfig& config);
 Result<ModelConfig> OfficialShape(const std::string& name);
 
 class Weights;  // defined in src/model
+struct TensorView;  // defined in src/io
+class TensorStore;  // defined in src/io
 
 // Where a model's block-quantized matrices are put in memory. kKernels rearranges them in place,
 // once, into the layout the selected kernel table reads fastest: for running the model. kStored
@@ -95,10 +97,18 @@ class State {
   // The state file: a torch.load-able dict {wkv: [L,H,N,N], att_shift: [L,C], ffn_shift: [L,C]}.
   Status Save(const std::string& path) const;
   static Result<State> Load(const std::string& path, const ModelConfig& config);
+  // The bytes of the state file, and a state from them (checked against `config`'s shapes).
+  Result<std::string> Serialize() const;
+  static Result<State> Deserialize(std::string bytes, const ModelConfig& config);
+
+  bool AllFinite() const;  // no NaN or infinity anywhere
+  int64_t bytes() const;   // of the three float buffers
 
   bool operator==(const State& other) const = default;
 
  private:
+  std::vector<TensorView> Views() const;
+  static Result<State> FromStore(const TensorStore& store, const std::string& source, const ModelConfig& config);
   int64_t wkv_layer_size() const { return int64_t{n_head_} * head_size_ * head_size_; }
   int n_layer_ = 0, n_embd_ = 0, n_head_ = 0, head_size_ = 0;
   std::vector<float> att_shift_;  // (n_layer, n_embd)

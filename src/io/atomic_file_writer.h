@@ -7,20 +7,21 @@
 #include <string>
 
 #include "anser/status.h"
+#include "io/byte_output.h"
 
 namespace anser {
 
-class AtomicFileWriter {
+class AtomicFileWriter : public ByteOutput {
  public:
   AtomicFileWriter() = default;
-  ~AtomicFileWriter();  // removes the temporary unless Commit succeeded
+  ~AtomicFileWriter() override;  // removes the temporary unless Commit succeeded
   AtomicFileWriter(const AtomicFileWriter&) = delete;
   AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
 
   // Creates a uniquely named temporary `<path>.tmp.XXXXXX` in the destination's folder.
   Status Open(const std::string& path);
-  Status Write(const void* data, size_t size);
-  uint64_t bytes_written() const { return bytes_written_; }
+  Status Write(const void* data, size_t size) override;
+  uint64_t bytes_written() const override { return bytes_written_; }
   // fsync, rename over `path`, then fsync the folder so the rename itself is durable.
   Status Commit();
 

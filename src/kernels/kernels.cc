@@ -5,6 +5,7 @@
 #include <string_view>
 #include <thread>
 
+#include "core/cpu_features.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu/avx2.h"
 #include "kernels/cpu/avxvnni.h"
@@ -13,14 +14,11 @@ namespace anser {
 
 std::vector<const CpuKernels*> AllKernels() {
   std::vector<const CpuKernels*> all{&RefKernels()};
-#if defined(__x86_64__)
-  // __builtin_cpu_supports also checks that the OS saves the YMM registers.
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("f16c")) {
+  const CpuFeatures& cpu = GetCpuFeatures();
+  if (cpu.avx2 && cpu.fma && cpu.f16c) {
     all.push_back(&Avx2Kernels());
-    if (__builtin_cpu_supports("avxvnni")) all.push_back(&AvxVnniKernels());
+    if (cpu.avxvnni) all.push_back(&AvxVnniKernels());
   }
-#endif
   return all;
 }
 

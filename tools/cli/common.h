@@ -36,6 +36,7 @@ Command AddConvert(CLI::App& app);
 Command AddGrad(CLI::App& app);
 Command AddTrain(CLI::App& app);
 Command AddPlotLoss(CLI::App& app);
+Command AddServe(CLI::App& app);
 
 // What `convert` and `quantize` read: a model file, or random weights of an official shape.
 struct ConversionInput {
