@@ -10,10 +10,12 @@
 
 namespace anser {
 
-// How a matrix's bytes are arranged. kRows: as stored, row after row. kTiles8: rearranged by a
-// table's `pack` (block-quantized types only; see kernels/cpu/tiles8.h), which only the tables
-// that pack read.
-enum class MatLayout : uint8_t { kRows, kTiles8 };
+struct CpuFeatures;  // core/cpu_features.h
+
+// How a matrix's bytes are arranged. kRows: as stored, row after row. kTiles8, kTiles16:
+// rearranged by a table's `pack` (block-quantized types only; see kernels/cpu/tiles.h), which
+// only the tables that pack so read.
+enum class MatLayout : uint8_t { kRows, kTiles8, kTiles16 };
 
 // A row-major matrix (rows × cols) in its stored type, read in place at any alignment. Rows are
 // DTypeRowBytes(dtype, cols) bytes apart; for block-quantized types cols is a multiple of 32.
@@ -67,8 +69,11 @@ struct CpuKernels {
 
 const CpuKernels& RefKernels();     // plain scalar C++: the specification and the test oracle
 const CpuKernels& SelectKernels();  // best for this CPU; ANSER_KERNELS=ref|avx2|… overrides
-// The reference first, then every table this CPU runs, best last.
+// The reference first, then every table this CPU runs, best last: ref, avx2 (AVX2, FMA, F16C),
+// avxvnni (and AVX-VNNI), avx512 (and AVX-512 F, BW, VL, VNNI).
 std::vector<const CpuKernels*> AllKernels();
+// Whether a CPU with `cpu`'s features runs the avx512 table.
+bool Avx512Runs(const CpuFeatures& cpu);
 
 // For tests that run the whole model on every table: SelectKernels() returns `table` until
 // called again (nullptr: the choice above). A model packs its matrices for the table selected

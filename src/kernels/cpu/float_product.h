@@ -89,16 +89,21 @@ struct FloatProduct {
   }
 
   // Tile for R rows and every token of [0, n), kTokens at a time; the first tile prefetches
-  // `ahead` (the others find the rows in L1).
+  // `ahead` (the others find the rows in L1). R = kOneTokenRows serves one token alone.
   template <DType D, int R>
   static void Tokens(const uint8_t* const* rows, const float* x, int64_t n, int64_t cols, float* y,
                      int64_t ldy, int64_t ahead) {
-    int64_t t = 0;
-    for (; t + kTokens <= n; t += kTokens) {
-      Tile<D, R, kTokens>(rows, x + t * cols, cols, cols, y + t * ldy, ldy, t == 0 ? ahead : 0);
+    if constexpr (R == kOneTokenRows) {
+      Tile<D, R, 1>(rows, x, cols, cols, y, ldy, ahead);
+    } else {
+      int64_t t = 0;
+      for (; t + kTokens <= n; t += kTokens) {
+        Tile<D, R, kTokens>(rows, x + t * cols, cols, cols, y + t * ldy, ldy, t == 0 ? ahead : 0);
+      }
+      if (t < n) {
+        LeftoverTokens<D, R>(n - t, rows, x + t * cols, cols, y + t * ldy, ldy, t == 0 ? ahead : 0);
+      }
     }
-    if (t < n)
-      LeftoverTokens<D, R>(n - t, rows, x + t * cols, cols, y + t * ldy, ldy, t == 0 ? ahead : 0);
   }
 
   template <DType D, int R, int T = 1>
