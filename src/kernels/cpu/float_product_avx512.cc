@@ -1,4 +1,5 @@
-// f32, f16 and bf16 weights on AVX-512: the float product of float_product.h over 16 lanes.
+// f32, f16 and bf16 weights on AVX-512: the float product of float_product.h, two tokens per
+// register (Avx512Pairs), summing every output as the AVX2 table does.
 #include "kernels/cpu/avx512.h"
 #include "kernels/cpu/float_product.h"
 #include "kernels/cpu/simd_avx2.h"
@@ -8,7 +9,7 @@ namespace anser {
 
 void FloatProductAvx512(const MatRef& w, const float* x, int64_t n, float* y) {
   WithFloatType(w.dtype,
-                [&](auto d) { FloatProduct<Avx512Floats>::Run<decltype(d)::value>(w, x, n, y); });
+                [&](auto d) { FloatProduct<Avx512Pairs>::Run<decltype(d)::value>(w, x, n, y); });
 }
 
 }  // namespace anser

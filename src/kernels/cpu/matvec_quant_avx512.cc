@@ -1,5 +1,5 @@
 // Block-quantized products with AVX-512: kTiles16 groups of sixteen rows in 512-bit registers,
-// AVX-512 VNNI's dpbusd (its 256-bit form for the rows left over).
+// AVX-512 VNNI's dpbusd (its 256-bit form for one token and for the rows left over).
 #include "kernels/cpu/avx512.h"
 #include "kernels/cpu/quant_gemv_avx2.h"
 #include "kernels/cpu/simd_avx512.h"
@@ -19,11 +19,19 @@ struct Avx512Vnni {
 
 template <DType D>
 using Avx512Dot = VnniDot<Avx512Tiles, Avx512Vnni, D>;
+template <DType D>
+using Avx512Dot256 = VnniDot<Avx2Tiles16, Avx512Vnni, D>;
 
 }  // namespace
 
+// One token in 256-bit registers (no 512-bit instruction in a decode step, see tables.cc);
+// integer dots are exact and each lane's float steps are the same, so rows match bit for bit.
 void GemvQuantAvx512(const MatRef& w, const float* x, int64_t n, float* y) {
-  GemvQuant<Avx512Tiles, Avx512Dot>(w, x, n, y);
+  if (n == 1) {
+    GemvQuant<Avx2Tiles16, Avx512Dot256>(w, x, n, y);
+  } else {
+    GemvQuant<Avx512Tiles, Avx512Dot>(w, x, n, y);
+  }
 }
 
 }  // namespace anser

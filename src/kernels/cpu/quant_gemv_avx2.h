@@ -1,10 +1,11 @@
 // The block-quantized product for any number of tokens (decode, batches, prompts), written once
 // over the tile registers W of a table (Avx2Tiles: kTiles8 in 256-bit registers; Avx512Tiles:
-// kTiles16 in 512-bit ones) and the 8-bit dot product it is built on: `Dot<D>` (AVX2's maddubs,
-// or VNNI's dpbusd) says how one weight block meets one activation block; everything else
-// (unpacking, scales, offsets, threads) is here. x is quantized once to 8 bits per 32-block, as
-// GGML's q8_0 × q8_0 path does: dequantizing the weights to floats instead costs about twice the
-// instructions per weight, which at two cores no longer keeps up with the memory.
+// kTiles16 in 512-bit ones; Avx2Tiles16: kTiles16 in 256-bit halves) and the 8-bit dot product it
+// is built on: `Dot<D>` (AVX2's maddubs, or VNNI's dpbusd) says how one weight block meets one
+// activation block; everything else (unpacking, scales, offsets, threads) is here. x is quantized
+// once to 8 bits per 32-block, as GGML's q8_0 × q8_0 path does: dequantizing the weights to floats
+// instead costs about twice the instructions per weight, which at two cores no longer keeps up with
+// the memory.
 //
 // Batch invariance (kernels.h): a token's output for a row is summed the same way whatever else
 // is computed with it: in a tile group, one accumulator lane per row over the blocks in order;
@@ -86,11 +87,13 @@ void DotQuantRows(const uint8_t* row, const QuantizedActs* qx, int64_t blocks, f
   for (int t = 0; t < kN; ++t) y[t * y_stride] = Hsum(acc[t]) + offsets[t];
 }
 
-// The quants of one tile block column (`col`), unpacked into the registers Dot<D>::Tile takes.
+// The quants of rows [part·W::kRows, (part + 1)·W::kRows) of one tile block column (`col`,
+// groups of W::kGroupRows), unpacked into the registers Dot<D>::Tile takes.
 template <class W, DType D>
-inline void UnpackTile(const uint8_t* col, typename W::I* qt) {
-  constexpr size_t kRegisterBytes = 4 * W::kRows;
-  const uint8_t* q = col + TileQuantsOffset(D, W::kRows);
+inline void UnpackTile(const uint8_t* col, int part, typename W::I* qt) {
+  constexpr size_t kRegisterBytes = 4 * W::kGroupRows;
+  const size_t lanes = 4 * static_cast<size_t>(W::kRows * part);
+  const uint8_t* q = col + TileQuantsOffset(D, W::kGroupRows) + lanes;
   if constexpr (D == DType::kQ8_0) {
     for (int k = 0; k < 8; ++k) qt[k] = W::Load(q + kRegisterBytes * k);
   } else {
@@ -103,45 +106,54 @@ inline void UnpackTile(const uint8_t* col, typename W::I* qt) {
     if constexpr (D == DType::kQ5_0) {
       // Bit k of each byte is bit 4 of register k's element: shifted into place (16-bit shifts
       // of at most 4 carry nothing into another byte's bit 4).
-      const typename W::I bits = W::Load(col + TileHighBitsOffset(W::kRows));
+      const typename W::I bits = W::Load(col + TileHighBitsOffset(W::kGroupRows) + lanes);
       const typename W::I bit4 = W::Bytes(0x10);
       for (int k = 0; k < 8; ++k) qt[k] = W::Or(qt[k], W::And(W::Shift16(bits, 4 - k), bit4));
     }
   }
 }
 
-// y[t·y_stride + j] = row j · x_t for the W::kRows rows of one tile group and kN ≥ 1 tokens.
-// A token's four activation bytes broadcast against one register give the group's partial dots
-// in one instruction, landing in one register: the rows need no horizontal sums, and the float
-// conversion and scaling are paid once per W::kRows row-blocks and token.
+// y[t·y_stride + j] = row j · x_t for the W::kGroupRows rows of one tile group and kN ≥ 1
+// tokens, W::kRows rows per register. A token's four activation bytes broadcast against one
+// register give those rows' partial dots in one instruction, landing in one register: the rows
+// need no horizontal sums, and the float conversion and scaling are paid once per register of
+// row-blocks and token. Each lane's arithmetic is the same whatever the register width.
 template <class W, template <DType> class Dot, DType D, int kN>
 void DotQuantTile(const uint8_t* group, const QuantizedActs* qx, int64_t blocks, float* y,
                   int64_t y_stride) {
-  const size_t column_bytes = W::kRows * DTypeBlockBytes(D);
-  typename W::F acc[kN];
-  for (int t = 0; t < kN; ++t) acc[t] = W::Zero();
+  constexpr int kParts = W::kGroupRows / W::kRows;
+  const size_t column_bytes = W::kGroupRows * DTypeBlockBytes(D);
+  typename W::F acc[kParts][kN];
+  for (int p = 0; p < kParts; ++p) {
+    for (int t = 0; t < kN; ++t) acc[p][t] = W::Zero();
+  }
   for (int64_t b = 0; b < blocks; ++b) {
     const uint8_t* col = group + static_cast<size_t>(b) * column_bytes;
     for (size_t off = 0; off < column_bytes; off += 64)
       _mm_prefetch(reinterpret_cast<const char*>(col + kStreamPrefetchBytes + off), _MM_HINT_T0);
-    typename W::I qt[8];
-    UnpackTile<W, D>(col, qt);
-    const typename Dot<D>::Tile tile(qt);
-    const typename W::F d = W::Halves(col + kTileScales);
     // value = q·d + offset, per row; the offset meets Σx of the block. For q4_0 and q5_0 it is
     // a whole number of d (−8, −16), so it is subtracted from the integer dot; q4_1's m is not.
     constexpr uint32_t kQuantOffset = D == DType::kQ4_0 ? 8 : D == DType::kQ5_0 ? 16 : 0;
-    const typename W::F m =
-        D == DType::kQ4_1 ? W::Halves(col + TileMinsOffset(W::kRows)) : W::Zero();
-    for (int t = 0; t < kN; ++t) {
-      const QuantizedActs::Block& x = qx[t].blocks[static_cast<size_t>(b)];
-      typename W::I idot = tile.Dot(x);
-      if constexpr (kQuantOffset != 0) idot = W::Sub(idot, TimesSum(kQuantOffset, x.sum));
-      acc[t] = W::Fma(W::Float(idot), W::Mul(d, x.d), acc[t]);
-      if constexpr (D == DType::kQ4_1) acc[t] = W::FmaScalar(m, x.s, acc[t]);
+    for (int p = 0; p < kParts; ++p) {
+      typename W::I qt[8];
+      UnpackTile<W, D>(col, p, qt);
+      const typename Dot<D>::Tile tile(qt);
+      const size_t halves = 2 * static_cast<size_t>(W::kRows * p);
+      const typename W::F d = W::Halves(col + kTileScales + halves);
+      const typename W::F m =
+          D == DType::kQ4_1 ? W::Halves(col + TileMinsOffset(W::kGroupRows) + halves) : W::Zero();
+      for (int t = 0; t < kN; ++t) {
+        const QuantizedActs::Block& x = qx[t].blocks[static_cast<size_t>(b)];
+        typename W::I idot = tile.Dot(x);
+        if constexpr (kQuantOffset != 0) idot = W::Sub(idot, TimesSum(kQuantOffset, x.sum));
+        acc[p][t] = W::Fma(W::Float(idot), W::Mul(d, x.d), acc[p][t]);
+        if constexpr (D == DType::kQ4_1) acc[p][t] = W::FmaScalar(m, x.s, acc[p][t]);
+      }
     }
   }
-  for (int t = 0; t < kN; ++t) W::Store(y + t * y_stride, acc[t]);
+  for (int p = 0; p < kParts; ++p) {
+    for (int t = 0; t < kN; ++t) W::Store(y + t * y_stride + p * W::kRows, acc[p][t]);
+  }
 }
 
 // DotQuantTile for 1 ≤ n ≤ 8 tokens.
@@ -179,13 +191,13 @@ void GemvBlocks(const MatRef& w, const QuantizedActs* qx, int64_t n, float* y) {
   const int64_t blocks = w.cols / kQBlock;
   const auto* base = static_cast<const uint8_t*>(w.data);
   const bool tiles = w.layout == W::kLayout;
-  const int64_t group = tiles ? W::kRows : 1;
+  const int64_t group = tiles ? W::kGroupRows : 1;
   constexpr int64_t kTileTokens = 8;
   KernelPool().ParallelFor(
       w.rows, MatvecRowChunk(w.rows, row_bytes, group), [&](int64_t begin, int64_t end) {
         int64_t r = begin;
         if (tiles) {
-          for (; r + W::kRows <= end; r += W::kRows) {
+          for (; r + W::kGroupRows <= end; r += W::kGroupRows) {
             for (int64_t t = 0; t < n; t += kTileTokens) {
               DotQuantTileN<W, Dot, D>(base + r * row_bytes, qx + t, std::min(kTileTokens, n - t),
                                        blocks, y + t * w.rows + r, w.rows);

@@ -68,30 +68,34 @@ inline __m256 LoadPartial8(const uint8_t* p, int64_t m) {
   return Load8<D>(buf);
 }
 
-// The AVX2 vector for the kernels written over a vector type (float_product.h).
+// The AVX2 vector for the kernels written over a vector type (float_product.h): one token per
+// register.
 struct Avx2Floats {
   using Reg = __m256;
   static constexpr int kLanes = 8;
+  static constexpr int kTokensPerReg = 1;
   // A 4 × 3 register tile: 12 accumulators, 3 token vectors and one weight vector fill the 16
   // registers; per column step 12 FMAs against 7 loads.
   static constexpr int kTileRows = 4;
   static constexpr int kTileTokens = 3;
+  static constexpr int64_t kTokenBlockBytes = 256 << 10;
   static Reg Zero() { return _mm256_setzero_ps(); }
   static Reg Fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
+  // Columns [0, m) of a row of type D (m ≤ kLanes), zero beyond.
   template <DType D>
-  static Reg Load(const uint8_t* p) {
-    return Load8<D>(p);
+  static Reg LoadRow(const uint8_t* p, int64_t m) {
+    return m == kLanes ? Load8<D>(p) : LoadPartial8<D>(p, m);
   }
-  template <DType D>
-  static Reg LoadPartial(const uint8_t* p, int64_t m) {
-    return LoadPartial8<D>(p, m);
+  // Columns [0, m) of the token at p (`ldx` and `count`, for registers of several tokens, are 1).
+  static Reg LoadTokens(const float* p, int64_t /*ldx*/, int /*count*/, int64_t m) {
+    return LoadRow<DType::kF32>(reinterpret_cast<const uint8_t*>(p), m);
   }
-  static void Store(float* p, Reg v) { _mm256_storeu_ps(p, v); }
   static void Prefetch(const uint8_t* p) {
     _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
   }
-  static float Sum(Reg v) { return Hsum(v); }
-  static void Sum4(Reg a, Reg b, Reg c, Reg d, float* out) {
+  // out[0] = the sum of v's lanes; out[j] of Sum4 that of the j-th register.
+  static void Sum(Reg v, float* out, int64_t /*ldy*/, int /*count*/) { *out = Hsum(v); }
+  static void Sum4(Reg a, Reg b, Reg c, Reg d, float* out, int64_t /*ldy*/, int /*count*/) {
     _mm_storeu_ps(out, Hsum4(a, b, c, d));
   }
 };
@@ -102,7 +106,8 @@ struct Avx2Tiles {
   using I = __m256i;
   using F = __m256;
   static constexpr MatLayout kLayout = MatLayout::kTiles8;
-  static constexpr int kRows = 8;
+  static constexpr int kGroupRows = 8;  // rows of a group of the layout
+  static constexpr int kRows = 8;       // rows of a register
   static I Load(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const I*>(p)); }
   // Activation bytes 4k..4k+3 of a block in every 32-bit lane.
   static I Quad(const int8_t* x, int k) {
@@ -133,6 +138,13 @@ struct Avx2Tiles {
   static F Fma(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
   static F FmaScalar(F a, float b, F c) { return _mm256_fmadd_ps(a, _mm256_set1_ps(b), c); }
   static void Store(float* p, F v) { _mm256_storeu_ps(p, v); }
+};
+
+// kTiles16 groups in 256-bit registers, eight rows (half a group) at a time: what the avx512
+// table's one-token product runs (see tables.cc), each lane computed as with Avx512Tiles.
+struct Avx2Tiles16 : Avx2Tiles {
+  static constexpr MatLayout kLayout = MatLayout::kTiles16;
+  static constexpr int kGroupRows = 16;
 };
 
 }  // namespace

@@ -8,92 +8,87 @@
 #include <cstring>
 
 #include "core/dtype.h"
+#include "kernels/cpu/simd_avx2.h"
 #include "kernels/cpu/tiles.h"
 
 namespace anser {
 namespace {
 
-// Lanes [0, m) set (m ≤ 16).
-inline __mmask16 FirstLanes(int64_t m) { return static_cast<__mmask16>((1u << m) - 1u); }
+// Lanes [0, m) set (m ≤ 8).
+inline __mmask8 FirstLanes(int64_t m) { return static_cast<__mmask8>((1u << m) - 1u); }
 
-// Sixteen consecutive elements of a float-type row, as floats; p may have any alignment.
+// A register of two halves: `low` in lanes 0–7, `high` in 8–15.
+inline __m512 Halves(__m256 low, __m256 high) {
+  return _mm512_castpd_ps(
+      _mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(low)), _mm256_castps_pd(high), 1));
+}
+inline __m256 LowHalf(__m512 v) { return _mm512_castps512_ps256(v); }
+inline __m256 HighHalf(__m512 v) {
+  return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+}
+
+// Columns [0, m) (m ≤ 8) of a row of type D, converted, in both halves of a register; zero
+// beyond m. Masked loads never touch the memory of masked-off elements.
 template <DType D>
-inline __m512 Load16(const uint8_t* p) {
+inline __m512 LoadRowTwice(const uint8_t* p, int64_t m) {
   if constexpr (D == DType::kF32) {
-    return _mm512_loadu_ps(p);
-  } else if constexpr (D == DType::kF16) {
-    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    const auto* f = reinterpret_cast<const float*>(p);
+    const __m256 v = m == 8 ? _mm256_loadu_ps(f) : _mm256_maskz_loadu_ps(FirstLanes(m), f);
+    return Halves(v, v);
   } else {
-    static_assert(D == DType::kBF16);
-    // bf16 is the top half of an f32: widen and shift into place (exact).
-    const __m512i h =
-        _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(h, 16));
+    const __m128i h = m == 8 ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(p))
+                             : _mm_maskz_loadu_epi16(FirstLanes(m), p);
+    const __m256i both = _mm256_broadcastsi128_si256(h);
+    if constexpr (D == DType::kF16) {
+      return _mm512_cvtph_ps(both);
+    } else {
+      static_assert(D == DType::kBF16);
+      // bf16 is the top half of an f32: widen and shift into place (exact).
+      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(both), 16));
+    }
   }
 }
 
-// Elements [0, m) of a float-type row (m < 16), zero beyond. Masked loads never touch the
-// memory of masked-off elements, so tails never read past the row.
-template <DType D>
-inline __m512 LoadPartial16(const uint8_t* p, int64_t m) {
-  const __mmask16 mask = FirstLanes(m);
-  if constexpr (D == DType::kF32) {
-    return _mm512_maskz_loadu_ps(mask, p);
-  } else if constexpr (D == DType::kF16) {
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, p));
-  } else {
-    const __m512i h = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask, p));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(h, 16));
-  }
-}
-
-// The halves of v added lane by lane: lanes i and i + 8.
-inline __m256 Fold(__m512 v) {
-  const __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-  return _mm256_add_ps(_mm512_castps512_ps256(v), high);
-}
-
-// The sum of v's 16 lanes as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)) of s = Fold(v):
-// the one tree of every AVX-512 dot product, alone (Hsum16) or four at once (Hsum16x4).
-inline float Hsum16(__m512 v) {
-  const __m256 f = Fold(v);
-  __m128 s = _mm_hadd_ps(_mm256_castps256_ps128(f), _mm256_extractf128_ps(f, 1));
-  s = _mm_hadd_ps(s, s);
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-inline __m128 Hsum16x4(__m512 a0, __m512 a1, __m512 a2, __m512 a3) {
-  const __m256 t =
-      _mm256_hadd_ps(_mm256_hadd_ps(Fold(a0), Fold(a1)), _mm256_hadd_ps(Fold(a2), Fold(a3)));
-  return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
-}
-
-// The AVX-512 vector for the kernels written over a vector type (float_product.h).
-struct Avx512Floats {
+// The float product (float_product.h) on AVX-512 with the AVX2 table's arithmetic: the 8-lane
+// accumulators and horizontal-sum tree of Avx2Floats, two tokens side by side in each 512-bit
+// register (the weights converted once into both halves). Each output is summed exactly as the
+// AVX2 table sums it, so the one-token product can be the AVX2 one (see tables.cc).
+struct Avx512Pairs {
   using Reg = __m512;
-  static constexpr int kLanes = 16;
-  // A 4 × 6 register tile: 24 accumulators, 6 token vectors and one weight vector of the 32
-  // registers; per column step 24 FMAs against 10 loads.
+  static constexpr int kLanes = 8;
+  static constexpr int kTokensPerReg = 2;
+  // A 4 × 12 tile: 24 accumulators, 6 token registers and one weight register of the 32; per
+  // column step 24 FMAs (of two tokens each) against 4 weight and 6 token loads.
   static constexpr int kTileRows = 4;
-  static constexpr int kTileTokens = 6;
+  static constexpr int kTileTokens = 12;
+  // Twice the AVX2 block: 256 KiB left rows of 3072 f32 a block of one 12-token tile (512
+  // tokens of 768×3072 bf16 took 0.97× the avx2 table's time; with 512 KiB, 0.67×).
+  static constexpr int64_t kTokenBlockBytes = 512 << 10;
   static Reg Zero() { return _mm512_setzero_ps(); }
   static Reg Fma(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
   template <DType D>
-  static Reg Load(const uint8_t* p) {
-    return Load16<D>(p);
+  static Reg LoadRow(const uint8_t* p, int64_t m) {
+    return LoadRowTwice<D>(p, m);
   }
-  template <DType D>
-  static Reg LoadPartial(const uint8_t* p, int64_t m) {
-    return LoadPartial16<D>(p, m);
+  // Columns [0, m) of `count` (1 or 2) tokens from p, `ldx` floats apart; zero elsewhere.
+  static Reg LoadTokens(const float* p, int64_t ldx, int count, int64_t m) {
+    const auto load = [m](const float* q) {
+      return m == 8 ? _mm256_loadu_ps(q) : _mm256_maskz_loadu_ps(FirstLanes(m), q);
+    };
+    return Halves(load(p), count == 2 ? load(p + ldx) : _mm256_setzero_ps());
   }
-  static void Store(float* p, Reg v) { _mm512_storeu_ps(p, v); }
   static void Prefetch(const uint8_t* p) {
     _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
   }
-  static float Sum(Reg v) { return Hsum16(v); }
-  static void Sum4(Reg a, Reg b, Reg c, Reg d, float* out) {
-    _mm_storeu_ps(out, Hsum16x4(a, b, c, d));
+  // out[0] (and out[ldy] for a second token) = the sums of v's halves, as Hsum sums.
+  static void Sum(Reg v, float* out, int64_t ldy, int count) {
+    out[0] = Hsum(LowHalf(v));
+    if (count == 2) out[ldy] = Hsum(HighHalf(v));
+  }
+  static void Sum4(Reg a, Reg b, Reg c, Reg d, float* out, int64_t ldy, int count) {
+    _mm_storeu_ps(out, Hsum4(LowHalf(a), LowHalf(b), LowHalf(c), LowHalf(d)));
+    if (count == 2)
+      _mm_storeu_ps(out + ldy, Hsum4(HighHalf(a), HighHalf(b), HighHalf(c), HighHalf(d)));
   }
 };
 
@@ -103,6 +98,7 @@ struct Avx512Tiles {
   using I = __m512i;
   using F = __m512;
   static constexpr MatLayout kLayout = MatLayout::kTiles16;
+  static constexpr int kGroupRows = 16;
   static constexpr int kRows = 16;
   static I Load(const uint8_t* p) { return _mm512_loadu_si512(p); }
   // Activation bytes 4k..4k+3 of a block in every 32-bit lane.
