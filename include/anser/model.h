@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -116,6 +117,16 @@ class State {
   std::vector<float> ffn_shift_;  // (n_layer, n_embd)
 };
 
+// Where a forward pass first produced a value that is not finite (NaN or ±Inf).
+struct NonFiniteSite {
+  int layer = -1;        // the block; -1 the embedding, n_layer the head
+  std::string quantity;  // "wkv state", "k (W_k·xk)", "ffn hidden", "logits", …
+};
+
+// True when no value is NaN or ±Inf. Cheap (one pass, vectorized): run on the logits of every
+// token before sampling.
+bool AllFinite(std::span<const float> values);
+
 struct SessionOptions {
   int threads = 0;  // kernel threads, process-wide (the last Session created sets it); 0 = all cores
 };
@@ -147,11 +158,21 @@ class Session {
   void StepBatch(std::span<State* const> states, std::span<const int> tokens,
                  std::vector<float>* logits);
 
+  // Diagnoses non-finite logits: runs `token` through the step from a copy of `state` (left as
+  // it is) with every intermediate quantity checked, and returns the first one that holds a NaN
+  // or an infinity (nullopt if none does). Several times slower than Step: for the error path.
+  std::optional<NonFiniteSite> FindNonFinite(const State& state, int token);
+
   struct Scratch;  // per-session buffers, defined with the forward pass
 
  private:
   std::shared_ptr<const Model> model_;
   std::unique_ptr<Scratch> scratch_;
 };
+
+// For the error that stops a generation whose logits are not finite: "the first non-finite value
+// is in layer 1, ffn output (W_v_ffn·hidden) (found by a checked re-run of token 82)", from
+// session.FindNonFinite(state, token).
+std::string DescribeNonFinite(Session& session, const State& state, int token);
 
 }  // namespace anser

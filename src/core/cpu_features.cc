@@ -39,9 +39,9 @@ CpuFeatures Detect() {
   const bool osxsave = Bit(l1.ecx, 27);
   if (!osxsave) return f;  // without XSAVE enabled by the OS no AVX state is saved
   const uint64_t xcr0 = ReadXcr0();
-  const bool os_ymm = (xcr0 & 0x6) == 0x6;            // SSE (bit 1) and AVX (bit 2) state
+  const bool os_ymm = (xcr0 & 0x6) == 0x6;              // SSE (bit 1) and AVX (bit 2) state
   const bool os_zmm = os_ymm && (xcr0 & 0xe0) == 0xe0;  // opmask, ZMM0-15 high, ZMM16-31
-  const bool os_amx = (xcr0 & 0x60000) == 0x60000;     // XTILECFG (17) and XTILEDATA (18)
+  const bool os_amx = (xcr0 & 0x60000) == 0x60000;      // XTILECFG (17) and XTILEDATA (18)
   const bool avx = Bit(l1.ecx, 28) && os_ymm;
   f.fma = avx && Bit(l1.ecx, 12);
   f.f16c = avx && Bit(l1.ecx, 29);

@@ -1,5 +1,12 @@
 // Streams a file into a temporary beside its destination and renames it into place only on
 // Commit, so readers never see a half-written file and a failure leaves the old file intact.
+//
+// Test hook (the no-lost-data tests): with ANSER_TEST_KILL_AFTER_BYTES=N in the environment,
+// the process sends itself SIGKILL once a writer has written N bytes of its file, as a crash
+// or a kill -9 at that point of the write would, or on Commit of a file shorter than N (files
+// whose size varies from run to run, such as a checkpoint recording its timings, are then still
+// killed after their last byte); ANSER_TEST_KILL_FILE=SUFFIX limits that to destinations ending
+// in SUFFIX.
 #pragma once
 
 #include <cstddef>

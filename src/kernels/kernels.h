@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
+#include "anser/status.h"
 #include "core/dtype.h"
 
 namespace anser {
@@ -67,8 +69,16 @@ struct CpuKernels {
   void (*pack)(MatRef& w, void* bytes);
 };
 
-const CpuKernels& RefKernels();     // plain scalar C++: the specification and the test oracle
-const CpuKernels& SelectKernels();  // best for this CPU; ANSER_KERNELS=ref|avx2|… overrides
+const CpuKernels& RefKernels();  // plain scalar C++: the specification and the test oracle
+// The table the models use, chosen at the first call: the one SetKernels named, else
+// $ANSER_KERNELS (ref|avx2|avxvnni|avx512) if this CPU runs it, else the best this CPU runs.
+const CpuKernels& SelectKernels();
+// The table SelectKernels returns, or will return if it has not run yet (this fixes nothing).
+const CpuKernels& ChosenKernels();
+// Makes the table named `name` the one SelectKernels returns. An error if this CPU does not run
+// it, or if SelectKernels already returned another: weights are packed at load for the table in
+// use, so the choice is made before the first model is loaded.
+Status SetKernels(std::string_view name);
 // The reference first, then every table this CPU runs, best last: ref, avx2 (AVX2, FMA, F16C),
 // avxvnni (and AVX-VNNI), avx512 (and AVX-512 F, BW, VL, VNNI).
 std::vector<const CpuKernels*> AllKernels();

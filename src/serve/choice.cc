@@ -10,12 +10,6 @@ namespace {
 
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 
-bool AllFinite(const std::vector<float>& values) {
-  bool finite = true;
-  for (float v : values) finite &= std::isfinite(v);
-  return finite;
-}
-
 // log Σ exp(logits), over the finite ones.
 double LogSumExp(const std::vector<float>& logits) {
   const float max = *std::max_element(logits.begin(), logits.end());
@@ -39,7 +33,10 @@ ChoiceRun::ChoiceRun(const JobSpec& spec, int index, const Snapshot& start, cons
                  o.seed += static_cast<uint64_t>(index);
                  return o;
                }()),
-      stream_(spec.stops) {}
+      stream_(spec.stops) {
+  if (spec.grammar != nullptr) matcher_.emplace(spec.grammar);
+  if (spec.max_tokens == 0) reason_ = FinishReason::kLength;
+}
 
 TokenLogprob ChoiceRun::Logprob(int token) const {
   const double lse = LogSumExp(logits_);
@@ -69,9 +66,18 @@ Result<ChoiceRun::Sampled> ChoiceRun::Sample() {
   }
   logits_current_ = false;
   for (const auto& [token, bias] : spec_.logit_bias) logits_[static_cast<size_t>(token)] += bias;
-  if (spec_.end_of_text == EndOfText::kBanned) logits_[0] = kMinusInf;
-  const int token = sampler_.Sample(logits_);  // leaves the penalised logits behind
-  if (token == 0 && spec_.end_of_text == EndOfText::kStops) {
+  int token = 0;
+  if (matcher_) {
+    // The grammar decides about token 0: allowed exactly where the text can end.
+    token = SampleWithGrammar(sampler_, *matcher_, &mask_, logits_);
+    if (token < 0) return Status::Error("the grammar allows no token the model gives a finite logit");
+    // Log-probabilities are those of the constrained distribution.
+    if (spec_.logprobs) ApplyTokenMask(mask_, logits_);
+  } else {
+    if (spec_.end_of_text == EndOfText::kBanned) logits_[0] = kMinusInf;
+    token = sampler_.Sample(logits_);  // leaves the penalised logits behind
+  }
+  if (token == 0 && (matcher_ || spec_.end_of_text == EndOfText::kStops)) {
     Finish(FinishReason::kStop, out.delta);
     return out;
   }
@@ -88,7 +94,7 @@ Result<ChoiceRun::Sampled> ChoiceRun::Sample() {
   sampled_text_ += bytes;
   out.delta.text = stream_.Push(bytes);
   text_ += out.delta.text;
-  if (stream_.stopped()) {
+  if (stream_.stopped() || (matcher_ && matcher_->IsComplete())) {
     Finish(FinishReason::kStop, out.delta);
   } else if (generated() >= spec_.max_tokens) {
     Finish(FinishReason::kLength, out.delta);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "anser/grammar.h"
 #include "anser/sampler.h"
 #include "anser/tokenizer.h"
 #include "serve/job.h"
@@ -17,7 +18,8 @@ namespace anser::serve {
 
 class ChoiceRun {
  public:
-  // Starts after the prompt: `start` holds the state and the logits of its last position.
+  // Starts after the prompt: `start` holds the state and the logits of its last position. With
+  // max_tokens 0 the choice is finished (by length) from the start.
   // `tokenizer` may be null (token-id models: the text is the ids, comma-separated).
   ChoiceRun(const JobSpec& spec, int index, const Snapshot& start, const Tokenizer* tokenizer);
 
@@ -59,6 +61,8 @@ class ChoiceRun {
   State state_;
   std::vector<float> logits_;
   Sampler sampler_;
+  std::optional<GrammarMatcher> matcher_;  // with a grammar
+  TokenMask mask_;
   TextStream stream_;
   std::vector<int> sampled_;
   std::string sampled_text_;  // every sampled token's bytes (the text is a prefix of it)

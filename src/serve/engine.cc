@@ -256,8 +256,8 @@ void Engine::StartDecoding(Running& r) {
   r.ended.assign(static_cast<size_t>(n), false);
   r.canonical.resize(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) r.choices.push_back(std::make_unique<ChoiceRun>(r.spec, i, *r.prompt_end, tokenizer_));
-  if (r.spec.max_tokens == 0) {
-    for (int i = 0; i < n; ++i) EndChoice(r, i);
+  for (int i = 0; i < n; ++i) {
+    if (r.choices[static_cast<size_t>(i)]->finished()) EndChoice(r, i);
   }
 }
 
@@ -289,7 +289,16 @@ void Engine::DecodeStep() {
     if (r.done) continue;
     Result<ChoiceRun::Sampled>& result = *sampled[i];
     if (!result.ok()) {
-      r.job->Push(JobEnd{r.usage, ApiError::Server(result.message())});
+      std::string message = result.message();
+      // Non-finite logits: name where they came from, by a checked re-run of the token that gave
+      // them (the last sampled one, or the prompt's last).
+      const std::vector<int>& fed_tokens = ready[i]->sampled();
+      const std::vector<int>& prompt = r.spec.prompt;
+      if (!AllFinite(ready[i]->logits()) && (!fed_tokens.empty() || !prompt.empty())) {
+        const int token = fed_tokens.empty() ? prompt.back() : fed_tokens.back();
+        message += "; " + DescribeNonFinite(session_, ready[i]->state(), token);
+      }
+      r.job->Push(JobEnd{r.usage, ApiError::Server(message)});
       r.done = true;
       continue;
     }
@@ -304,13 +313,12 @@ void Engine::DecodeStep() {
   }
   generated_tokens_total_.fetch_add(static_cast<int64_t>(tokens.size()));
   if (!states.empty()) {
-    std::vector<float> logits;
     const Clock::time_point step_start = Clock::now();
-    session_.StepBatch(states, tokens, &logits);
+    session_.StepBatch(states, tokens, &batch_logits_);
     decode_step_seconds_ = Average(decode_step_seconds_, Seconds(Clock::now() - step_start));
     const size_t V = static_cast<size_t>(model_->config().n_vocab);
     for (size_t b = 0; b < fed.size(); ++b) {
-      std::copy_n(logits.begin() + static_cast<std::ptrdiff_t>(b * V), V, fed[b]->logits().begin());
+      std::copy_n(batch_logits_.begin() + static_cast<std::ptrdiff_t>(b * V), V, fed[b]->logits().begin());
       fed[b]->AfterFeed();
     }
   }

@@ -96,6 +96,7 @@ class Engine {
   std::deque<std::unique_ptr<Running>> running_;
   std::deque<std::unique_ptr<Prefill>> background_;  // canonical replies fed only for the cache
   int free_slots_;
+  std::vector<float> batch_logits_;     // (sequences, n_vocab) of the last step, reused
   double decode_step_seconds_ = 0.0;    // moving averages, for sizing prompt chunks
   double prefill_token_seconds_ = 0.0;
 

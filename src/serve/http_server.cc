@@ -16,9 +16,11 @@ using httplib::Request;
 using httplib::Response;
 
 constexpr auto kEventWait = std::chrono::milliseconds(100);
-// Bodies without a Content-Length (chunked uploads) are cut here; with one, the routes' own
-// limits apply before the body is read.
-constexpr int64_t kChunkedBodyLimit = int64_t{256} << 20;
+// Bodies over a route's limit by at most this much are read (and then refused with 413), so that
+// the client, still sending, sees the answer; larger ones are refused before they are read and
+// the connection is closed. Bodies without a Content-Length stop at kMaxBody.
+constexpr int64_t kReadOverLimit = int64_t{16} << 20;
+constexpr int64_t kMaxBody = int64_t{256} << 20;
 
 // Each connection runs on one handler thread, one request at a time: the time a request arrived
 // travels from the pre-routing handler to its route and to the logger in a thread-local.
@@ -50,7 +52,18 @@ const char* ErrorType(int status) {
 
 ApiError Unavailable(const std::string& message) { return {503, "unavailable_error", message, "", ""}; }
 
-std::optional<json> ParseBody(const Request& req, Response& res) {
+ApiError TooLarge(int64_t bytes, int64_t limit) {
+  return {413, "invalid_request_error",
+          "the request body is " + std::to_string(bytes) + " bytes, over the server's limit of " + std::to_string(limit) +
+              " (--body-limit-mb)",
+          "", "request_too_large"};
+}
+
+std::optional<json> ParseBody(const Request& req, Response& res, int64_t limit) {
+  if (static_cast<int64_t>(req.body.size()) > limit) {
+    SendError(res, TooLarge(static_cast<int64_t>(req.body.size()), limit));
+    return std::nullopt;
+  }
   json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) {
     SendError(res, ApiError::Invalid("", "the request body is not valid JSON"));
@@ -77,7 +90,7 @@ HttpServer::HttpServer(HttpOptions options, LogLine log)
   // Short keep-alive: an idle connection holds a handler thread, and shutdown waits for them.
   server_->set_keep_alive_timeout(2);
   server_->set_read_timeout(30);
-  server_->set_payload_max_length(static_cast<size_t>(std::max(options_.body_limit_bytes, kChunkedBodyLimit)));
+  server_->set_payload_max_length(static_cast<size_t>(std::max(options_.body_limit_bytes, kMaxBody)));
   Routes();
 }
 
@@ -96,6 +109,14 @@ Result<int> HttpServer::Bind(const std::string& host, int port) {
 void HttpServer::Listen() { server_->listen_after_bind(); }
 
 void HttpServer::Stop() { server_->stop(); }
+
+int64_t HttpServer::BodyLimit(const httplib::Request& req) const {
+  // A state upload may always be as large as the model's state file and a margin.
+  if (req.method == "PUT" && req.path.starts_with("/v1/states/") && service() != nullptr) {
+    return std::max(options_.body_limit_bytes, service()->state_file_bytes() + (int64_t{1} << 20));
+  }
+  return options_.body_limit_bytes;
+}
 
 void HttpServer::Routes() {
   httplib::Server& s = *server_;
@@ -117,20 +138,14 @@ void HttpServer::Routes() {
                       "a valid API key is required: send the header 'Authorization: Bearer KEY'", "", "invalid_api_key"});
       return httplib::Server::HandlerResponse::Handled;
     }
-    int64_t limit = options_.body_limit_bytes;
-    if (req.method == "PUT" && req.path.starts_with("/v1/states/") && service() != nullptr) {
-      limit = std::max(limit, service()->state_file_bytes() + (int64_t{1} << 20));
-    }
+    const int64_t limit = BodyLimit(req);
     const std::string length = req.get_header_value("Content-Length");
     int64_t bytes = 0;
     if (!length.empty() && std::from_chars(length.data(), length.data() + length.size(), bytes).ec == std::errc() &&
-        bytes > limit) {
+        bytes > limit + kReadOverLimit) {
       // The body stays unread, so this connection cannot carry another request.
       res.set_header("Connection", "close");
-      SendError(res, {413, "invalid_request_error",
-                      "the request body is " + std::to_string(bytes) + " bytes, over the server's limit of " +
-                          std::to_string(limit) + " (--body-limit-mb)",
-                      "", "request_too_large"});
+      SendError(res, TooLarge(bytes, limit));
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
@@ -198,7 +213,7 @@ void HttpServer::Routes() {
     return [this, endpoint](const Request& req, Response& res) {
       Service* svc = service();
       if (svc == nullptr) return SendError(res, Unavailable("the model is loading"));
-      const std::optional<json> body = ParseBody(req, res);
+      const std::optional<json> body = ParseBody(req, res, BodyLimit(req));
       if (!body) return;
       const ServiceOptions& o = svc->options();
       Parsed<GenerationRequest> parsed = ParseGenerationRequest(
@@ -258,7 +273,7 @@ void HttpServer::Routes() {
     Service* svc = service();
     if (svc == nullptr) return SendError(res, Unavailable("the model is loading"));
     if (svc->tokenizer() == nullptr) return SendError(res, ApiError::Invalid("", "this model has no tokenizer"));
-    const std::optional<json> body = ParseBody(req, res);
+    const std::optional<json> body = ParseBody(req, res, BodyLimit(req));
     if (!body) return;
     Parsed<std::string> text = ParseTokenizeRequest(*body);
     if (auto* e = std::get_if<ApiError>(&text)) return SendError(res, *e);
@@ -269,7 +284,7 @@ void HttpServer::Routes() {
     Service* svc = service();
     if (svc == nullptr) return SendError(res, Unavailable("the model is loading"));
     if (svc->tokenizer() == nullptr) return SendError(res, ApiError::Invalid("", "this model has no tokenizer"));
-    const std::optional<json> body = ParseBody(req, res);
+    const std::optional<json> body = ParseBody(req, res, BodyLimit(req));
     if (!body) return;
     Parsed<std::vector<int>> ids = ParseDetokenizeRequest(*body, svc->config().n_vocab);
     if (auto* e = std::get_if<ApiError>(&ids)) return SendError(res, *e);
@@ -281,7 +296,7 @@ void HttpServer::Routes() {
   s.Post("/v1/states", [this](const Request& req, Response& res) {
     Service* svc = service();
     if (svc == nullptr) return SendError(res, Unavailable("the model is loading"));
-    const std::optional<json> body = ParseBody(req, res);
+    const std::optional<json> body = ParseBody(req, res, BodyLimit(req));
     if (!body) return;
     Parsed<StateRequest> parsed = ParseStateRequest(*body, svc->options().limits);
     if (auto* e = std::get_if<ApiError>(&parsed)) return SendError(res, *e);
@@ -326,6 +341,9 @@ void HttpServer::Routes() {
     Service* svc = service();
     if (svc == nullptr) return SendError(res, Unavailable("the model is loading"));
     const std::string id = req.matches[1];
+    if (static_cast<int64_t>(req.body.size()) > BodyLimit(req)) {
+      return SendError(res, TooLarge(static_cast<int64_t>(req.body.size()), BodyLimit(req)));
+    }
     Result<State> state = State::Deserialize(req.body, svc->config());
     if (!state.ok()) return SendError(res, ApiError::Invalid("body", "not a state of this model: " + state.message()));
     if (!state->AllFinite()) return SendError(res, ApiError::Invalid("body", "the state holds NaN or infinite values"));

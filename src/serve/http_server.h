@@ -12,6 +12,7 @@
 
 namespace httplib {
 class Server;
+struct Request;
 }
 
 namespace anser::serve {
@@ -39,6 +40,8 @@ class HttpServer {
 
  private:
   void Routes();
+  // The largest body `req`'s route takes.
+  int64_t BodyLimit(const httplib::Request& req) const;
   Service* service() const { return service_.load(); }
 
   HttpOptions options_;

@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "anser/grammar.h"
 #include "anser/sampler.h"
 #include "serve/api_error.h"
 #include "serve/chat_template.h"
@@ -50,6 +51,9 @@ struct JobSpec {
   std::optional<std::string> chat_prompt_text;
   const ChatTemplate* chat = nullptr;
   Clock::time_point deadline = Clock::time_point::max();
+  // Structured output: every choice samples only what keeps its text a prefix of the grammar,
+  // ends (stop) when the grammar is complete, and the chat turn stops do not apply.
+  std::shared_ptr<const CompiledGrammar> grammar;
 };
 
 struct TokenLogprob {

@@ -1,7 +1,10 @@
 #include "serve/request.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -141,14 +144,51 @@ void ReadMessages(FieldReader& f, const RequestLimits& limits, std::vector<ChatM
   const json* v = f.Find("messages");
   if (v == nullptr || !v->is_array()) return f.Fail("messages", "'messages' is required: an array of messages");
   if (v->empty() && !empty_allowed) return f.Fail("messages", "'messages' is empty");
+  std::map<std::string, std::string> call_names;  // tool_call_id → function name
   for (size_t i = 0; i < v->size(); ++i) {
     const std::string at = "messages[" + std::to_string(i) + "]";
     const json& m = (*v)[i];
     if (!m.is_object()) return f.Fail(at, "'" + at + "' must be an object with 'role' and 'content'");
     const auto role_it = m.find("role");
+    if (role_it != m.end() && *role_it == "tool") {
+      // A tool's result: a user turn naming the function whose call it answers.
+      const auto id = m.find("tool_call_id");
+      const auto content = m.find("content");
+      if (id == m.end() || !id->is_string() || !call_names.count(id->get<std::string>())) {
+        return f.Fail(at + ".tool_call_id", "'" + at + ".tool_call_id' must be the id of an earlier tool call");
+      }
+      if (content == m.end() || !content->is_string()) {
+        return f.Fail(at + ".content", "'" + at + ".content' must be a string");
+      }
+      messages->push_back({Role::kUser, RenderToolResult(call_names[id->get<std::string>()], content->get<std::string>())});
+      continue;
+    }
+    if (const auto calls = m.find("tool_calls"); role_it != m.end() && *role_it == "assistant" && calls != m.end() &&
+                                                  !calls->is_null()) {
+      // An assistant message that called tools, written back as the model wrote the calls.
+      std::vector<ToolCall> parsed;
+      for (size_t k = 0; calls->is_array() && k < calls->size(); ++k) {
+        const json& c = (*calls)[k];
+        const bool ok = c.is_object() && c.contains("id") && c["id"].is_string() && c.contains("function") &&
+                        c["function"].is_object() && c["function"].contains("name") &&
+                        c["function"]["name"].is_string() && c["function"].contains("arguments") &&
+                        c["function"]["arguments"].is_string();
+        if (!ok) {
+          return f.Fail(at + ".tool_calls", "'" + at + ".tool_calls' entries must be {\"id\", \"type\": \"function\", "
+                                            "\"function\": {\"name\", \"arguments\"}}");
+        }
+        parsed.push_back({c["function"]["name"].get<std::string>(), c["function"]["arguments"].get<std::string>()});
+        call_names[c["id"].get<std::string>()] = parsed.back().name;
+      }
+      if (parsed.empty()) return f.Fail(at + ".tool_calls", "'" + at + ".tool_calls' must be a non-empty array");
+      messages->push_back({Role::kAssistant, RenderToolCalls(parsed)});
+      continue;
+    }
     const std::optional<Role> role =
         role_it != m.end() && role_it->is_string() ? ParseRole(role_it->get<std::string>()) : std::nullopt;
-    if (!role) return f.Fail(at + ".role", "'" + at + ".role' must be \"system\", \"developer\", \"user\" or \"assistant\"");
+    if (!role) {
+      return f.Fail(at + ".role", "'" + at + ".role' must be \"system\", \"developer\", \"user\", \"assistant\" or \"tool\"");
+    }
     ChatMessage message{*role, ""};
     const auto content = m.find("content");
     if (content == m.end() || content->is_null()) {
@@ -172,20 +212,96 @@ void ReadMessages(FieldReader& f, const RequestLimits& limits, std::vector<ChatM
   }
 }
 
-// Fields that need the structured-output support Anser does not have yet.
-void RefuseStructuredOutput(FieldReader& f) {
-  if (const json* v = f.Find("response_format")) {
-    if (!(v->is_object() && v->value("type", "") == "text")) {
-      f.Fail("response_format", "'response_format' other than {\"type\": \"text\"} is not supported");
+// `response_format`, `grammar`, or (chat) `tools` with `tool_choice` and
+// `parallel_tool_calls`: at most one of the three.
+void ReadOutputFormat(FieldReader& f, const RequestLimits& limits, Endpoint endpoint, OutputFormat* format) {
+  const json* response_format = f.Find("response_format");
+  const json* grammar = f.Find("grammar");
+  const json* tools = f.Find("tools");
+  const bool has_format = response_format != nullptr &&
+                          !(response_format->is_object() && response_format->value("type", "") == "text");
+  const bool has_tools = tools != nullptr && !(tools->is_array() && tools->empty());
+  if ((has_format ? 1 : 0) + (grammar != nullptr ? 1 : 0) + (has_tools ? 1 : 0) > 1) {
+    return f.Fail(grammar != nullptr ? "grammar" : "tools",
+                  "only one of 'grammar', 'response_format' and 'tools' may be given");
+  }
+  const json* tool_choice = f.Find("tool_choice");
+  if (!has_tools) {
+    if (tool_choice != nullptr && !(tool_choice->is_string() && *tool_choice == "none")) {
+      return f.Fail("tool_choice", "'tool_choice' needs 'tools'");
     }
+  } else {
+    if (endpoint != Endpoint::kChatCompletions) return f.Fail("tools", "'tools' is for /v1/chat/completions");
+    if (!limits.has_tokenizer) return f.Fail("tools", "'tools' needs a tokenizer, and this model has none");
+    Result<std::vector<ToolFunction>> functions = ParseOpenAiTools(tools->dump());
+    if (!functions.ok()) return f.Fail("tools", functions.message());
+    ToolChoice choice;
+    if (tool_choice != nullptr) {
+      Result<ToolChoice> parsed = ParseOpenAiToolChoice(tool_choice->dump());
+      if (!parsed.ok()) return f.Fail("tool_choice", parsed.message());
+      choice = parsed.value();
+    }
+    bool parallel = true;
+    if (const json* p = f.Find("parallel_tool_calls")) {
+      if (!p->is_boolean()) return f.Fail("parallel_tool_calls", "'parallel_tool_calls' must be true or false");
+      parallel = p->get<bool>();
+    }
+    format->kind = OutputFormat::Kind::kTools;
+    format->param = "tools";
+    format->text = tools->dump() + (tool_choice != nullptr ? tool_choice->dump() : "") + (parallel ? "1" : "0");
+    format->tools = std::move(functions).value();
+    format->tool_choice = choice;
+    format->parallel_tool_calls = parallel;
+    return;
   }
-  if (const json* v = f.Find("tools"); v != nullptr && !(v->is_array() && v->empty())) {
-    f.Fail("tools", "'tools' (function calling) is not supported");
+  if ((has_format || grammar != nullptr) && !limits.has_tokenizer) {
+    return f.Fail(grammar != nullptr ? "grammar" : "response_format",
+                  "structured output needs a tokenizer, and this model has none");
   }
-  if (const json* v = f.Find("tool_choice"); v != nullptr && !(v->is_string() && *v == "none")) {
-    f.Fail("tool_choice", "'tool_choice' other than \"none\" is not supported");
+  if (grammar != nullptr) {
+    if (!grammar->is_string() || grammar->get<std::string>().empty()) {
+      return f.Fail("grammar", "'grammar' must be GBNF text (a non-empty string)");
+    }
+    format->kind = OutputFormat::Kind::kGbnf;
+    format->text = grammar->get<std::string>();
+    format->param = "grammar";
+    return;
   }
-  if (f.Find("grammar") != nullptr) f.Fail("grammar", "'grammar' is not supported");
+  if (response_format == nullptr) return;
+  const std::string type = response_format->is_object() ? response_format->value("type", "") : "";
+  if (type == "text") return;
+  if (type == "json_object") {
+    format->kind = OutputFormat::Kind::kJsonObject;
+    format->param = "response_format";
+    return;
+  }
+  if (type != "json_schema") {
+    return f.Fail("response_format",
+                  "'response_format' must be {\"type\": \"text\"}, {\"type\": \"json_object\"} or "
+                  "{\"type\": \"json_schema\", \"json_schema\": {\"name\", \"schema\"}}");
+  }
+  const auto spec = response_format->find("json_schema");
+  if (spec == response_format->end() || !spec->is_object()) {
+    return f.Fail("response_format", "'response_format.json_schema' must be an object");
+  }
+  const std::string name = spec->contains("name") && (*spec)["name"].is_string() ? (*spec)["name"].get<std::string>() : "";
+  const bool name_ok = !name.empty() && name.size() <= 64 &&
+                       std::all_of(name.begin(), name.end(), [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+                       });
+  if (!name_ok) {
+    return f.Fail("response_format", "'response_format.json_schema.name' must be 1-64 characters of a-z, A-Z, 0-9, _ and -");
+  }
+  if (!spec->contains("schema") || !((*spec)["schema"].is_object() || (*spec)["schema"].is_boolean())) {
+    return f.Fail("response_format", "'response_format.json_schema.schema' must be a JSON Schema");
+  }
+  if (spec->contains("strict") && !(*spec)["strict"].is_boolean()) {
+    return f.Fail("response_format", "'response_format.json_schema.strict' must be true or false");
+  }
+  // The output always follows the schema: `strict` changes nothing.
+  format->kind = OutputFormat::Kind::kJsonSchema;
+  format->text = (*spec)["schema"].dump();
+  format->param = "response_format";
 }
 
 void ReadStop(FieldReader& f, const RequestLimits& limits, std::vector<std::string>* stop) {
@@ -290,7 +406,7 @@ Parsed<GenerationRequest> ParseGenerationRequest(const json& body, Endpoint endp
   }
   f.String("state", &r.state);
   f.Bool("save_state", &r.save_state);
-  RefuseStructuredOutput(f);
+  ReadOutputFormat(f, limits, endpoint, &r.format);
   return Finish(f, std::move(r));
 }
 

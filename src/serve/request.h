@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "anser/sampler.h"
+#include "anser/tool_calls.h"
 #include "serve/api_error.h"
 #include "serve/chat_template.h"
 
@@ -32,6 +33,18 @@ struct Prompt {
   bool is_ids = false;
 };
 
+// Structured output: `response_format` (json_object, json_schema) or the `grammar` extension.
+// With `tools` (chat): the functions, tool_choice and parallel_tool_calls.
+struct OutputFormat {
+  enum class Kind { kText, kJsonObject, kJsonSchema, kGbnf, kTools };
+  Kind kind = Kind::kText;
+  std::string text;   // the JSON Schema (JSON text), the GBNF, or (tools) the request's fields
+  std::string param;  // the field it came from, for errors found when it is compiled
+  std::vector<ToolFunction> tools;
+  ToolChoice tool_choice;
+  bool parallel_tool_calls = true;
+};
+
 struct GenerationRequest {
   Endpoint endpoint = Endpoint::kCompletions;
   Prompt prompt;                      // completions
@@ -48,6 +61,7 @@ struct GenerationRequest {
   bool include_usage = false;
   std::string state;  // start from this named state ("" = the server's initial state)
   bool save_state = false;
+  OutputFormat format;
 };
 
 // POST /v1/states: a prompt or messages to prefill, optionally after a named state.

@@ -1,5 +1,7 @@
 #include "serve/response.h"
 
+#include <random>
+
 namespace anser::serve {
 
 using nlohmann::json;
@@ -17,6 +19,14 @@ json ErrorJson(const ApiError& e) {
 namespace {
 
 const char* FinishName(FinishReason r) { return r == FinishReason::kLength ? "length" : "stop"; }
+
+std::string CallId() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string id = "call_";
+  for (int i = 0; i < 24; ++i) id += kDigits[rng() % 36];
+  return id;
+}
 
 }  // namespace
 
@@ -97,8 +107,62 @@ std::string ResponseBuilder::Opening() {
   return out;
 }
 
+std::pair<json, std::string> ResponseBuilder::Message(const Choice& c) const {
+  const std::string finish = FinishName(c.finish.value_or(FinishReason::kStop));
+  if (c_.tool_calls) {
+    Result<ToolReply> reply = ParseToolReply(c.text);
+    if (reply.ok() && !reply.value().calls.empty()) {
+      json calls = json::array();
+      for (const ToolCall& call : reply.value().calls) {
+        calls.push_back({{"id", CallId()},
+                         {"type", "function"},
+                         {"function", {{"name", call.name}, {"arguments", call.arguments}}}});
+      }
+      return {{{"role", "assistant"}, {"content", nullptr}, {"tool_calls", std::move(calls)}}, "tool_calls"};
+    }
+    if (reply.ok()) return {{{"role", "assistant"}, {"content", reply.value().content}}, finish};
+  }
+  return {{{"role", "assistant"}, {"content", c.text}}, finish};
+}
+
 std::string ResponseBuilder::Stream(JobEvent& event) {
   const bool chat = c_.endpoint == Endpoint::kChatCompletions;
+  if (c_.tool_calls && chat) {
+    // Held back until the choice ends: only then is it known to be text or calls.
+    if (auto* d = std::get_if<ChoiceDelta>(&event)) {
+      choices_[static_cast<size_t>(d->index)].text += d->text;
+      return "";
+    }
+    if (auto* e = std::get_if<ChoiceEnd>(&event)) {
+      Choice& c = choices_[static_cast<size_t>(e->index)];
+      c.finish = e->reason;
+      const auto [message, finish] = Message(c);
+      std::string out;
+      auto delta_chunk = [&](json delta) {
+        out += Sse(Chunk(json::array(
+            {{{"index", e->index}, {"delta", std::move(delta)}, {"logprobs", nullptr}, {"finish_reason", nullptr}}})));
+      };
+      if (message.contains("tool_calls")) {
+        // As OpenAI streams them: per call, its id, type and name first, then the arguments.
+        for (size_t k = 0; k < message["tool_calls"].size(); ++k) {
+          const json& call = message["tool_calls"][k];
+          delta_chunk({{"tool_calls",
+                        {{{"index", k}, {"id", call["id"]}, {"type", "function"},
+                          {"function", {{"name", call["function"]["name"]}, {"arguments", ""}}}}}}});
+          delta_chunk({{"tool_calls", {{{"index", k}, {"function", {{"arguments", call["function"]["arguments"]}}}}}}});
+        }
+      } else if (!message["content"].get<std::string>().empty()) {
+        delta_chunk({{"content", message["content"]}});
+      }
+      json chunk = Chunk(json::array(
+          {{{"index", e->index}, {"delta", json::object()}, {"logprobs", nullptr}, {"finish_reason", finish}}}));
+      if (e->final_state) {
+        const std::string id = KeepState(e->final_state);
+        if (!id.empty()) chunk["state_id"] = id;
+      }
+      return out + Sse(chunk);
+    }
+  }
   if (auto* d = std::get_if<ChoiceDelta>(&event)) {
     json choice = {{"index", d->index},
                    {"logprobs", c_.logprobs ? ChoiceLogprobs(d->logprobs) : json(nullptr)},
@@ -165,7 +229,9 @@ json ResponseBuilder::Response() const {
                    {"logprobs", c_.logprobs ? ChoiceLogprobs(c.logprobs) : json(nullptr)},
                    {"finish_reason", FinishName(c.finish.value_or(FinishReason::kStop))}};
     if (chat) {
-      choice["message"] = {{"role", "assistant"}, {"content", c.text}};
+      auto [message, finish] = Message(c);
+      choice["message"] = std::move(message);
+      choice["finish_reason"] = finish;
     } else {
       choice["text"] = c.text;
     }

@@ -6,9 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "anser/tokenizer.h"
+#include "anser/tool_calls.h"
 #include "serve/job.h"
 #include "serve/named_states.h"
 #include "serve/request.h"
@@ -32,6 +34,9 @@ struct ResponseContext {
   bool include_usage = false;
   const Tokenizer* tokenizer = nullptr;  // null: tokens are shown as their ids
   NamedStates* states = nullptr;         // where final states are kept (save_state)
+  // The request had tools: a reply that is a block of calls becomes `tool_calls` (finish reason
+  // "tool_calls"), and a streamed reply is held back until it is known to be text or calls.
+  bool tool_calls = false;
 };
 
 class ResponseBuilder {
@@ -65,6 +70,8 @@ class ResponseBuilder {
   nlohmann::json TokenJson(int token, float logprob) const;
   std::string TokenText(int token) const;
   nlohmann::json UsageJson() const;
+  // A chat choice's message, and its finish reason ("tool_calls" when the text is calls).
+  std::pair<nlohmann::json, std::string> Message(const Choice& c) const;
   static std::string Sse(const nlohmann::json& j) { return "data: " + Dump(j) + "\n\n"; }
 
   ResponseContext c_;

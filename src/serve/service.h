@@ -3,7 +3,9 @@
 // engine, the tokenizer, the chat template and the named states together.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -52,15 +54,20 @@ class Service {
   int64_t state_file_bytes() const { return state_file_bytes_; }
 
  private:
-  struct Origin {
-    OriginKey key = kZeroOrigin;
-    SnapshotPtr snapshot;
-  };
-  Parsed<Origin> ResolveOrigin(const std::string& state_id);
+  // A spec starting from the named state `state_id` ("" = the server's initial state), with the
+  // deadline of a request received at `received`.
+  Parsed<JobSpec> NewSpec(const std::string& state_id, Clock::time_point received);
   std::vector<int> Encode(const Prompt& prompt) const;
+
+  // The grammar of a request's structured output, compiled once per distinct schema or GBNF
+  // text and kept (its token caches fill as requests use it), or the error naming the field.
+  Parsed<std::shared_ptr<const CompiledGrammar>> GrammarFor(const OutputFormat& format);
 
   std::shared_ptr<const Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
+  std::shared_ptr<const GrammarVocabulary> vocabulary_;  // null without a tokenizer
+  std::mutex grammars_mu_;
+  std::map<std::pair<int, std::string>, std::shared_ptr<const CompiledGrammar>> grammars_;
   const ChatTemplate chat_;
   const SnapshotPtr server_state_;
   const ServiceOptions options_;

@@ -10,6 +10,7 @@
 
 #include "anser/model.h"
 #include "fixtures.h"
+#include "kernel_tables.h"
 #include "kernels/kernels.h"
 
 namespace anser {

@@ -7,6 +7,7 @@
 
 #include "anser/model.h"
 #include "fixtures.h"
+#include "kernel_tables.h"
 #include "model/weights.h"
 
 namespace anser {

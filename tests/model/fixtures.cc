@@ -7,8 +7,6 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "kernels/kernels.h"
-
 namespace anser::testing {
 
 std::string SharedDir() { return ANSER_SHARED_DIR; }
@@ -59,23 +57,5 @@ std::string CompareRow(const float* got, const float* ref, int vocab) {
   if (argmax(got) != argmax(ref)) return "argmax differs";
   return {};
 }
-
-std::vector<std::string> KernelTableNames() {
-  std::vector<std::string> names;
-  for (const CpuKernels* k : AllKernels()) names.emplace_back(k->name);
-  return names;
-}
-
-bool SelectKernelsNamed(const std::string& name) {
-  for (const CpuKernels* k : AllKernels()) {
-    if (k->name == name) {
-      SelectKernelsForTesting(k);
-      return true;
-    }
-  }
-  return false;
-}
-
-void ResetKernels() { SelectKernelsForTesting(nullptr); }
 
 }  // namespace anser::testing

@@ -30,11 +30,4 @@ Fixture ReadFixture(const std::string& folder);  // e.g. "tiny-rwkv7-834K"
 // argmax; otherwise a description of the mismatch.
 std::string CompareRow(const float* got, const float* ref, int vocab);
 
-// The kernel tables this CPU runs, by name: test parameters for running a model on each.
-std::vector<std::string> KernelTableNames();
-// Makes SelectKernels() return the table named `name` (load models after: they pack for it);
-// false when this CPU has no such table. ResetKernels() goes back to the CPU's choice.
-bool SelectKernelsNamed(const std::string& name);
-void ResetKernels();
-
 }  // namespace anser::testing

@@ -21,14 +21,6 @@ struct ServeArgs {
 };
 
 // The defaults of each endpoint: `chat`'s for chat completions, `generate`'s for completions.
-constexpr SamplerOptions kChatDefaults{.temperature = 1.0f,
-                                       .top_p = 0.3f,
-                                       .top_k = 0,
-                                       .min_p = 0.0f,
-                                       .presence_penalty = 0.5f,
-                                       .frequency_penalty = 0.5f,
-                                       .penalty_decay = 0.996f,
-                                       .seed = 0};
 constexpr SamplerOptions kCompletionDefaults{};
 
 // `options` with every sampling flag the user gave replaced by its value.
@@ -65,7 +57,7 @@ int RunServe(ServeArgs a, const CLI::App& sub) {
   o.http.connections = o.service.engine.parallel + o.service.engine.queue + 8;
   o.service.engine.cache_bytes = a.state_cache_mb << 20;
   o.service.states_bytes = a.states_mb << 20;
-  o.service.chat_sampling = WithGivenFlags(kChatDefaults, sub, a.sampling);
+  o.service.chat_sampling = WithGivenFlags(kChatSamplerOptions, sub, a.sampling);
   o.service.completion_sampling = WithGivenFlags(kCompletionDefaults, sub, a.sampling);
   if (sub.count("--seed") > 0) o.service.default_seed = a.sampling.seed;
   if (o.service.limits.default_max_tokens > o.service.limits.max_tokens_limit) {
@@ -125,7 +117,7 @@ Command AddServe(CLI::App& app) {
       ->check(CLI::ExistingFile);
   sub->add_option("--served-model-name", o.service.model_name, "Model id in responses and /v1/models (default: the file's name)");
   CLI::Option* seed = nullptr;
-  args->sampling = kChatDefaults;
+  args->sampling = kChatSamplerOptions;
   AddSamplingFlags(sub, &args->sampling, &seed);
   return {sub, [args, sub] { return RunServe(*args, *sub); }};
 }

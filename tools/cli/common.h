@@ -29,6 +29,7 @@ Command AddLogits(CLI::App& app);
 Command AddTokenize(CLI::App& app);
 Command AddDetokenize(CLI::App& app);
 Command AddInfo(CLI::App& app);
+Command AddCheck(CLI::App& app);
 Command AddEval(CLI::App& app);
 Command AddBench(CLI::App& app);
 Command AddQuantize(CLI::App& app);

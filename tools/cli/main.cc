@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
         anser::cli::AddGrad(app),
         anser::cli::AddTrain(app),
         anser::cli::AddPlotLoss(app),
+        anser::cli::AddCheck(app),
         anser::cli::AddServe(app),
     };
     try {
