@@ -81,7 +81,8 @@ void Matmul(benchmark::State& state, const CpuKernels* k, DType dtype, int64_t r
       benchmark::Counter::kIsRate);
 }
 
-void Wkv7(benchmark::State& state, const CpuKernels* k, int64_t heads, int64_t n_tokens, int threads) {
+void Wkv7(benchmark::State& state, const CpuKernels* k, int64_t heads, int64_t n_tokens,
+          int threads) {
   SetKernelThreads(threads);
   constexpr int64_t kN = 64;
   const int64_t kC = heads * kN;
@@ -177,8 +178,8 @@ bool Register() {
       for (int64_t n_tokens : {1, 512, 4096}) {
         for (int threads : {1, 2}) {
           benchmark::RegisterBenchmark(
-              (std::string("wkv7/") + k->name + "/" + std::to_string(heads) + "x64/tokens:" +
-               std::to_string(n_tokens) + "/threads:" + std::to_string(threads))
+              (std::string("wkv7/") + k->name + "/" + std::to_string(heads) +
+               "x64/tokens:" + std::to_string(n_tokens) + "/threads:" + std::to_string(threads))
                   .c_str(),
               Wkv7, k, heads, n_tokens, threads)
               ->UseRealTime();

@@ -16,7 +16,8 @@
 namespace anser {
 
 bool Avx512Runs(const CpuFeatures& cpu) {
-  return cpu.avx2 && cpu.fma && cpu.f16c && cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512vnni;
+  return cpu.avx2 && cpu.fma && cpu.f16c && cpu.avx512f && cpu.avx512bw && cpu.avx512vl &&
+         cpu.avx512vnni;
 }
 
 std::vector<const CpuKernels*> AllKernels() {

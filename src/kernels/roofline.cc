@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "core/cpu_features.h"
-#include "kernels/kernels.h"
 #include "kernels/cpu/roofline_avx2.h"
 #include "kernels/cpu/roofline_avx512.h"
+#include "kernels/kernels.h"
 
 namespace anser {
 namespace {
@@ -86,9 +86,11 @@ Roofline MeasureRoofline() {
   for (int pass = 0; pass < 4; ++pass) {
     const double s = TimeOnAllThreads(threads, [&](int t) {
       const float* p = buffer.data() + t * per_thread;
-      g_sink.store(avx2 ? SumAvx2(p, per_thread) : SumScalar(p, per_thread), std::memory_order_relaxed);
+      g_sink.store(avx2 ? SumAvx2(p, per_thread) : SumScalar(p, per_thread),
+                   std::memory_order_relaxed);
     });
-    if (pass > 0) best = std::max(best, static_cast<double>(per_thread * threads) * sizeof(float) / s / 1e9);
+    if (pass > 0)
+      best = std::max(best, static_cast<double>(per_thread * threads) * sizeof(float) / s / 1e9);
   }
   r.read_gb_s = best;
 
@@ -101,7 +103,9 @@ Roofline MeasureRoofline() {
   best = 0.0;
   for (int pass = 0; pass < 3; ++pass) {
     const double s = TimeOnAllThreads(threads, [&](int) {
-      const float v = avx512 ? FmaLoopAvx512(kSteps) : avx2 ? FmaLoopAvx2(kSteps) : FmaLoopScalar(kSteps);
+      const float v = avx512 ? FmaLoopAvx512(kSteps)
+                      : avx2 ? FmaLoopAvx2(kSteps)
+                             : FmaLoopScalar(kSteps);
       g_sink.store(v, std::memory_order_relaxed);
     });
     best = std::max(best, flop_per_step * static_cast<double>(kSteps) * threads / s / 1e9);

@@ -60,10 +60,13 @@ TEST(KernelsTest, ReferenceComesFirstAndSelectionIsListed) {
 // the tables that are there: this one is then reported unavailable by its absence here).
 TEST(KernelsTest, Avx512TableIsListedWhereTheCpuRunsIt) {
   const std::vector<const CpuKernels*> all = AllKernels();
-  const bool listed = std::any_of(all.begin(), all.end(), [](const CpuKernels* k) { return std::string_view(k->name) == "avx512"; });
+  const bool listed = std::any_of(all.begin(), all.end(), [](const CpuKernels* k) {
+    return std::string_view(k->name) == "avx512";
+  });
   EXPECT_EQ(listed, Avx512Runs(GetCpuFeatures()));
   const CpuFeatures& cpu = GetCpuFeatures();
-  EXPECT_EQ(Avx512Runs(cpu), cpu.avx2 && cpu.fma && cpu.f16c && cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512vnni);
+  EXPECT_EQ(Avx512Runs(cpu), cpu.avx2 && cpu.fma && cpu.f16c && cpu.avx512f && cpu.avx512bw &&
+                                 cpu.avx512vl && cpu.avx512vnni);
 }
 
 // Packing keeps the reference's matrices and every float matrix as stored, and only block types
@@ -75,7 +78,8 @@ TEST(KernelsTest, PackChangesOnlyBlockLayoutsOfFastTables) {
       TestMatrix w(dtype, 17, 64, 0, 5);
       const MatRef packed = w.Layouts(*k)[1];
       const bool changes = k != &RefKernels() && DTypeIsBlock(dtype);
-      const MatLayout tiles = std::string_view(k->name) == "avx512" ? MatLayout::kTiles16 : MatLayout::kTiles8;
+      const MatLayout tiles =
+          std::string_view(k->name) == "avx512" ? MatLayout::kTiles16 : MatLayout::kTiles8;
       EXPECT_EQ(packed.layout, changes ? tiles : MatLayout::kRows);
       const size_t bytes = DTypeRowBytes(dtype, 64) * 17;
       const std::vector<uint8_t> once(w.packed.data(), w.packed.data() + bytes);

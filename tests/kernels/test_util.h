@@ -100,7 +100,9 @@ struct TestMatrix {
 };
 
 inline std::string LayoutName(const MatRef& w) {
-  return w.layout == MatLayout::kRows ? "rows" : w.layout == MatLayout::kTiles8 ? "tiles8" : "tiles16";
+  return w.layout == MatLayout::kRows     ? "rows"
+         : w.layout == MatLayout::kTiles8 ? "tiles8"
+                                          : "tiles16";
 }
 
 // Floats copied into a buffer misaligned by `offset_floats` floats.

@@ -92,7 +92,9 @@ TEST_P(FixtureTest, SequencePathMatchesReference) {
     session.Prefill(again, c->tokens, /*all_positions=*/false, &last);
     ASSERT_EQ(last.size(), static_cast<size_t>(f.vocab));
     if (c->positions.back() + 1 == static_cast<int>(c->tokens.size())) {
-      EXPECT_EQ(CompareRow(last.data(), c->logits.data() + (c->positions.size() - 1) * f.vocab, f.vocab), "")
+      EXPECT_EQ(
+          CompareRow(last.data(), c->logits.data() + (c->positions.size() - 1) * f.vocab, f.vocab),
+          "")
           << c->name;
     }
   }
@@ -103,12 +105,14 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(::testing::ValuesIn(testing::KernelTableNames()),
                        ::testing::Values(Source{"tiny-rwkv7-834K", "model.fp32.pth"},
                                          Source{"tiny-rwkv7-834K", "model.bf16.pth"},
-                                         Source{"tiny-rwkv7-834K", "model.fp16.pth"}, Source{"tiny-rwkv7-834K", "hf"},
+                                         Source{"tiny-rwkv7-834K", "model.fp16.pth"},
+                                         Source{"tiny-rwkv7-834K", "hf"},
                                          Source{"rand-rwkv7-L3-D128-world", "model.bf16.pth"},
                                          Source{"rand-rwkv7-L3-D128-world", "hf"},
                                          Source{"rand-rwkv7-L2-D128-fp32", "model.fp32.pth"})),
     [](const ::testing::TestParamInfo<FixtureTest::ParamType>& p) {
-      std::string n = std::get<0>(p.param) + "_" + std::get<1>(p.param).folder + "_" + std::get<1>(p.param).checkpoint;
+      std::string n = std::get<0>(p.param) + "_" + std::get<1>(p.param).folder + "_" +
+                      std::get<1>(p.param).checkpoint;
       for (char& ch : n) {
         if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
       }
