@@ -81,16 +81,18 @@ void Matmul(benchmark::State& state, const CpuKernels* k, DType dtype, int64_t r
       benchmark::Counter::kIsRate);
 }
 
-void Wkv7(benchmark::State& state, const CpuKernels* k, int64_t n_tokens, int threads) {
+void Wkv7(benchmark::State& state, const CpuKernels* k, int64_t heads, int64_t n_tokens,
+          int threads) {
   SetKernelThreads(threads);
-  constexpr int64_t kHeads = 12, kN = 64, kC = kHeads * kN;
-  std::vector<float> s(static_cast<size_t>(kHeads * kN * kN), 0.0f);
+  constexpr int64_t kN = 64;
+  const int64_t kC = heads * kN;
+  std::vector<float> s(static_cast<size_t>(heads * kN * kN), 0.0f);
   const std::vector<float> r = Ones(n_tokens * kC), w(static_cast<size_t>(n_tokens * kC), 0.9f);
   const std::vector<float> a(static_cast<size_t>(n_tokens * kC), -0.1f);
   std::vector<float> y(static_cast<size_t>(n_tokens * kC));
   Wkv7Args args;
   args.n_tokens = n_tokens;
-  args.n_head = kHeads;
+  args.n_head = heads;
   args.head_size = kN;
   args.stride = kC;
   args.state = s.data();
@@ -104,7 +106,7 @@ void Wkv7(benchmark::State& state, const CpuKernels* k, int64_t n_tokens, int th
   }
   // Per state element and token: row·a, the update (3 multiply-adds) and row·r.
   state.counters["FLOP/s"] =
-      benchmark::Counter(10.0 * static_cast<double>(n_tokens * kHeads * kN * kN) *
+      benchmark::Counter(10.0 * static_cast<double>(n_tokens * heads * kN * kN) *
                              static_cast<double>(state.iterations()),
                          benchmark::Counter::kIsRate);
 }
@@ -169,15 +171,19 @@ bool Register() {
       }
     }
   }
+  // The heads of one layer of the 0.1B (12) and 0.4B (16) shapes: one token, a prompt window,
+  // and eight windows' worth of tokens (a long prompt's share of time in the recurrence).
   for (const CpuKernels* k : tables) {
-    for (int64_t n_tokens : {1, 512}) {
-      for (int threads : {1, 2}) {
-        benchmark::RegisterBenchmark(
-            (std::string("wkv7/") + k->name + "/12x64/tokens:" + std::to_string(n_tokens) +
-             "/threads:" + std::to_string(threads))
-                .c_str(),
-            Wkv7, k, n_tokens, threads)
-            ->UseRealTime();
+    for (int64_t heads : {12, 16}) {
+      for (int64_t n_tokens : {1, 512, 4096}) {
+        for (int threads : {1, 2}) {
+          benchmark::RegisterBenchmark(
+              (std::string("wkv7/") + k->name + "/" + std::to_string(heads) +
+               "x64/tokens:" + std::to_string(n_tokens) + "/threads:" + std::to_string(threads))
+                  .c_str(),
+              Wkv7, k, heads, n_tokens, threads)
+              ->UseRealTime();
+        }
       }
     }
   }

@@ -76,8 +76,8 @@ ANSER_API const char* anser_status_name(anser_status status);
 ANSER_API anser_status anser_set_threads(int32_t threads);
 /* The thread count in effect (resolved: never 0). */
 ANSER_API int32_t anser_threads(void);
-/* Chooses the kernel table by name: "ref" (scalar reference), "avx2", "avxvnni" (those this CPU
- * runs). Without a call, the best this CPU runs (or $ANSER_KERNELS). ANSER_ERROR_TOO_LATE once a
+/* Chooses the kernel table by name: "ref" (scalar reference), "avx2", "avxvnni", "avx512" (those this
+ * CPU runs). Without a call, the best this CPU runs (or $ANSER_KERNELS). ANSER_ERROR_TOO_LATE once a
  * model has been loaded, ANSER_ERROR_UNSUPPORTED for a table this CPU cannot run. */
 ANSER_API anser_status anser_set_kernels(const char* name);
 /* The name of the kernel table models will use (or use). Static storage. */

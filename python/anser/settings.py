@@ -22,8 +22,8 @@ def threads() -> int:
 
 
 def set_kernels(name: str) -> None:
-    """The kernel table: "ref", "avx2" or "avxvnni" (those this CPU runs). Process-wide; only
-    before the first model is loaded."""
+    """The kernel table: "ref", "avx2", "avxvnni" or "avx512" (those this CPU runs).
+    Process-wide; only before the first model is loaded."""
     lib.anser_set_kernels(name.encode())
 
 

@@ -10,9 +10,15 @@
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu/avx2.h"
+#include "kernels/cpu/avx512.h"
 #include "kernels/cpu/avxvnni.h"
 
 namespace anser {
+
+bool Avx512Runs(const CpuFeatures& cpu) {
+  return cpu.avx2 && cpu.fma && cpu.f16c && cpu.avx512f && cpu.avx512bw && cpu.avx512vl &&
+         cpu.avx512vnni;
+}
 
 std::vector<const CpuKernels*> AllKernels() {
   std::vector<const CpuKernels*> all{&RefKernels()};
@@ -20,6 +26,7 @@ std::vector<const CpuKernels*> AllKernels() {
   if (cpu.avx2 && cpu.fma && cpu.f16c) {
     all.push_back(&Avx2Kernels());
     if (cpu.avxvnni) all.push_back(&AvxVnniKernels());
+    if (Avx512Runs(cpu)) all.push_back(&Avx512Kernels());
   }
   return all;
 }

@@ -12,10 +12,12 @@
 
 namespace anser {
 
-// How a matrix's bytes are arranged. kRows: as stored, row after row. kTiles8: rearranged by a
-// table's `pack` (block-quantized types only; see kernels/cpu/tiles8.h), which only the tables
-// that pack read.
-enum class MatLayout : uint8_t { kRows, kTiles8 };
+struct CpuFeatures;  // core/cpu_features.h
+
+// How a matrix's bytes are arranged. kRows: as stored, row after row. kTiles8, kTiles16:
+// rearranged by a table's `pack` (block-quantized types only; see kernels/cpu/tiles.h), which
+// only the tables that pack so read.
+enum class MatLayout : uint8_t { kRows, kTiles8, kTiles16 };
 
 // A row-major matrix (rows × cols) in its stored type, read in place at any alignment. Rows are
 // DTypeRowBytes(dtype, cols) bytes apart; for block-quantized types cols is a multiple of 32.
@@ -69,7 +71,7 @@ struct CpuKernels {
 
 const CpuKernels& RefKernels();  // plain scalar C++: the specification and the test oracle
 // The table the models use, chosen at the first call: the one SetKernels named, else
-// $ANSER_KERNELS (ref|avx2|avxvnni) if this CPU runs it, else the best this CPU runs.
+// $ANSER_KERNELS (ref|avx2|avxvnni|avx512) if this CPU runs it, else the best this CPU runs.
 const CpuKernels& SelectKernels();
 // The table SelectKernels returns, or will return if it has not run yet (this fixes nothing).
 const CpuKernels& ChosenKernels();
@@ -77,8 +79,11 @@ const CpuKernels& ChosenKernels();
 // it, or if SelectKernels already returned another: weights are packed at load for the table in
 // use, so the choice is made before the first model is loaded.
 Status SetKernels(std::string_view name);
-// The reference first, then every table this CPU runs, best last.
+// The reference first, then every table this CPU runs, best last: ref, avx2 (AVX2, FMA, F16C),
+// avxvnni (and AVX-VNNI), avx512 (and AVX-512 F, BW, VL, VNNI).
 std::vector<const CpuKernels*> AllKernels();
+// Whether a CPU with `cpu`'s features runs the avx512 table.
+bool Avx512Runs(const CpuFeatures& cpu);
 
 // For tests that run the whole model on every table: SelectKernels() returns `table` until
 // called again (nullptr: the choice above). A model packs its matrices for the table selected

@@ -7,8 +7,9 @@
 #include <vector>
 
 #include "core/cpu_features.h"
-#include "kernels/kernels.h"
 #include "kernels/cpu/roofline_avx2.h"
+#include "kernels/cpu/roofline_avx512.h"
+#include "kernels/kernels.h"
 
 namespace anser {
 namespace {
@@ -17,6 +18,8 @@ bool HasAvx2() {
   const CpuFeatures& cpu = GetCpuFeatures();
   return cpu.avx2 && cpu.fma;
 }
+
+bool HasAvx512() { return HasAvx2() && GetCpuFeatures().avx512f; }
 
 float SumScalar(const float* x, int64_t n) {
   float a[8] = {};
@@ -83,19 +86,27 @@ Roofline MeasureRoofline() {
   for (int pass = 0; pass < 4; ++pass) {
     const double s = TimeOnAllThreads(threads, [&](int t) {
       const float* p = buffer.data() + t * per_thread;
-      g_sink.store(avx2 ? SumAvx2(p, per_thread) : SumScalar(p, per_thread), std::memory_order_relaxed);
+      g_sink.store(avx2 ? SumAvx2(p, per_thread) : SumScalar(p, per_thread),
+                   std::memory_order_relaxed);
     });
-    if (pass > 0) best = std::max(best, static_cast<double>(per_thread * threads) * sizeof(float) / s / 1e9);
+    if (pass > 0)
+      best = std::max(best, static_cast<double>(per_thread * threads) * sizeof(float) / s / 1e9);
   }
   r.read_gb_s = best;
 
-  // Peak FMA: each thread runs the same number of rounds; best of three.
+  // Peak FMA, with the widest vectors this CPU has: each thread runs the same number of rounds;
+  // best of three.
+  const bool avx512 = HasAvx512();
+  if (avx512) r.isa = "avx512f";
   constexpr int64_t kSteps = int64_t{1} << 22;
-  const double flop_per_step = avx2 ? 12.0 * 8 * 2 : 8.0 * 2;
+  const double flop_per_step = avx512 ? 12.0 * 16 * 2 : avx2 ? 12.0 * 8 * 2 : 8.0 * 2;
   best = 0.0;
   for (int pass = 0; pass < 3; ++pass) {
     const double s = TimeOnAllThreads(threads, [&](int) {
-      g_sink.store(avx2 ? FmaLoopAvx2(kSteps) : FmaLoopScalar(kSteps), std::memory_order_relaxed);
+      const float v = avx512 ? FmaLoopAvx512(kSteps)
+                      : avx2 ? FmaLoopAvx2(kSteps)
+                             : FmaLoopScalar(kSteps);
+      g_sink.store(v, std::memory_order_relaxed);
     });
     best = std::max(best, flop_per_step * static_cast<double>(kSteps) * threads / s / 1e9);
   }

@@ -8,8 +8,9 @@
 namespace anser {
 
 struct Roofline {
-  double read_gb_s = 0.0;      // sustained read bandwidth from a buffer far larger than the caches
-  double peak_gflop_s = 0.0;   // 2 FLOP per lane per FMA, 8 lanes on AVX2 (scalar without AVX2)
+  double read_gb_s = 0.0;  // sustained read bandwidth from a buffer far larger than the caches
+  // 2 FLOP per lane per FMA: 16 lanes on AVX-512, 8 on AVX2, else scalar.
+  double peak_gflop_s = 0.0;
   const char* isa = "scalar";  // the instructions the peak was measured with
 };
 

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "core/cpu_features.h"
 #include "test_util.h"
 
 namespace anser::testing {
@@ -55,6 +56,19 @@ TEST(KernelsTest, ReferenceComesFirstAndSelectionIsListed) {
   }
 }
 
+// The avx512 table is listed exactly where the CPU runs it (on another CPU the kernel tests run
+// the tables that are there: this one is then reported unavailable by its absence here).
+TEST(KernelsTest, Avx512TableIsListedWhereTheCpuRunsIt) {
+  const std::vector<const CpuKernels*> all = AllKernels();
+  const bool listed = std::any_of(all.begin(), all.end(), [](const CpuKernels* k) {
+    return std::string_view(k->name) == "avx512";
+  });
+  EXPECT_EQ(listed, Avx512Runs(GetCpuFeatures()));
+  const CpuFeatures& cpu = GetCpuFeatures();
+  EXPECT_EQ(Avx512Runs(cpu), cpu.avx2 && cpu.fma && cpu.f16c && cpu.avx512f && cpu.avx512bw &&
+                                 cpu.avx512vl && cpu.avx512vnni);
+}
+
 // Packing keeps the reference's matrices and every float matrix as stored, and only block types
 // change layout; a packed matrix is not packed twice.
 TEST(KernelsTest, PackChangesOnlyBlockLayoutsOfFastTables) {
@@ -64,7 +78,9 @@ TEST(KernelsTest, PackChangesOnlyBlockLayoutsOfFastTables) {
       TestMatrix w(dtype, 17, 64, 0, 5);
       const MatRef packed = w.Layouts(*k)[1];
       const bool changes = k != &RefKernels() && DTypeIsBlock(dtype);
-      EXPECT_EQ(packed.layout, changes ? MatLayout::kTiles8 : MatLayout::kRows);
+      const MatLayout tiles =
+          std::string_view(k->name) == "avx512" ? MatLayout::kTiles16 : MatLayout::kTiles8;
+      EXPECT_EQ(packed.layout, changes ? tiles : MatLayout::kRows);
       const size_t bytes = DTypeRowBytes(dtype, 64) * 17;
       const std::vector<uint8_t> once(w.packed.data(), w.packed.data() + bytes);
       MatRef again = packed;

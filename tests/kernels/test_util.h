@@ -99,7 +99,11 @@ struct TestMatrix {
   MatRef ref;
 };
 
-inline std::string LayoutName(const MatRef& w) { return w.layout == MatLayout::kRows ? "rows" : "tiles8"; }
+inline std::string LayoutName(const MatRef& w) {
+  return w.layout == MatLayout::kRows     ? "rows"
+         : w.layout == MatLayout::kTiles8 ? "tiles8"
+                                          : "tiles16";
+}
 
 // Floats copied into a buffer misaligned by `offset_floats` floats.
 struct TestVector {

@@ -10,6 +10,7 @@
 
 #include "anser/model.h"
 #include "fixtures.h"
+#include "kernel_tables.h"
 #include "kernels/kernels.h"
 
 namespace anser {
@@ -56,12 +57,6 @@ std::vector<ModelSource> Sources() {
   return s;
 }
 
-std::vector<std::string> TableNames() {
-  std::vector<std::string> names;
-  for (const CpuKernels* k : AllKernels()) names.emplace_back(k->name);
-  return names;
-}
-
 std::vector<int> RandomTokens(int n, int vocab, unsigned seed) {
   std::mt19937 rng(seed);
   std::vector<int> t(static_cast<size_t>(n));
@@ -89,15 +84,12 @@ bool SameBits(const State& a, const State& b, const ModelConfig& c) {
 class BatchInvarianceTest : public ::testing::TestWithParam<std::tuple<std::string, ModelSource>> {
  protected:
   void SetUp() override {
-    for (const CpuKernels* k : AllKernels()) {
-      if (k->name == std::get<0>(GetParam())) SelectKernelsForTesting(k);
-    }
-    ASSERT_EQ(SelectKernels().name, std::get<0>(GetParam()));
+    ASSERT_TRUE(testing::SelectKernelsNamed(std::get<0>(GetParam())));
     model_ = std::get<1>(GetParam()).load();
     ASSERT_NE(model_, nullptr);
   }
   void TearDown() override {
-    SelectKernelsForTesting(nullptr);
+    testing::ResetKernels();
     SetKernelThreads(0);
   }
   std::shared_ptr<const Model> model_;
@@ -183,7 +175,7 @@ TEST_P(BatchInvarianceTest, PrefillIsSplitInvariant) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tables, BatchInvarianceTest,
-                         ::testing::Combine(::testing::ValuesIn(TableNames()),
+                         ::testing::Combine(::testing::ValuesIn(testing::KernelTableNames()),
                                             ::testing::ValuesIn(Sources())),
                          [](const ::testing::TestParamInfo<BatchInvarianceTest::ParamType>& p) {
                            return std::get<0>(p.param) + "_" + std::get<1>(p.param).name;

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <tuple>
 
 #include "anser/model.h"
 #include "fixtures.h"
+#include "kernel_tables.h"
 #include "model/weights.h"
 
 namespace anser {
@@ -20,7 +22,16 @@ struct Source {
   std::string checkpoint;  // file in the folder, or "hf"
 };
 
-class FixtureTest : public ::testing::TestWithParam<Source> {};
+void PrintTo(const Source& s, std::ostream* os) { *os << s.folder << "/" << s.checkpoint; }
+
+// Each fixture on every kernel table this CPU runs: the table is selected before the model
+// loads (packing follows the selected table).
+class FixtureTest : public ::testing::TestWithParam<std::tuple<std::string, Source>> {
+ protected:
+  void SetUp() override { ASSERT_TRUE(testing::SelectKernelsNamed(std::get<0>(GetParam()))); }
+  void TearDown() override { testing::ResetKernels(); }
+  const Source& source() const { return std::get<1>(GetParam()); }
+};
 
 std::shared_ptr<const Model> LoadOrDie(const std::string& path) {
   auto m = Model::Load(path);
@@ -39,7 +50,7 @@ std::vector<const testing::FixtureCase*> CasesFor(const Fixture& f, const std::s
 }
 
 TEST_P(FixtureTest, StepPathMatchesReference) {
-  const Source& src = GetParam();
+  const Source& src = source();
   const Fixture f = ReadFixture(src.folder);
   auto model = LoadOrDie(f.dir + "/" + src.checkpoint);
   ASSERT_NE(model, nullptr);
@@ -61,7 +72,7 @@ TEST_P(FixtureTest, StepPathMatchesReference) {
 }
 
 TEST_P(FixtureTest, SequencePathMatchesReference) {
-  const Source& src = GetParam();
+  const Source& src = source();
   const Fixture f = ReadFixture(src.folder);
   auto model = LoadOrDie(f.dir + "/" + src.checkpoint);
   ASSERT_NE(model, nullptr);
@@ -81,7 +92,9 @@ TEST_P(FixtureTest, SequencePathMatchesReference) {
     session.Prefill(again, c->tokens, /*all_positions=*/false, &last);
     ASSERT_EQ(last.size(), static_cast<size_t>(f.vocab));
     if (c->positions.back() + 1 == static_cast<int>(c->tokens.size())) {
-      EXPECT_EQ(CompareRow(last.data(), c->logits.data() + (c->positions.size() - 1) * f.vocab, f.vocab), "")
+      EXPECT_EQ(
+          CompareRow(last.data(), c->logits.data() + (c->positions.size() - 1) * f.vocab, f.vocab),
+          "")
           << c->name;
     }
   }
@@ -89,13 +102,17 @@ TEST_P(FixtureTest, SequencePathMatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(
     Fixtures, FixtureTest,
-    ::testing::Values(Source{"tiny-rwkv7-834K", "model.fp32.pth"}, Source{"tiny-rwkv7-834K", "model.bf16.pth"},
-                      Source{"tiny-rwkv7-834K", "model.fp16.pth"}, Source{"tiny-rwkv7-834K", "hf"},
-                      Source{"rand-rwkv7-L3-D128-world", "model.bf16.pth"},
-                      Source{"rand-rwkv7-L3-D128-world", "hf"},
-                      Source{"rand-rwkv7-L2-D128-fp32", "model.fp32.pth"}),
-    [](const ::testing::TestParamInfo<Source>& p) {
-      std::string n = p.param.folder + "_" + p.param.checkpoint;
+    ::testing::Combine(::testing::ValuesIn(testing::KernelTableNames()),
+                       ::testing::Values(Source{"tiny-rwkv7-834K", "model.fp32.pth"},
+                                         Source{"tiny-rwkv7-834K", "model.bf16.pth"},
+                                         Source{"tiny-rwkv7-834K", "model.fp16.pth"},
+                                         Source{"tiny-rwkv7-834K", "hf"},
+                                         Source{"rand-rwkv7-L3-D128-world", "model.bf16.pth"},
+                                         Source{"rand-rwkv7-L3-D128-world", "hf"},
+                                         Source{"rand-rwkv7-L2-D128-fp32", "model.fp32.pth"})),
+    [](const ::testing::TestParamInfo<FixtureTest::ParamType>& p) {
+      std::string n = std::get<0>(p.param) + "_" + std::get<1>(p.param).folder + "_" +
+                      std::get<1>(p.param).checkpoint;
       for (char& ch : n) {
         if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
       }

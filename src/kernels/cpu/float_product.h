@@ -37,68 +37,75 @@ struct FloatProduct {
   static constexpr int kLanes = V::kLanes;
   static constexpr int kRows = V::kTileRows;      // weight rows per register tile
   static constexpr int kTokens = V::kTileTokens;  // tokens per register tile
+  static constexpr int kPack = V::kTokensPerReg;  // tokens side by side in a register
   // One token alone takes more rows at a time: a chain of FMAs per row, enough of them to hide
   // the FMA latency when the rows come from cache.
   static constexpr int kOneTokenRows = 2 * kRows;
-  // Bytes of X one block of tokens holds: about a quarter of L2, beside the weight rows it meets.
-  static constexpr int64_t kTokenBlockBytes = 256 << 10;
+  // Bytes of X one block of tokens holds (a quarter to half of L2, beside the weight rows).
+  static constexpr int64_t kTokenBlockBytes = V::kTokenBlockBytes;
 
   template <DType D>
   static constexpr size_t kSize = D == DType::kF32 ? 4 : 2;
 
-  // y[t·ldy + r] = row r · x_t for R rows (rows[r], type D) and T tokens (x_t at x + t·ldx).
-  // With `ahead` > 0, each row is prefetched that many bytes ahead as the tile walks it. Never
-  // inlined: inlined into its callers' loops, GCC ran out of registers and reloaded the row
-  // pointers from the stack at every step (a batch of 8 f16 tokens 12 % slower).
+  // y[t·ldy + r] = row r · x_t for R rows (rows[r], type D) and T tokens (x_t at x + t·ldx),
+  // V::kTokensPerReg tokens side by side in each register. With `ahead` > 0, each row is
+  // prefetched that many bytes ahead as the tile walks it. Never inlined: inlined into its
+  // callers' loops, GCC ran out of registers and reloaded the row pointers from the stack at
+  // every step (a batch of 8 f16 tokens 12 % slower).
   template <DType D, int R, int T>
   [[gnu::noinline]] static void Tile(const uint8_t* const* rows, const float* x, int64_t ldx,
                                      int64_t cols, float* y, int64_t ldy, int64_t ahead) {
-    Reg acc[R][T];
+    constexpr int X = (T + kPack - 1) / kPack;  // token registers
+    // Tokens in token register i: kPack, or fewer in the last.
+    const auto count = [](int i) { return std::min(kPack, T - i * kPack); };
+    Reg acc[R][X];
     for (int r = 0; r < R; ++r) {
-      for (int t = 0; t < T; ++t) acc[r][t] = V::Zero();
+      for (int i = 0; i < X; ++i) acc[r][i] = V::Zero();
     }
-    // The kLanes columns from c on; `full` is false only for the tail.
-    const auto step = [&](int64_t c, bool full) {
+    // The kLanes columns from c on, m of them valid (kLanes but in the tail).
+    const auto step = [&](int64_t c, int64_t m) {
       if (ahead > 0 && (c * kSize<D>) % 64 == 0) {
         for (int r = 0; r < R; ++r) V::Prefetch(rows[r] + ahead + c * kSize<D>);
       }
-      Reg xv[T];
-      for (int t = 0; t < T; ++t) {
-        const auto* p = reinterpret_cast<const uint8_t*>(x + t * ldx + c);
-        xv[t] = full ? V::template Load<DType::kF32>(p)
-                     : V::template LoadPartial<DType::kF32>(p, cols - c);
-      }
+      Reg xv[X];
+      for (int i = 0; i < X; ++i) xv[i] = V::LoadTokens(x + i * kPack * ldx + c, ldx, count(i), m);
       for (int r = 0; r < R; ++r) {
-        const uint8_t* p = rows[r] + c * kSize<D>;
-        const Reg w = full ? V::template Load<D>(p) : V::template LoadPartial<D>(p, cols - c);
-        for (int t = 0; t < T; ++t) acc[r][t] = V::Fma(w, xv[t], acc[r][t]);
+        const Reg w = V::template LoadRow<D>(rows[r] + c * kSize<D>, m);
+        for (int i = 0; i < X; ++i) acc[r][i] = V::Fma(w, xv[i], acc[r][i]);
       }
     };
     int64_t c = 0;
-    for (; c + kLanes <= cols; c += kLanes) step(c, true);
-    if (c < cols) step(c, false);
+    for (; c + kLanes <= cols; c += kLanes) step(c, kLanes);
+    if (c < cols) step(c, cols - c);
     // V::Sum4 is four V::Sum (the same tree) for the price of about two.
-    for (int t = 0; t < T; ++t) {
+    for (int i = 0; i < X; ++i) {
+      float* out = y + i * kPack * ldy;
       if constexpr (R % 4 == 0) {
-        for (int r = 0; r < R; r += 4)
-          V::Sum4(acc[r][t], acc[r + 1][t], acc[r + 2][t], acc[r + 3][t], y + t * ldy + r);
+        for (int r = 0; r < R; r += 4) {
+          V::Sum4(acc[r][i], acc[r + 1][i], acc[r + 2][i], acc[r + 3][i], out + r, ldy, count(i));
+        }
       } else {
-        for (int r = 0; r < R; ++r) y[t * ldy + r] = V::Sum(acc[r][t]);
+        for (int r = 0; r < R; ++r) V::Sum(acc[r][i], out + r, ldy, count(i));
       }
     }
   }
 
   // Tile for R rows and every token of [0, n), kTokens at a time; the first tile prefetches
-  // `ahead` (the others find the rows in L1).
+  // `ahead` (the others find the rows in L1). R = kOneTokenRows serves one token alone.
   template <DType D, int R>
   static void Tokens(const uint8_t* const* rows, const float* x, int64_t n, int64_t cols, float* y,
                      int64_t ldy, int64_t ahead) {
-    int64_t t = 0;
-    for (; t + kTokens <= n; t += kTokens) {
-      Tile<D, R, kTokens>(rows, x + t * cols, cols, cols, y + t * ldy, ldy, t == 0 ? ahead : 0);
+    if constexpr (R == kOneTokenRows) {
+      Tile<D, R, 1>(rows, x, cols, cols, y, ldy, ahead);
+    } else {
+      int64_t t = 0;
+      for (; t + kTokens <= n; t += kTokens) {
+        Tile<D, R, kTokens>(rows, x + t * cols, cols, cols, y + t * ldy, ldy, t == 0 ? ahead : 0);
+      }
+      if (t < n) {
+        LeftoverTokens<D, R>(n - t, rows, x + t * cols, cols, y + t * ldy, ldy, t == 0 ? ahead : 0);
+      }
     }
-    if (t < n)
-      LeftoverTokens<D, R>(n - t, rows, x + t * cols, cols, y + t * ldy, ldy, t == 0 ? ahead : 0);
   }
 
   template <DType D, int R, int T = 1>

@@ -11,12 +11,14 @@ struct Avx2Dot {
   // maddubs multiplies unsigned by signed bytes: for q8_0 the weight's sign moves onto x; the
   // other types' quants are unsigned (≤ 31) already. |x| ≤ 127 keeps every pair sum in int16.
   static __m256i Unsigned(__m256i q) { return D == DType::kQ8_0 ? _mm256_sign_epi8(q, q) : q; }
-  static __m256i Signed(__m256i x, __m256i q) { return D == DType::kQ8_0 ? _mm256_sign_epi8(x, q) : x; }
+  static __m256i Signed(__m256i x, __m256i q) {
+    return D == DType::kQ8_0 ? _mm256_sign_epi8(x, q) : x;
+  }
 
   struct Block {
     explicit Block(__m256i quants) : q(quants), u(Unsigned(quants)) {}
-    __m256i Dot(const int8_t* x) const {
-      const __m256i xq = _mm256_load_si256(reinterpret_cast<const __m256i*>(x));
+    __m256i Dot(const QuantizedActs::Block& x) const {
+      const __m256i xq = _mm256_load_si256(reinterpret_cast<const __m256i*>(x.q));
       return _mm256_madd_epi16(_mm256_maddubs_epi16(u, Signed(xq, q)), _mm256_set1_epi16(1));
     }
     __m256i q, u;
@@ -26,8 +28,7 @@ struct Avx2Dot {
     explicit Tile(const __m256i* qt) {
       for (int k = 0; k < 8; ++k) q[k] = qt[k], u[k] = Unsigned(qt[k]);
     }
-    __m256i Dot(const QuantizedActs& a, size_t b) const {
-      const int8_t* x = a.q[b].v;
+    __m256i Dot(const QuantizedActs::Block& x) const {
       const __m256i ones = _mm256_set1_epi16(1);
       __m256i dot = _mm256_setzero_si256();
       // A q8_0 pair sum may reach 2·127·127, so each is widened at once. A 4-bit pair sum is at
@@ -35,9 +36,10 @@ struct Avx2Dot {
       // multiply-add runs once (twice) per block instead of eight times.
       constexpr int kPerWiden = D == DType::kQ8_0 ? 1 : D == DType::kQ5_0 ? 4 : 8;
       for (int k0 = 0; k0 < 8; k0 += kPerWiden) {
-        __m256i p = _mm256_maddubs_epi16(u[k0], Signed(BroadcastQuad(x, k0), q[k0]));
+        __m256i p = _mm256_maddubs_epi16(u[k0], Signed(Avx2Tiles::Quad(x.q, k0), q[k0]));
         for (int k = k0 + 1; k < k0 + kPerWiden; ++k)
-          p = _mm256_add_epi16(p, _mm256_maddubs_epi16(u[k], Signed(BroadcastQuad(x, k), q[k])));
+          p = _mm256_add_epi16(p,
+                               _mm256_maddubs_epi16(u[k], Signed(Avx2Tiles::Quad(x.q, k), q[k])));
         dot = _mm256_add_epi32(dot, _mm256_madd_epi16(p, ones));
       }
       return dot;
@@ -48,6 +50,8 @@ struct Avx2Dot {
 
 }  // namespace
 
-void GemvQuantAvx2(const MatRef& w, const float* x, int64_t n, float* y) { GemvQuant<Avx2Dot>(w, x, n, y); }
+void GemvQuantAvx2(const MatRef& w, const float* x, int64_t n, float* y) {
+  GemvQuant<Avx2Tiles, Avx2Dot>(w, x, n, y);
+}
 
 }  // namespace anser

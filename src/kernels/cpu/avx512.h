@@ -1,0 +1,23 @@
+// The AVX-512 kernel table (F, BW, VL and VNNI, besides AVX2, FMA and F16C) and its parts. Only
+// the *_avx512.cc files, compiled with those ISA flags, define these; call them only after
+// checking the CPU (AllKernels does).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/kernels.h"
+
+namespace anser {
+
+const CpuKernels& Avx512Kernels();
+
+// Y[n][rows] = X[n][cols]·Wᵀ for any n, threaded; row t of Y is bitwise the product for X's row
+// t alone (the batch invariant of kernels.h).
+// f32, f16 and bf16 weights, n ≥ 2: two tokens per register, every output summed as
+// FloatProductAvx2 sums it (float_product.h with Avx512Pairs):
+void FloatProductAvx512(const MatRef& w, const float* x, int64_t n, float* y);
+// Block-quantized weights, kTiles16 (quant_gemv_avx2.h with AVX-512 VNNI): n ≥ 2 in 512-bit
+// registers, one token in 256-bit ones, each row and token summed the same way.
+void GemvQuantAvx512(const MatRef& w, const float* x, int64_t n, float* y);
+
+}  // namespace anser

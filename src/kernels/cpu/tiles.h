@@ -1,0 +1,43 @@
+// The tile layouts of block-quantized matrices, which the SIMD tables' products read: kTiles8
+// (the AVX2 tables) and kTiles16 (the AVX-512 table). Rows go in groups of R = 8 or 16, each
+// group's blocks interleaved by block column, so that one register holds elements 4k..4k+3 of
+// all R rows (32-bit lane j = row j): a token's four activation bytes, broadcast, meet R rows in
+// one instruction with no horizontal sums, and the R rows stream as one contiguous range.
+// Rearranging once at load takes the transposition (about a fifth of the 8-token q8_0 product)
+// and the scattered scale loads out of every product.
+//
+// Group g (rows R·g … R·g + R − 1) keeps its bytes [R·g·row_bytes, R·(g+1)·row_bytes): block
+// column b takes the R·block_bytes bytes from b·R·block_bytes on, the same size as the R blocks:
+//   [0, 2R)          f16 d of rows 0…R−1
+//   q4_1: [2R, 4R)   f16 m of rows 0…R−1
+//   q5_0: [2R, 6R)   bit 4 of the quants: byte 4j+i, bit k = that of element 4k+i of row j
+//   then the quants, 4R bytes per register, byte 4j+i of register k:
+//     q8_0: element 4k+i of row j (k = 0…7)
+//     4/5-bit: low nibble element 4k+i, high nibble element 16+4k+i of row j (k = 0…3)
+// Rows past the last whole group stay as stored.
+#pragma once
+
+#include <cstddef>
+
+#include "core/dtype.h"
+#include "kernels/kernels.h"
+
+namespace anser {
+
+inline constexpr size_t kTileScales = 0;
+
+// Rows per group of a tile layout.
+constexpr int TileRows(MatLayout layout) { return layout == MatLayout::kTiles16 ? 16 : 8; }
+// Where a block column's q4_1 mins, q5_0 high bits and quants start, for groups of `rows`.
+constexpr size_t TileMinsOffset(int rows) { return 2 * static_cast<size_t>(rows); }
+constexpr size_t TileHighBitsOffset(int rows) { return 2 * static_cast<size_t>(rows); }
+constexpr size_t TileQuantsOffset(DType d, int rows) {
+  return static_cast<size_t>(rows) * (d == DType::kQ4_1 ? 4 : d == DType::kQ5_0 ? 6 : 2);
+}
+
+// The `pack` of the AVX2 tables (kTiles8) and of the AVX-512 table (kTiles16): block-quantized
+// matrices rearranged, others left as they are.
+void PackTiles8(MatRef& w, void* bytes);
+void PackTiles16(MatRef& w, void* bytes);
+
+}  // namespace anser
