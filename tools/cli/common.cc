@@ -121,6 +121,27 @@ void AddThreadsFlag(CLI::App* sub, int* threads) {
       ->capture_default_str();
 }
 
+void AddVariantFlags(CLI::App* sub, std::string* ablate, double* iclr_mult) {
+  sub->add_option("--ablate", *ablate,
+                  "New model: switch parts off, comma-separated: delta (no removal term), "
+                  "scalar-decay, scalar-iclr, shared-keys, no-bonus");
+  sub->add_option("--iclr-mult", *iclr_mult,
+                  "New model: scale the removal term by C (x070: 1; the paper's proofs: 2)")
+      ->capture_default_str();
+}
+
+std::string VariantNote(const ModelVariant& variant) {
+  if (variant.IsDefault()) return "";
+  std::string note;
+  if (variant.Name() != "full") note += ", ablate " + variant.Name();
+  if (variant.iclr_mult != 1.0) {
+    char mult[32];
+    std::snprintf(mult, sizeof(mult), "%g", variant.iclr_mult);
+    note += std::string(", iclr-mult ") + mult;
+  }
+  return note;
+}
+
 void AddSamplingFlags(CLI::App* sub, SamplerOptions* options, CLI::Option** seed_option) {
   sub->add_option("--temperature", options->temperature, "Sampling temperature (0 = greedy)")
       ->capture_default_str();

@@ -84,6 +84,10 @@ void WriteOut(const std::string& bytes);
 
 // Registers --threads on a subcommand that runs the model.
 void AddThreadsFlag(CLI::App* sub, int* threads);
+// Registers --ablate and --iclr-mult, the model switches of a new model (ModelVariant).
+void AddVariantFlags(CLI::App* sub, std::string* ablate, double* iclr_mult);
+// ", ablate delta+no-bonus, iclr-mult 2" for a model with switches; "" for plain x070.
+std::string VariantNote(const ModelVariant& variant);
 // Registers the sampling flags of generate and chat, with `options` holding the defaults.
 // `*seed_option` is set to --seed, whose count() tells whether the user gave one.
 void AddSamplingFlags(CLI::App* sub, SamplerOptions* options, CLI::Option** seed_option);
