@@ -15,6 +15,27 @@
 
 namespace anser::cli {
 
+namespace {
+
+std::string& CommandLineStorage() {
+  static std::string line;
+  return line;
+}
+
+}  // namespace
+
+void SetCommandLine(int argc, char** argv) {
+  std::string& line = CommandLineStorage();
+  line.clear();
+  for (int i = 0; i < argc; ++i) {
+    const std::string word = i == 0 ? std::filesystem::path(argv[0]).filename().string() : argv[i];
+    if (i > 0) line.push_back(' ');
+    line.append(word.find(' ') == std::string::npos ? word : "'" + word + "'");
+  }
+}
+
+const std::string& CommandLine() { return CommandLineStorage(); }
+
 int Fail(const std::string& message) {
   std::fprintf(stderr, "anser: error: %s\n", message.c_str());
   return 1;

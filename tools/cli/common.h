@@ -36,6 +36,12 @@ Command AddConvert(CLI::App& app);
 Command AddGrad(CLI::App& app);
 Command AddTrain(CLI::App& app);
 Command AddPlotLoss(CLI::App& app);
+Command AddExperiment(CLI::App& app);
+
+// The command line the process was started with, its words joined by spaces (quoted where they
+// hold a space), for the records experiments write. Set once by main.
+void SetCommandLine(int argc, char** argv);
+const std::string& CommandLine();
 
 // What `convert` and `quantize` read: a model file, or random weights of an official shape.
 struct ConversionInput {
