@@ -50,7 +50,6 @@ class RunProgress {
   void Start(const std::string& name, int index, int total) {
     bar_.reset();
     std::fprintf(stderr, "[%d/%d] %s\n", index + 1, total, name.c_str());
-    name_ = name;
   }
   void Steps(int64_t total) { bar_ = std::make_unique<ProgressBar>("  train", total); }
   void Update(int64_t step, double loss, const std::string& evaluated) {
@@ -63,7 +62,6 @@ class RunProgress {
   void Done() { bar_.reset(); }
 
  private:
-  std::string name_;
   std::unique_ptr<ProgressBar> bar_;
 };
 
@@ -136,9 +134,11 @@ Result<std::vector<ModelVariant>> Variants(const std::vector<std::string>& ablat
   return out;
 }
 
-void Finish(const Status& written, const Status& plotted, const std::string& dir) {
-  if (!plotted.ok()) std::fprintf(stderr, "anser: warning: plot not written: %s\n", plotted.message().c_str());
-  if (written.ok()) std::fprintf(stderr, "wrote %s/results.csv, curves.csv, summary.md\n", dir.c_str());
+// After the results were written: the plots' outcome (a failed plot loses no result).
+int Finish(const Status& plotted, const std::string& dir) {
+  if (!plotted.ok()) return Fail("the results are in " + dir + ", but a plot failed: " + plotted.message());
+  std::fprintf(stderr, "wrote %s/results.csv, curves.csv, summary.md and the plots\n", dir.c_str());
+  return 0;
 }
 
 // ---- group-word
@@ -202,8 +202,7 @@ int RunGroupWordCommand(GroupWordArgs a) {
   }
   const Status written = WriteGroupWordOutputs(a.common.out, o, runs.value(), CommandLine());
   if (!written.ok()) return Fail(written.message());
-  Finish(written, PlotGroupWord(a.common.out, o, runs.value()), a.common.out);
-  return 0;
+  return Finish(PlotGroupWord(a.common.out, o, runs.value()), a.common.out);
 }
 
 CLI::App* AddGroupWord(CLI::App* parent, std::function<int()>* run) {
@@ -297,8 +296,7 @@ int RunMqarCommand(MqarArgs a) {
                (r.result.val.token_acc > 0.99 ? " ✓" : "") + "\n");
     }
   }
-  Finish(written, PlotMqar(a.common.out, o, runs.value()), a.common.out);
-  return 0;
+  return Finish(PlotMqar(a.common.out, o, runs.value()), a.common.out);
 }
 
 CLI::App* AddMqar(CLI::App* parent, std::function<int()>* run) {
@@ -369,8 +367,7 @@ int RunAblationCommand(AblationArgs a) {
                Fixed(s.paper, 3) + ")\n");
     }
   }
-  Finish(written, PlotAblation(a.common.out, o, runs.value()), a.common.out);
-  return 0;
+  return Finish(PlotAblation(a.common.out, o, runs.value()), a.common.out);
 }
 
 CLI::App* AddAblation(CLI::App* parent, std::function<int()>* run) {

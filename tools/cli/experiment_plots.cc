@@ -21,6 +21,7 @@ Status PlotGroupWord(const std::string& dir, const GroupWordOptions& o,
   curves.title = "group word problem: held-out token accuracy";
   curves.x = {"step", 0.0, std::nullopt, {}};
   curves.y = {"val token acc", 0.0, 1.0, {}};
+  curves.legend_below = true;
   for (size_t i = 0; i < runs.size(); ++i) {
     ChartSeries s{runs.size() <= 8 ? GroupWordRunName(runs[i]) : "", SeriesColor(static_cast<int>(i)),
                   {}, 2, false};
@@ -67,6 +68,7 @@ Status PlotMqar(const std::string& dir, const MqarOptions& o, const std::vector<
   std::sort(c.x.ticks.begin(), c.x.ticks.end());
   if (c.x.ticks.size() == 1) c.x.max = c.x.ticks[0].first + 1;
   c.y = {"accuracy %", 0.0, 100.0, {}};
+  c.legend_below = true;
   const std::vector<MqarRun> best = BestPerCell(o, runs);
   for (size_t w = 0; w < o.widths.size(); ++w) {
     ChartSeries s{"width " + std::to_string(o.widths[w]), SeriesColor(static_cast<int>(w)), {}, 3, true};

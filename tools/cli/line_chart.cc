@@ -106,7 +106,8 @@ void DrawPanel(Canvas& canvas, int x0, const Chart& chart) {
     ++entries;
   }
   if (entries == 0) return;
-  const int lx = right - widest - 60, ly = kTop + 10;
+  const int lx = right - widest - 60;
+  const int ly = chart.legend_below ? kBottom - 28 * entries - 4 : kTop + 10;
   canvas.FillRect(lx - 10, ly - 8, right - 10, ly + 28 * entries - 6, kWhite);
   int row = 0;
   for (const ChartSeries& s : chart.series) {

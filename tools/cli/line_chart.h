@@ -32,6 +32,7 @@ struct Chart {
   std::string title;
   ChartAxis x, y;
   std::vector<ChartSeries> series;
+  bool legend_below = false;  // the legend in the lower right corner (else the upper right)
 };
 
 // A colour for series `i`, distinct for the first eight.
