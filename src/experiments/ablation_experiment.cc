@@ -130,7 +130,6 @@ std::vector<AblationSummary> SummariseAblation(const AblationOptions& o,
 
 Status WriteAblationOutputs(const std::string& dir, const AblationOptions& o,
                             const std::vector<AblationRun>& runs, const std::string& command) {
-  ANSER_RETURN_IF_ERROR(MakeOutputDir(dir));
   std::vector<RunRecord> records;
   std::vector<NamedCurve> curves;
   for (const AblationRun& r : runs) {
@@ -147,8 +146,7 @@ Status WriteAblationOutputs(const std::string& dir, const AblationOptions& o,
     }
     curves.push_back(std::move(c));
   }
-  ANSER_RETURN_IF_ERROR(WriteResultsCsv(dir + "/results.csv", records));
-  ANSER_RETURN_IF_ERROR(WriteCurvesCsv(dir + "/curves.csv", curves));
+  ANSER_RETURN_IF_ERROR(WriteRunTables(dir, records, curves));
   const std::vector<AblationSummary> summary = SummariseAblation(o, runs);
   double full_mean = 0.0;
   for (const AblationSummary& s : summary) {

@@ -55,10 +55,7 @@ Result<std::vector<GroupWordRun>> RunGroupWord(const GroupWordOptions& o,
           TaskTrainOptions train = o.train;
           train.layers = layers;
           train.variant = variant;
-          if (callbacks.start) callbacks.start(GroupWordRunName(run), static_cast<int>(runs.size()), most);
-          ANSER_ASSIGN_OR_RETURN(run.result, TrainOnTask(task, train, callbacks.progress));
-          runs.push_back(std::move(run));
-          if (callbacks.done) callbacks.done(runs.back());
+          ANSER_RETURN_IF_ERROR(TrainRun(task, train, GroupWordRunName(run), most, callbacks, run, &runs));
           if (o.sweep && Better(runs.back(), o.threshold)) break;
         }
       }
@@ -88,7 +85,6 @@ std::vector<MinLayers> MinimumLayers(const GroupWordOptions& o, const std::vecto
 
 Status WriteGroupWordOutputs(const std::string& dir, const GroupWordOptions& o,
                              const std::vector<GroupWordRun>& runs, const std::string& command) {
-  ANSER_RETURN_IF_ERROR(MakeOutputDir(dir));
   std::vector<RunRecord> records;
   std::vector<NamedCurve> curves;
   std::vector<std::vector<std::string>> rows;
@@ -100,8 +96,7 @@ Status WriteGroupWordOutputs(const std::string& dir, const GroupWordOptions& o,
                     Percent(r.result.val.token_acc), Percent(r.result.val.last_acc),
                     Fixed(r.result.seconds, 1)});
   }
-  ANSER_RETURN_IF_ERROR(WriteResultsCsv(dir + "/results.csv", records));
-  ANSER_RETURN_IF_ERROR(WriteCurvesCsv(dir + "/curves.csv", curves));
+  ANSER_RETURN_IF_ERROR(WriteRunTables(dir, records, curves));
   const TaskTrainOptions& t = o.train;
   std::string md = "# Group word problem (RWKV-7 paper §7.6, Fig. 8)\n\n```\n" + command + "\n```\n\n";
   md += "Width " + std::to_string(t.width) + ", head size " + std::to_string(t.head_size) + ", " +

@@ -39,12 +39,7 @@ RunRecord GroupWordRecord(const GroupWordRun& run, const TaskTrainOptions& train
 // "A5 len 16 L2 full" (iclr ×C appended when not 1): a run's name in curves and progress.
 std::string GroupWordRunName(const GroupWordRun& run);
 
-struct GroupWordCallbacks {
-  // Before a run: its description, its position and the most runs the experiment can take.
-  std::function<void(const std::string& name, int index, int most)> start;
-  TaskProgress progress;
-  std::function<void(const GroupWordRun&)> done;
-};
+using GroupWordCallbacks = ExperimentCallbacks<GroupWordRun>;
 
 Result<std::vector<GroupWordRun>> RunGroupWord(const GroupWordOptions& options,
                                                const GroupWordCallbacks& callbacks);

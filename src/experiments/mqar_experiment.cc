@@ -108,10 +108,7 @@ Result<std::vector<MqarRun>> RunMqar(const MqarOptions& o, const MqarCallbacks& 
         TaskTrainOptions train = o.train;
         train.width = width;
         train.lr = lr;
-        if (callbacks.start) callbacks.start(MqarRunName(run), static_cast<int>(runs.size()), total);
-        ANSER_ASSIGN_OR_RETURN(run.result, TrainOnTask(task, train, callbacks.progress));
-        runs.push_back(std::move(run));
-        if (callbacks.done) callbacks.done(runs.back());
+        ANSER_RETURN_IF_ERROR(TrainRun(task, train, MqarRunName(run), total, callbacks, run, &runs));
       }
     }
   }
@@ -135,15 +132,13 @@ std::vector<MqarRun> BestPerCell(const MqarOptions& o, const std::vector<MqarRun
 
 Status WriteMqarOutputs(const std::string& dir, const MqarOptions& o,
                         const std::vector<MqarRun>& runs, const std::string& command) {
-  ANSER_RETURN_IF_ERROR(MakeOutputDir(dir));
   std::vector<RunRecord> records;
   std::vector<NamedCurve> curves;
   for (const MqarRun& r : runs) {
     records.push_back(MqarRecord(r, o.train));
     curves.push_back({MqarRunName(r), r.result.curve});
   }
-  ANSER_RETURN_IF_ERROR(WriteResultsCsv(dir + "/results.csv", records));
-  ANSER_RETURN_IF_ERROR(WriteCurvesCsv(dir + "/curves.csv", curves));
+  ANSER_RETURN_IF_ERROR(WriteRunTables(dir, records, curves));
   const std::vector<MqarRun> best = BestPerCell(o, runs);
   const TaskTrainOptions& t = o.train;
   std::vector<std::string> lr_names;

@@ -46,11 +46,7 @@ double MqarBitsPerDim(const MqarCell& cell, double accuracy, int64_t state);
 RunRecord MqarRecord(const MqarRun& run, const TaskTrainOptions& train);
 std::string MqarRunName(const MqarRun& run);
 
-struct MqarCallbacks {
-  std::function<void(const std::string& name, int index, int total)> start;
-  TaskProgress progress;
-  std::function<void(const MqarRun&)> done;
-};
+using MqarCallbacks = ExperimentCallbacks<MqarRun>;
 
 Result<std::vector<MqarRun>> RunMqar(const MqarOptions& options, const MqarCallbacks& callbacks);
 

@@ -58,6 +58,13 @@ Status WriteCurvesCsv(const std::string& path, const std::vector<NamedCurve>& cu
   return WriteTextFile(path, text);
 }
 
+Status WriteRunTables(const std::string& dir, const std::vector<RunRecord>& records,
+                      const std::vector<NamedCurve>& curves) {
+  ANSER_RETURN_IF_ERROR(MakeOutputDir(dir));
+  ANSER_RETURN_IF_ERROR(WriteResultsCsv(dir + "/results.csv", records));
+  return WriteCurvesCsv(dir + "/curves.csv", curves);
+}
+
 Status WriteTextFile(const std::string& path, const std::string& text) {
   return WriteFileAtomically(path, text.data(), text.size());
 }

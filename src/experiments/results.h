@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,31 @@ struct NamedCurve {
 };
 // run,step,train_loss,val_loss,val_token_acc,val_last_acc,seconds
 Status WriteCurvesCsv(const std::string& path, const std::vector<NamedCurve>& curves);
+
+// Creates `dir` and writes results.csv and curves.csv there.
+Status WriteRunTables(const std::string& dir, const std::vector<RunRecord>& records,
+                      const std::vector<NamedCurve>& curves);
+
+// What an experiment reports while it runs: before a run (its name, its position, the most
+// runs the experiment can take), during it (TaskProgress), and after it.
+template <typename Run>
+struct ExperimentCallbacks {
+  std::function<void(const std::string& name, int index, int most)> start;
+  TaskProgress progress;
+  std::function<void(const Run&)> done;
+};
+
+// Trains `run`'s model on `task` with `train`, announcing it as `name` (one of at most `most`)
+// and reporting through `callbacks`, then appends it, its result filled in, to `runs`.
+template <typename Run>
+Status TrainRun(SyntheticTask& task, const TaskTrainOptions& train, const std::string& name, int most,
+                const ExperimentCallbacks<Run>& callbacks, Run run, std::vector<Run>* runs) {
+  if (callbacks.start) callbacks.start(name, static_cast<int>(runs->size()), most);
+  ANSER_ASSIGN_OR_RETURN(run.result, TrainOnTask(task, train, callbacks.progress));
+  runs->push_back(std::move(run));
+  if (callbacks.done) callbacks.done(runs->back());
+  return Status::Ok();
+}
 
 // Writes `text` to `path` atomically.
 Status WriteTextFile(const std::string& path, const std::string& text);

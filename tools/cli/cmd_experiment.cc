@@ -104,6 +104,24 @@ void PrintRecord(const RunRecord& record, bool json, bool* header_done) {
   WriteOut(line);
 }
 
+// Progress on stderr and a printed record per run, for an experiment on TrainOnTask.
+template <typename Run>
+ExperimentCallbacks<Run> PrintingCallbacks(RunProgress& progress, int64_t steps, bool json,
+                                           std::function<RunRecord(const Run&)> record) {
+  auto header = std::make_shared<bool>(false);
+  ExperimentCallbacks<Run> callbacks;
+  callbacks.start = [&progress, steps](const std::string& name, int i, int most) {
+    progress.Start(name, i, most);
+    progress.Steps(steps);
+  };
+  callbacks.progress = TaskUpdates(progress);
+  callbacks.done = [&progress, json, record, header](const Run& run) {
+    progress.Done();
+    PrintRecord(record(run), json, header.get());
+  };
+  return callbacks;
+}
+
 // "1-4" → {1, 2, 3, 4}; "3" → {3}.
 Result<std::vector<int>> ParseRange(const std::string& text) {
   const size_t dash = text.find('-');
@@ -179,18 +197,10 @@ int RunGroupWordCommand(GroupWordArgs a) {
     if (!FiniteGroup::Make(g).ok()) return Fail(FiniteGroup::Make(g).message());
   }
   RunProgress progress;
-  bool header = false;
-  GroupWordCallbacks callbacks;
-  callbacks.start = [&](const std::string& name, int i, int most) {
-    progress.Start(name, i, most);
-    progress.Steps(o.train.steps);
-  };
-  callbacks.progress = TaskUpdates(progress);
-  callbacks.done = [&](const GroupWordRun& run) {
-    progress.Done();
-    PrintRecord(GroupWordRecord(run, o.train), a.common.format == "json", &header);
-  };
-  auto runs = RunGroupWord(o, callbacks);
+  const TaskTrainOptions& train = o.train;
+  auto runs = RunGroupWord(
+      o, PrintingCallbacks<GroupWordRun>(progress, train.steps, a.common.format == "json",
+                                         [&train](const GroupWordRun& r) { return GroupWordRecord(r, train); }));
   if (!runs.ok()) return Fail(runs.message());
   if (o.sweep && a.common.format == "text") {
     WriteOut("\nfewest layers with val_token_acc > " + Percent(o.threshold) + " %:\n");
@@ -273,18 +283,9 @@ int RunMqarCommand(MqarArgs a) {
   o.train.seed = a.common.seed;
   o.train.threads = Threads(a.common.threads);
   RunProgress progress;
-  bool header = false;
-  MqarCallbacks callbacks;
-  callbacks.start = [&](const std::string& name, int i, int total) {
-    progress.Start(name, i, total);
-    progress.Steps(o.train.steps);
-  };
-  callbacks.progress = TaskUpdates(progress);
-  callbacks.done = [&](const MqarRun& run) {
-    progress.Done();
-    PrintRecord(MqarRecord(run, o.train), a.common.format == "json", &header);
-  };
-  auto runs = RunMqar(o, callbacks);
+  const TaskTrainOptions& train = o.train;
+  auto runs = RunMqar(o, PrintingCallbacks<MqarRun>(progress, train.steps, a.common.format == "json",
+                                                    [&train](const MqarRun& r) { return MqarRecord(r, train); }));
   if (!runs.ok()) return Fail(runs.message());
   const Status written = WriteMqarOutputs(a.common.out, o, runs.value(), CommandLine());
   if (!written.ok()) return Fail(written.message());
