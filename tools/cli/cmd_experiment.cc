@@ -220,7 +220,7 @@ CLI::App* AddGroupWord(CLI::App* parent, std::function<int()>* run) {
       "group-word", "State tracking: the group word problem (running products) over Z60, A4xZ5, A5, S5, Z2");
   auto a = std::make_shared<GroupWordArgs>();
   TaskTrainOptions& t = a->options.train;
-  t.width = 128, t.head_size = 16, t.steps = 4000, t.batch = 32, t.lr = 3e-3, t.warmup = 100;
+  t.width = 128, t.head_size = 16, t.steps = 20000, t.batch = 32, t.lr = 3e-3, t.warmup = 200;
   t.eval_every = 200, t.stop_at = 0.99;
   sub->add_option("--group", a->groups, "Groups, comma-separated: " + FiniteGroup::Names())
       ->delimiter(',')
