@@ -106,11 +106,11 @@ TEST(VariantTest, SwitchesTravelThroughEveryFormat) {
 TEST(VariantTest, RefusesSwitchesItDoesNotKnow) {
   auto model = Model::Random(SmallConfig({}), "f32", 6, WeightLayout::kStored);
   ASSERT_TRUE(model.ok());
-  const float one = 1.0f, half = 0.5f;
+  const float one = 1.0f, half = 0.5f, two[2] = {2.0f, 2.0f};
   const std::pair<TensorView, std::string> cases[] = {
       {{"anser.ablate.no-ffn", DType::kF32, {1}, &one}, "anser.ablate.no-ffn"},
       {{"anser.ablate.delta", DType::kF32, {1}, &half}, "anser.ablate.delta"},
-      {{"anser.iclr_mult", DType::kF32, {2}, &one}, "anser.iclr_mult"},
+      {{"anser.iclr_mult", DType::kF32, {2}, two}, "anser.iclr_mult"},
   };
   for (const auto& [extra, named] : cases) {
     std::vector<TensorView> views = model.value()->weights().store().tensors();
