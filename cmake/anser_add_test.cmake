@@ -10,6 +10,16 @@ function(anser_add_test name)
                                              ANSER_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                                              ANSER_BINARY="$<TARGET_FILE:anser_cli>")
   anser_warnings(${name})
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_LIST ${name}_TESTS)
+  # Labels are set by a script of our own that CTest runs after the discovered tests are defined:
+  # gtest_discover_tests' PROPERTIES writes a list unquoted, so a test would keep only its first
+  # label (and `ctest -L`/`-LE` would miss the others).
+  if(ARG_LABELS)
+    set(script "${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake")
+    file(WRITE "${script}" "foreach(test IN LISTS ${name}_TESTS)\n"
+                           "  set_tests_properties(\"\${test}\" PROPERTIES LABELS \"${ARG_LABELS}\")\n"
+                           "endforeach()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${script}")
+  endif()
 endfunction()
 include(GoogleTest)

@@ -10,7 +10,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "io/formats.h"
 #include "io/tensor_store.h"
 
 namespace anser::testing {
@@ -52,6 +55,30 @@ inline uint64_t Checksum(const TensorStore& store) {
     for (size_t i = 0; i < t.nbytes(); ++i) sum += p[i];
   }
   return sum;
+}
+
+// Writes to `out` a copy of the f32 `.pth` model `in` with value [1] of each named tensor
+// replaced: a model with damaged weights. Returns `out`.
+inline std::string WriteDamagedCopy(const std::string& in, const std::string& out,
+                                    const std::vector<std::pair<std::string, float>>& changes) {
+  auto store = LoadTorchPth(in);
+  EXPECT_TRUE(store.ok()) << store.message();
+  std::vector<std::vector<float>> copies;
+  std::vector<TensorView> views;
+  copies.reserve(store->tensors().size());
+  for (const TensorView& t : store->tensors()) {
+    const float* p = static_cast<const float*>(t.data);
+    copies.emplace_back(p, p + t.numel());
+    for (const auto& [name, value] : changes) {
+      if (name == t.name) copies.back()[1] = value;
+    }
+    TensorView v = t;
+    v.data = copies.back().data();
+    views.push_back(std::move(v));
+  }
+  const Status s = SaveTorchPth(out, views);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return out;
 }
 
 }  // namespace anser::testing

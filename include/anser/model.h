@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -64,6 +65,8 @@ int64_t CountParams(const ModelConfig& config);
 Result<ModelConfig> OfficialShape(const std::string& name);
 
 class Weights;  // defined in src/model
+struct TensorView;  // defined in src/io
+class TensorStore;  // defined in src/io
 
 // Where a model's block-quantized matrices are put in memory. kKernels rearranges them in place,
 // once, into the layout the selected kernel table reads fastest: for running the model. kStored
@@ -121,16 +124,34 @@ class State {
   // The state file: a torch.load-able dict {wkv: [L,H,N,N], att_shift: [L,C], ffn_shift: [L,C]}.
   Status Save(const std::string& path) const;
   static Result<State> Load(const std::string& path, const ModelConfig& config);
+  // The bytes of the state file, and a state from them (checked against `config`'s shapes).
+  Result<std::string> Serialize() const;
+  static Result<State> Deserialize(std::string bytes, const ModelConfig& config);
+
+  bool AllFinite() const;  // no NaN or infinity anywhere
+  int64_t bytes() const;   // of the three float buffers
 
   bool operator==(const State& other) const = default;
 
  private:
+  std::vector<TensorView> Views() const;
+  static Result<State> FromStore(const TensorStore& store, const std::string& source, const ModelConfig& config);
   int64_t wkv_layer_size() const { return int64_t{n_head_} * head_size_ * head_size_; }
   int n_layer_ = 0, n_embd_ = 0, n_head_ = 0, head_size_ = 0;
   std::vector<float> att_shift_;  // (n_layer, n_embd)
   std::vector<float> wkv_;        // (n_layer, n_head, head_size, head_size)
   std::vector<float> ffn_shift_;  // (n_layer, n_embd)
 };
+
+// Where a forward pass first produced a value that is not finite (NaN or ±Inf).
+struct NonFiniteSite {
+  int layer = -1;        // the block; -1 the embedding, n_layer the head
+  std::string quantity;  // "wkv state", "k (W_k·xk)", "ffn hidden", "logits", …
+};
+
+// True when no value is NaN or ±Inf. Cheap (one pass, vectorized): run on the logits of every
+// token before sampling.
+bool AllFinite(std::span<const float> values);
 
 struct SessionOptions {
   int threads = 0;  // kernel threads, process-wide (the last Session created sets it); 0 = all cores
@@ -163,11 +184,21 @@ class Session {
   void StepBatch(std::span<State* const> states, std::span<const int> tokens,
                  std::vector<float>* logits);
 
+  // Diagnoses non-finite logits: runs `token` through the step from a copy of `state` (left as
+  // it is) with every intermediate quantity checked, and returns the first one that holds a NaN
+  // or an infinity (nullopt if none does). Several times slower than Step: for the error path.
+  std::optional<NonFiniteSite> FindNonFinite(const State& state, int token);
+
   struct Scratch;  // per-session buffers, defined with the forward pass
 
  private:
   std::shared_ptr<const Model> model_;
   std::unique_ptr<Scratch> scratch_;
 };
+
+// For the error that stops a generation whose logits are not finite: "the first non-finite value
+// is in layer 1, ffn output (W_v_ffn·hidden) (found by a checked re-run of token 82)", from
+// session.FindNonFinite(state, token).
+std::string DescribeNonFinite(Session& session, const State& state, int token);
 
 }  // namespace anser

@@ -21,6 +21,18 @@ struct SamplerOptions {
   uint64_t seed = 0;
 };
 
+// ChatRWKV's chat demo defaults (`anser chat`, and the server's chat completions): a low top-p
+// keeps replies focused; the penalties curb repetition. The struct's own defaults are those of
+// plain generation.
+inline constexpr SamplerOptions kChatSamplerOptions{.temperature = 1.0f,
+                                                    .top_p = 0.3f,
+                                                    .top_k = 0,
+                                                    .min_p = 0.0f,
+                                                    .presence_penalty = 0.5f,
+                                                    .frequency_penalty = 0.5f,
+                                                    .penalty_decay = 0.996f,
+                                                    .seed = 0};
+
 // Order per token: logits[t] -= presence + frequency·count[t] for every token with a nonzero
 // count; softmax; top-k; top-p; min-p; then probabilities raised to 1/temperature and
 // renormalised; draw with std::mt19937_64 seeded by options.seed. As in ChatRWKV, top-k, top-p

@@ -30,9 +30,14 @@ class Tokenizer {
 Result<std::unique_ptr<Tokenizer>> LoadWorldTokenizer(const std::string& vocab_path);
 std::unique_ptr<Tokenizer> MakeByteTokenizer();
 
+// The World tokenizer from the copy of the vocabulary installed with Anser
+// (share/anser/rwkv_vocab_v20230424.txt beside the lib/ or bin/ folder holding the library).
+Result<std::unique_ptr<Tokenizer>> LoadInstalledWorldTokenizer();
+
 // The tokenizer a model of `n_vocab` tokens uses. 65536: the World vocabulary from
 // `vocab_flag` if set, else `rwkv_vocab_v20230424.txt` beside the model file or inside its
-// folder, else $ANSER_VOCAB; an error says where to get it if none is found. 256: bytes.
+// folder, else $ANSER_VOCAB, else a GGUF file's embedded vocabulary, else the copy installed
+// with Anser; an error says where to get it if none is found. 256: bytes.
 // Any other size: nullptr (the model runs from token ids only).
 Result<std::unique_ptr<Tokenizer>> TokenizerForModel(const std::string& model_path, int n_vocab,
                                                       const std::string& vocab_flag);

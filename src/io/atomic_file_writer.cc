@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string_view>
@@ -18,6 +20,22 @@ Status SystemError(std::string_view what, const std::string& file) {
   std::string message(what);
   message.append(" '").append(file).append("': ").append(std::strerror(errno));
   return Status::Error(std::move(message));
+}
+
+// The test hook: ANSER_TEST_KILL_AFTER_BYTES (0 when unset), and ANSER_TEST_KILL_FILE, a suffix
+// the destination must end with for the hook to apply (any file when unset). Read once.
+struct KillHook {
+  uint64_t after_bytes = 0;
+  std::string file_suffix;
+};
+const KillHook& TestKillHook() {
+  static const KillHook hook = [] {
+    KillHook h;
+    if (const char* v = std::getenv("ANSER_TEST_KILL_AFTER_BYTES")) h.after_bytes = std::strtoull(v, nullptr, 10);
+    if (const char* v = std::getenv("ANSER_TEST_KILL_FILE")) h.file_suffix = v;
+    return h;
+  }();
+  return hook;
 }
 
 }  // namespace
@@ -54,6 +72,10 @@ Status AtomicFileWriter::Write(const void* data, size_t size) {
   if (fd_ < 0) return Status::Error("write to '" + path_ + "' after it was closed");
   const auto* p = static_cast<const uint8_t*>(data);
   size_t left = size;
+  const KillHook& hook = TestKillHook();
+  const bool kill = hook.after_bytes > 0 && bytes_written_ + size >= hook.after_bytes &&
+                    std::string_view(path_).ends_with(hook.file_suffix);
+  if (kill) left = static_cast<size_t>(hook.after_bytes - bytes_written_);
   while (left > 0) {
     // Bounded chunks: some kernels cap a single write near 2 GiB.
     const size_t chunk = left < (size_t{1} << 30) ? left : (size_t{1} << 30);
@@ -65,12 +87,16 @@ Status AtomicFileWriter::Write(const void* data, size_t size) {
     p += n;
     left -= static_cast<size_t>(n);
   }
+  if (kill) ::kill(::getpid(), SIGKILL);
   bytes_written_ += size;
   return Status::Ok();
 }
 
 Status AtomicFileWriter::Commit() {
   if (fd_ < 0) return Status::Error("commit of '" + path_ + "' after it was closed");
+  const KillHook& hook = TestKillHook();
+  if (hook.after_bytes > 0 && std::string_view(path_).ends_with(hook.file_suffix))
+    ::kill(::getpid(), SIGKILL);
   if (::fsync(fd_) != 0) {
     return SystemError("cannot flush", tmp_path_);
   }

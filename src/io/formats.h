@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,15 @@ namespace anser {
 // tensors. Entries are memory-mapped, never copied. Refuses any pickle global outside the small
 // set a tensor state dict needs. Handles ZIP64, `archive/` or stem-named top folders.
 Result<TensorStore> LoadTorchPth(const std::string& path);
+// The same from an archive in memory; `name` stands for the file in errors (and its stem is the
+// top folder looked for first). The store keeps `bytes` alive.
+Result<TensorStore> LoadTorchPthBytes(std::shared_ptr<const std::string> bytes, const std::string& name);
 
 // Writes tensors as a `torch.save` archive (zip, pickle protocol 2, top folder = file stem), so
 // `torch.load` reads it back as a dict name → tensor. Written to a temporary file and renamed.
 Status SaveTorchPth(const std::string& path, const std::vector<TensorView>& tensors);
+// The bytes SaveTorchPth would write to a file called `name`.
+Result<std::string> TorchPthBytes(const std::vector<TensorView>& tensors, const std::string& name);
 
 // One `.safetensors` file, memory-mapped.
 Result<TensorStore> LoadSafetensors(const std::string& path);

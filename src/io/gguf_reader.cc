@@ -1,6 +1,7 @@
 // LoadGguf: a GGUF file (version 2 or 3) → metadata and views into its mapping. Every count,
 // length, offset and size is checked against the bytes that remain before it is used, so a
 // corrupt or hostile file gives an error, never an out-of-bounds read or a huge allocation.
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -12,8 +13,15 @@
 namespace anser {
 namespace {
 
-// GGML allows at most 4 dimensions per tensor.
+// GGML allows at most 4 dimensions per tensor; GGUF keys are at most 65535 bytes.
 constexpr uint32_t kMaxDims = 4;
+constexpr uint64_t kMaxKeyBytes = 65535;
+// Far above any real file (an rwkv7 file has about 40 keys, 10 tensors a layer and a vocabulary
+// of 65536 tokens), low enough that what the header makes us allocate stays small (a parsed
+// value takes about 100 bytes, however few bytes it took in the file).
+constexpr uint64_t kMaxMetadataKeys = 4096;
+constexpr uint64_t kMaxArrayItems = uint64_t{1} << 22;  // all metadata arrays together
+constexpr uint64_t kMaxTensors = 65536;
 
 // Smallest encoding of a value of each type: what a count must be checked against before it
 // sizes an allocation.
@@ -55,9 +63,13 @@ class GgufReader {
     ANSER_RETURN_IF_ERROR(U64(&n_kv, "metadata count"));
     // A key-value pair takes at least 8 + 4 + 1 bytes, a tensor info 8 + 4 + 8 + 4 + 8.
     if (n_kv > Remaining() / 13) return Error("metadata count " + std::to_string(n_kv) + " exceeds the file");
+    if (n_kv > kMaxMetadataKeys) {
+      return Error("metadata count " + std::to_string(n_kv) + " is above the limit of " +
+                   std::to_string(kMaxMetadataKeys) + " keys");
+    }
     for (uint64_t k = 0; k < n_kv; ++k) {
       std::string key;
-      ANSER_RETURN_IF_ERROR(String(&key, "metadata key"));
+      ANSER_RETURN_IF_ERROR(String(&key, "metadata key", kMaxKeyBytes));
       if (out_->metadata.Find(key) != nullptr) return Error("duplicate metadata key '" + key + "'");
       uint32_t type = 0;
       ANSER_RETURN_IF_ERROR(U32(&type, "type of '" + key + "'"));
@@ -69,6 +81,10 @@ class GgufReader {
 
     if (n_tensors > Remaining() / 32) {
       return Error("tensor count " + std::to_string(n_tensors) + " exceeds the file");
+    }
+    if (n_tensors > kMaxTensors) {
+      return Error("tensor count " + std::to_string(n_tensors) + " is above the limit of " +
+                   std::to_string(kMaxTensors) + " tensors");
     }
     std::vector<std::pair<TensorView, uint64_t>> infos;
     infos.reserve(n_tensors);
@@ -84,6 +100,7 @@ class GgufReader {
     const uint64_t data_start = (pos_ + align - 1) / align * align;
     if (n_tensors > 0 && data_start > size_) return Error("data region starts past the end of the file");
     const uint64_t data_size = data_start > size_ ? 0 : size_ - data_start;
+    ANSER_RETURN_IF_ERROR(CheckNoOverlap(infos));
     for (auto& [view, offset] : infos) {
       const uint64_t nbytes = view.nbytes();
       if (offset % align != 0) {
@@ -121,9 +138,14 @@ class GgufReader {
     pos_ += 8;
     return Status::Ok();
   }
-  Status String(std::string* s, const std::string& what) {
+  // A string of at most `max_bytes`.
+  Status String(std::string* s, const std::string& what, uint64_t max_bytes = UINT64_MAX) {
     uint64_t len = 0;
     ANSER_RETURN_IF_ERROR(U64(&len, what));
+    if (len > max_bytes) {
+      return Error(what + " of " + std::to_string(len) + " bytes at byte " + std::to_string(pos_ - 8) +
+                   " is longer than " + std::to_string(max_bytes));
+    }
     ANSER_RETURN_IF_ERROR(Need(len, what + " (" + std::to_string(len) + " bytes)"));
     s->assign(reinterpret_cast<const char*>(data_ + pos_), len);
     pos_ += len;
@@ -186,6 +208,11 @@ class GgufReader {
         if (count > Remaining() / MinEncodedSize(v->item_type)) {
           return Error("metadata '" + key + "' claims " + std::to_string(count) + " items, more than the file holds");
         }
+        if (count > kMaxArrayItems - array_items_) {
+          return Error("metadata '" + key + "' claims " + std::to_string(count) + " items, above the limit of " +
+                       std::to_string(kMaxArrayItems) + " array items in all");
+        }
+        array_items_ += count;
         v->items.resize(count);
         for (GgufValue& item : v->items) ANSER_RETURN_IF_ERROR(Value(item_type, key, true, &item));
         return Status::Ok();
@@ -248,6 +275,28 @@ class GgufReader {
     return Status::Ok();
   }
 
+  // Two tensors may not share bytes: a writer never does that, and a hostile file could make
+  // the packing of one rewrite another.
+  Status CheckNoOverlap(const std::vector<std::pair<TensorView, uint64_t>>& infos) const {
+    std::vector<std::pair<uint64_t, const TensorView*>> by_offset;
+    by_offset.reserve(infos.size());
+    for (const auto& [view, offset] : infos) {
+      if (view.nbytes() > 0) by_offset.emplace_back(offset, &view);
+    }
+    std::sort(by_offset.begin(), by_offset.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 1; i < by_offset.size(); ++i) {
+      const auto& [prev_offset, prev] = by_offset[i - 1];
+      const auto& [offset, view] = by_offset[i];
+      if (offset - prev_offset < prev->nbytes()) {
+        return Error("tensors '" + prev->name + "' and '" + view->name + "' overlap (bytes " +
+                     std::to_string(prev_offset) + "+" + std::to_string(prev->nbytes()) + " and " +
+                     std::to_string(offset) + "+" + std::to_string(view->nbytes()) + ")");
+      }
+    }
+    return Status::Ok();
+  }
+
   // A view into the mapping when its address suits the element type; a copy otherwise (only a
   // file with general.alignment below the element size can cause that). Block types are read
   // byte-wise by the kernels, so any address suits them.
@@ -263,6 +312,7 @@ class GgufReader {
   uint64_t size_ = 0;
   uint64_t pos_ = 0;
   std::set<std::string> names_;
+  uint64_t array_items_ = 0;  // metadata array items read so far
 };
 
 }  // namespace

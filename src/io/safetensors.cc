@@ -24,6 +24,11 @@ std::optional<DType> ParseDType(const std::string& name) {
   return std::nullopt;
 }
 
+// The safetensors format's own limit is 100 MB; a header takes about 100 bytes a tensor, and
+// parsed JSON takes several times its text, so 16 MiB bounds what a header can make us allocate
+// while leaving room for 100,000 tensors.
+constexpr uint64_t kMaxHeaderBytes = uint64_t{16} << 20;
+
 struct PendingTensor {
   TensorView view;
   uint64_t begin = 0;
@@ -40,7 +45,14 @@ class SafetensorsReader {
     const uint64_t size = mapping_->size();
     if (size < 8) return Error("file too short for a header");
     const uint64_t header_size = LoadLe64(mapping_->data());
-    if (header_size > size - 8) return Error("header size exceeds the file");
+    if (header_size > size - 8) {
+      return Error("header size " + std::to_string(header_size) + " exceeds the file of " + std::to_string(size) +
+                   " bytes");
+    }
+    if (header_size > kMaxHeaderBytes) {
+      return Error("header of " + std::to_string(header_size) + " bytes is above the limit of " +
+                   std::to_string(kMaxHeaderBytes));
+    }
     data_ = mapping_->data() + 8 + header_size;
     data_size_ = size - 8 - header_size;
 
@@ -61,6 +73,17 @@ class SafetensorsReader {
     // In file order, which is the order the writer chose; the JSON object sorts names.
     std::stable_sort(pending.begin(), pending.end(),
                      [](const PendingTensor& a, const PendingTensor& b) { return a.begin < b.begin; });
+    // Tensors may not share bytes (the format forbids it; packing one would rewrite another).
+    const PendingTensor* previous = nullptr;
+    for (const PendingTensor& t : pending) {
+      if (t.view.nbytes() == 0) continue;
+      if (previous != nullptr && t.begin - previous->begin < previous->view.nbytes()) {
+        return Error("tensors '" + previous->view.name + "' and '" + t.view.name + "' overlap (data_offsets " +
+                     std::to_string(previous->begin) + "+" + std::to_string(previous->view.nbytes()) + " and " +
+                     std::to_string(t.begin) + "+" + std::to_string(t.view.nbytes()) + ")");
+      }
+      previous = &t;
+    }
     for (PendingTensor& t : pending) {
       if (store_->Find(t.view.name) != nullptr) {
         return Error("tensor '" + t.view.name + "' is already defined by another file");

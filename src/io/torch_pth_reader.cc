@@ -49,9 +49,11 @@ class PthReader {
  public:
   explicit PthReader(std::string path) : path_(std::move(path)) {}
 
-  Result<TensorStore> Load() {
-    ANSER_ASSIGN_OR_RETURN(mapping_, MappedFile::Open(path_));
-    auto dir = ReadZipDirectory(mapping_->data(), mapping_->size());
+  // Reads the archive in [data, data + size), which `backing` keeps alive.
+  Result<TensorStore> Load(const uint8_t* data, size_t size, std::shared_ptr<const void> backing) {
+    data_ = data;
+    backing_ = std::move(backing);
+    auto dir = ReadZipDirectory(data, size);
     if (!dir.ok()) return Error(dir.message());
     entries_ = std::move(dir).value();
     for (size_t i = 0; i < entries_.size(); ++i) {
@@ -69,7 +71,7 @@ class PthReader {
                            std::string(name) + "' in " + path_ +
                            ": only tensor state dicts are supported");
     };
-    auto graph = Unpickle(mapping_->data() + pkl->data_offset, pkl->size, filter);
+    auto graph = Unpickle(data_ + pkl->data_offset, pkl->size, filter);
     if (!graph.ok()) {
       if (graph.message().rfind("[torch_pth]", 0) == 0) return graph.status();
       return Error(top_ + "/data.pkl: " + graph.message());
@@ -81,7 +83,7 @@ class PthReader {
       return Error("the pickled object is not a dict of tensors");
     }
     TensorStore store(path_);
-    store.KeepAlive(mapping_);
+    store.KeepAlive(backing_);
     for (size_t i = 0; i + 1 < root.items.size(); i += 2) {
       const PickleObject& key = graph_->object(root.items[i]);
       if (key.kind != PickleKind::kString) continue;
@@ -131,7 +133,7 @@ class PthReader {
   Status CheckByteOrder() const {
     const ZipEntry* e = Find(top_ + "/byteorder");
     if (e == nullptr) return Status::Ok();  // written only by torch >= 2.1, always little then
-    std::string_view order(reinterpret_cast<const char*>(mapping_->data() + e->data_offset),
+    std::string_view order(reinterpret_cast<const char*>(data_ + e->data_offset),
                            static_cast<size_t>(e->size));
     while (!order.empty() && std::isspace(static_cast<unsigned char>(order.back()))) {
       order.remove_suffix(1);
@@ -214,7 +216,7 @@ class PthReader {
                                    "' of " + std::to_string(data->size) + " bytes");
     }
     const size_t nbytes = static_cast<size_t>(*numel) * DTypeSize(*dtype);
-    const uint8_t* bytes = mapping_->data() + data->data_offset +
+    const uint8_t* bytes = data_ + data->data_offset +
                            static_cast<uint64_t>(*offset) * DTypeSize(*dtype);
     view.data = PlaceTensorData(store, bytes, nbytes, *dtype);
     store.Add(std::move(view));
@@ -244,7 +246,8 @@ class PthReader {
   }
 
   std::string path_;
-  std::shared_ptr<MappedFile> mapping_;
+  const uint8_t* data_ = nullptr;
+  std::shared_ptr<const void> backing_;
   std::vector<ZipEntry> entries_;
   std::unordered_map<std::string, size_t> index_;
   std::string top_;
@@ -253,12 +256,29 @@ class PthReader {
 
 }  // namespace
 
-Result<TensorStore> LoadTorchPth(const std::string& path) {
-  auto mapped = PthReader(path).Load();
-  if (!mapped.ok() && mapped.message().rfind("[torch_pth]", 0) != 0) {
-    return Status::Error("[torch_pth] " + mapped.message());
+namespace {
+
+// Every error names the format first, whichever layer (zip, pickle) found it.
+Result<TensorStore> WithFormatPrefix(Result<TensorStore> loaded) {
+  if (!loaded.ok() && loaded.message().rfind("[torch_pth]", 0) != 0) {
+    return Status::Error("[torch_pth] " + loaded.message());
   }
-  return mapped;
+  return loaded;
+}
+
+}  // namespace
+
+Result<TensorStore> LoadTorchPth(const std::string& path) {
+  auto mapping = MappedFile::Open(path);
+  if (!mapping.ok()) return WithFormatPrefix(mapping.status());
+  const std::shared_ptr<MappedFile>& file = *mapping;
+  return WithFormatPrefix(PthReader(path).Load(file->data(), file->size(), file));
+}
+
+Result<TensorStore> LoadTorchPthBytes(std::shared_ptr<const std::string> bytes, const std::string& name) {
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes->data());
+  const size_t size = bytes->size();
+  return WithFormatPrefix(PthReader(name).Load(data, size, std::move(bytes)));
 }
 
 }  // namespace anser

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "io/atomic_file_writer.h"
+#include "io/byte_output.h"
 #include "io/formats.h"
 #include "io/pickle_writer.h"
 #include "io/tensor_bytes.h"
@@ -132,15 +133,10 @@ Status Validate(const std::vector<TensorView>& tensors) {
   return Status::Ok();
 }
 
-}  // namespace
-
-Status SaveTorchPth(const std::string& path, const std::vector<TensorView>& tensors) {
+// The archive of `tensors` under the top folder `top`, into `out`.
+Status WriteTorchPth(ByteOutput& out, const std::string& top, const std::vector<TensorView>& tensors) {
   ANSER_RETURN_IF_ERROR(Validate(tensors));
-  const std::string top = TorchArchiveName(path);
   const std::string pickle = StateDictPickler().Pickle(tensors);
-
-  AtomicFileWriter out;
-  ANSER_RETURN_IF_ERROR(out.Open(path));
   ZipWriter zip(&out);
   ANSER_RETURN_IF_ERROR(zip.AddEntry(top + "/data.pkl", pickle.data(), pickle.size()));
   // torch writes the storages in the order of their keys sorted as strings ("0", "1", "10").
@@ -152,8 +148,22 @@ Status SaveTorchPth(const std::string& path, const std::vector<TensorView>& tens
     ANSER_RETURN_IF_ERROR(zip.AddEntry(top + "/data/" + key, tensors[i].data, tensors[i].nbytes()));
   }
   ANSER_RETURN_IF_ERROR(zip.AddEntry(top + "/version", "3\n", 2));
-  ANSER_RETURN_IF_ERROR(zip.Finish());
+  return zip.Finish();
+}
+
+}  // namespace
+
+Status SaveTorchPth(const std::string& path, const std::vector<TensorView>& tensors) {
+  AtomicFileWriter out;
+  ANSER_RETURN_IF_ERROR(out.Open(path));
+  ANSER_RETURN_IF_ERROR(WriteTorchPth(out, TorchArchiveName(path), tensors));
   return out.Commit();
+}
+
+Result<std::string> TorchPthBytes(const std::vector<TensorView>& tensors, const std::string& name) {
+  StringOutput out;
+  ANSER_RETURN_IF_ERROR(WriteTorchPth(out, TorchArchiveName(name), tensors));
+  return out.Take();
 }
 
 }  // namespace anser

@@ -9,10 +9,11 @@
 namespace anser {
 namespace {
 
-// Bounds that no tensor state dict comes near (one tensor costs about 20 objects) but that
-// keep a hostile pickle from exhausting memory.
-constexpr size_t kMaxObjects = size_t{1} << 22;
-constexpr size_t kMaxStack = size_t{1} << 22;
+// Bounds that no tensor state dict comes near (one tensor costs about 20 objects, and torch
+// pushes at most 1000 dict items at a time) but that keep a hostile pickle from exhausting
+// memory: at most about 100 MB of objects, and no nesting deeper than the stack.
+constexpr size_t kMaxObjects = size_t{1} << 20;
+constexpr size_t kMaxStack = size_t{1} << 16;
 constexpr size_t kMaxMarks = 4096;
 constexpr size_t kMaxMemo = size_t{1} << 22;
 constexpr size_t kMaxGlobalLine = 1024;

@@ -45,6 +45,7 @@ class PickleGraph {
  public:
   const PickleObject& object(uint32_t id) const { return objects_[id]; }
   const PickleObject& root() const { return objects_[root_]; }
+  uint32_t size() const { return static_cast<uint32_t>(objects_.size()); }  // ids are [0, size)
 
  private:
   friend class Unpickler;

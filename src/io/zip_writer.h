@@ -10,18 +10,18 @@
 #include <vector>
 
 #include "anser/status.h"
-#include "io/atomic_file_writer.h"
+#include "io/byte_output.h"
 
 namespace anser {
 
 class ZipWriter {
  public:
-  // `out` must be open and empty; it must outlive the writer.
-  explicit ZipWriter(AtomicFileWriter* out) : out_(out) {}
+  // `out` must be empty; it must outlive the writer.
+  explicit ZipWriter(ByteOutput* out) : out_(out) {}
 
   // Streams `size` bytes from `data` as one stored entry; the bytes are not copied.
   Status AddEntry(std::string_view name, const void* data, uint64_t size);
-  // Writes the central directory and end records. The caller then commits `out`.
+  // Writes the central directory and end records. The caller then commits `out` (a file).
   Status Finish();
 
  private:
@@ -32,7 +32,7 @@ class ZipWriter {
     uint64_t local_offset = 0;
   };
 
-  AtomicFileWriter* out_;
+  ByteOutput* out_;
   std::vector<CentralRecord> records_;
 };
 

@@ -23,7 +23,11 @@ inline float Exp(float x) {
   x = x < -87.0f ? -87.0f : x;  // selects, not std::min/max: those keep the loops from vectorizing
   x = x > 88.0f ? 88.0f : x;
   constexpr float kRound = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
-  const float n = (x * 1.44269504f + kRound) - kRound;
+  const float shifted = x * 1.44269504f + kRound;
+  const float n = shifted - kRound;
+  // n as an integer, modulo 2^32: the low bits of `shifted` (|n| ≤ 127 here). Unlike a
+  // float-to-int cast this is defined for a NaN x (whose result stays NaN).
+  const uint32_t n_int = std::bit_cast<uint32_t>(shifted) - std::bit_cast<uint32_t>(kRound);
   // x − n·ln2 in two parts (Cody–Waite), so the reduction itself adds no error.
   const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
   // e^r on [−ln2/2, ln2/2] (Cephes' minimax coefficients).
@@ -34,7 +38,7 @@ inline float Exp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  return p * std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
+  return p * std::bit_cast<float>((n_int + 127u) << 23);
 }
 
 inline float Sigmoid(float x) { return 1.0f / (1.0f + Exp(-x)); }

@@ -1,9 +1,13 @@
 #include "kernels/kernels.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 #include <thread>
 
+#include "core/cpu_features.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu/avx2.h"
 #include "kernels/cpu/avxvnni.h"
@@ -12,28 +16,67 @@ namespace anser {
 
 std::vector<const CpuKernels*> AllKernels() {
   std::vector<const CpuKernels*> all{&RefKernels()};
-#if defined(__x86_64__)
-  // __builtin_cpu_supports also checks that the OS saves the YMM registers.
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("f16c")) {
+  const CpuFeatures& cpu = GetCpuFeatures();
+  if (cpu.avx2 && cpu.fma && cpu.f16c) {
     all.push_back(&Avx2Kernels());
-    if (__builtin_cpu_supports("avxvnni")) all.push_back(&AvxVnniKernels());
+    if (cpu.avxvnni) all.push_back(&AvxVnniKernels());
   }
-#endif
   return all;
 }
 
-const CpuKernels& SelectKernels() {
-  static const CpuKernels* chosen = [] {
-    const std::vector<const CpuKernels*> all = AllKernels();
-    if (const char* want = std::getenv("ANSER_KERNELS")) {
-      for (const CpuKernels* k : all) {
-        if (std::string_view(k->name) == want) return k;
-      }
+namespace {
+
+std::atomic<const CpuKernels*> chosen_for_testing{nullptr};
+// The table SelectKernels returns: set by SetKernels or by SelectKernels's first call.
+std::atomic<const CpuKernels*> g_chosen{nullptr};
+
+// The table used when none was set: $ANSER_KERNELS if this CPU runs it, else the best it runs.
+const CpuKernels* DefaultKernels() {
+  const std::vector<const CpuKernels*> all = AllKernels();
+  if (const char* want = std::getenv("ANSER_KERNELS")) {
+    for (const CpuKernels* k : all) {
+      if (std::string_view(k->name) == want) return k;
     }
-    return all.back();  // AllKernels lists the reference first, the best for this CPU last
-  }();
-  return *chosen;
+  }
+  return all.back();  // AllKernels lists the reference first, the best for this CPU last
+}
+
+}  // namespace
+
+const CpuKernels& SelectKernels() {
+  if (const CpuKernels* k = chosen_for_testing.load(std::memory_order_acquire)) return *k;
+  const CpuKernels* chosen = g_chosen.load(std::memory_order_acquire);
+  if (chosen != nullptr) return *chosen;
+  const CpuKernels* expected = nullptr;
+  const CpuKernels* fallback = DefaultKernels();
+  // Another thread may have chosen meanwhile; its choice stands.
+  return g_chosen.compare_exchange_strong(expected, fallback) ? *fallback : *expected;
+}
+
+const CpuKernels& ChosenKernels() {
+  const CpuKernels* chosen = g_chosen.load(std::memory_order_acquire);
+  return chosen != nullptr ? *chosen : *DefaultKernels();
+}
+
+Status SetKernels(std::string_view name) {
+  const std::vector<const CpuKernels*> all = AllKernels();
+  const auto found =
+      std::find_if(all.begin(), all.end(), [&](const CpuKernels* k) { return k->name == name; });
+  if (found == all.end()) {
+    std::string names;
+    for (const CpuKernels* k : all) names += std::string(names.empty() ? "" : ", ") + k->name;
+    return Status::Error("kernel table '" + std::string(name) +
+                         "' is not one this CPU runs: choose " + names);
+  }
+  const CpuKernels* expected = nullptr;
+  if (g_chosen.compare_exchange_strong(expected, *found) || expected == *found) return Status::Ok();
+  return Status::Error("kernel table '" + std::string(name) + "' asked for, but '" +
+                       expected->name +
+                       "' is already in use: choose the table before the first model is loaded");
+}
+
+void SelectKernelsForTesting(const CpuKernels* table) {
+  chosen_for_testing.store(table, std::memory_order_release);
 }
 
 void SetKernelThreads(int n) {

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
+#include "anser/status.h"
 #include "core/dtype.h"
 
 namespace anser {
@@ -45,11 +47,18 @@ struct Wkv7Args {
   float* y = nullptr;
 };
 
+// Batch invariance, which every table guarantees: row t of matmul(w, X, n, Y) is bitwise equal
+// to matvec(w, X[t], y), for every stored type, layout, n and thread count. Each output is summed
+// in one order fixed by the table and the matrix alone: never by n, by which other tokens share
+// a call, or by how rows and tokens are split over threads. A sequence's logits are then the
+// same alone and in a batch, and a prompt's however it is split into calls; wkv7 is sequential
+// per head, so it is split-invariant by construction.
 struct CpuKernels {
   const char* name;
   // y[rows] = W · x[cols]
   void (*matvec)(const MatRef& w, const float* x, float* y);
-  // Y[n][rows] = X[n][cols] · Wᵀ for n rows of X (row stride cols, Y row stride rows).
+  // Y[n][rows] = X[n][cols] · Wᵀ for n rows of X (row stride cols, Y row stride rows); row t
+  // bitwise matvec's for X[t].
   void (*matmul)(const MatRef& w, const float* x, int64_t n, float* y);
   void (*wkv7)(const Wkv7Args& args);
   // Rearranges w's bytes in place (`bytes` is w.data, writable) into the layout this table's
@@ -58,10 +67,23 @@ struct CpuKernels {
   void (*pack)(MatRef& w, void* bytes);
 };
 
-const CpuKernels& RefKernels();     // plain scalar C++: the specification and the test oracle
-const CpuKernels& SelectKernels();  // best for this CPU; ANSER_KERNELS=ref|avx2 overrides
+const CpuKernels& RefKernels();  // plain scalar C++: the specification and the test oracle
+// The table the models use, chosen at the first call: the one SetKernels named, else
+// $ANSER_KERNELS (ref|avx2|avxvnni) if this CPU runs it, else the best this CPU runs.
+const CpuKernels& SelectKernels();
+// The table SelectKernels returns, or will return if it has not run yet (this fixes nothing).
+const CpuKernels& ChosenKernels();
+// Makes the table named `name` the one SelectKernels returns. An error if this CPU does not run
+// it, or if SelectKernels already returned another: weights are packed at load for the table in
+// use, so the choice is made before the first model is loaded.
+Status SetKernels(std::string_view name);
 // The reference first, then every table this CPU runs, best last.
 std::vector<const CpuKernels*> AllKernels();
+
+// For tests that run the whole model on every table: SelectKernels() returns `table` until
+// called again (nullptr: the choice above). A model packs its matrices for the table selected
+// when it loads, so load it after choosing; never while kernels run.
+void SelectKernelsForTesting(const CpuKernels* table);
 
 // Threads the kernels split their work over, the caller included: 1 runs everything inline,
 // n ≤ 0 means one per hardware thread (the default). The pool is shared by the whole process;

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "kernels/kernels.h"
 #include "kernels/cpu/roofline_avx2.h"
 
@@ -13,11 +14,8 @@ namespace anser {
 namespace {
 
 bool HasAvx2() {
-#if defined(__x86_64__)
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
+  const CpuFeatures& cpu = GetCpuFeatures();
+  return cpu.avx2 && cpu.fma;
 }
 
 float SumScalar(const float* x, int64_t n) {

@@ -52,6 +52,8 @@ struct Session::Scratch {
   std::vector<float> lora;  // the four LoRA hidden layers, each n × its rank, one after another
   std::vector<float> hidden, logits;
   std::vector<float*> shifts;  // one per sequence of a window
+  // Set only during FindNonFinite: receives the first quantity that is not finite.
+  std::optional<NonFiniteSite>* trace = nullptr;
 };
 
 namespace {
@@ -111,6 +113,13 @@ Session::~Session() = default;
 
 namespace {
 
+// The checks of FindNonFinite's re-run. In every other run `s.trace` is null and a check costs
+// one test of it.
+void Trace(Session::Scratch& s, int layer, const char* quantity, const float* x, int64_t count) {
+  if (s.trace == nullptr || s.trace->has_value()) return;
+  if (!AllFinite(std::span<const float>(x, static_cast<size_t>(count)))) *s.trace = NonFiniteSite{layer, quantity};
+}
+
 // One window through every layer: states.size() sequences of per_seq tokens each (rows in
 // sequence-major order, at most s.window in all). Leaves the final hidden vectors in s.x.
 void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
@@ -141,10 +150,19 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
                   C, x);
     LayerNorm(x, W.ln0_w, W.ln0_b, C, kLayerNormEps, x);
   });
+  Trace(s, -1, "embedding (after ln0)", s.x.data(), n * C);
   for (int l = 0; l < cfg.n_layer; ++l) {
     const LayerWeights& L = W.layer(l);
+    if (s.trace != nullptr) {
+      for (State* st : states) {
+        Trace(s, l, "att_shift state", st->att_shift(l), C);
+        Trace(s, l, "wkv state", st->wkv(l), H * N * N);
+        Trace(s, l, "ffn_shift state", st->ffn_shift(l), C);
+      }
+    }
     // ---- time mix ----
     ForTokens(n, [&](int64_t t) { LayerNorm(row(s.x, t, C), L.ln1_w, L.ln1_b, C, kLayerNormEps, row(s.h, t, C)); });
+    Trace(s, l, "ln1", s.h.data(), n * C);
     for (int64_t b = 0; b < n_seq; ++b) shifts[b] = states[static_cast<size_t>(b)]->att_shift(l);
     // xr, xw, xk, xv, xa, xg = lerp(h, prev, x_r), …
     ForTokens(n, [&](int64_t t) {
@@ -162,6 +180,9 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
     Project(kn, L.receptance, s.xr.data(), n, s.r_.data());
     Project(kn, L.key, s.xk.data(), n, s.k.data());
     Project(kn, L.value, s.xv.data(), n, s.v.data());
+    Trace(s, l, "r (W_r·xr)", s.r_.data(), n * C);
+    Trace(s, l, "k (W_k·xk)", s.k.data(), n * C);
+    Trace(s, l, "v (W_v·xv)", s.v.data(), n * C);
     // The LoRA hidden layers: tanh(xw·w1), xa·a1, σ(xg·g1), xv·v1
     Project(kn, L.w1, s.xw.data(), n, lora_w);
     Project(kn, L.a1, s.xa.data(), n, lora_a);
@@ -175,6 +196,9 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
     Project(kn, L.a2, lora_a, n, s.a.data());
     Project(kn, L.g2, lora_g, n, s.g.data());
     if (l > 0) Project(kn, L.v2, lora_v, n, s.xr.data());  // xr is free again: reuse it
+    Trace(s, l, "decay LoRA (xw·w1·w2)", s.w.data(), n * C);
+    Trace(s, l, "in-context rate LoRA (xa·a1·a2)", s.a.data(), n * C);
+    Trace(s, l, "gate g (σ(xg·g1)·g2)", s.g.data(), n * C);
     ForTokens(n, [&](int64_t t) {
       float* w = row(s.w, t, C);
       float* a = row(s.a, t, C);
@@ -234,6 +258,9 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
       args.y = s.y.data() + o;
       kn.wkv7(args);
     };
+    Trace(s, l, "decay w", s.w.data(), n * C);
+    Trace(s, l, "k (after k_a)", s.k.data(), n * C);
+    Trace(s, l, "v (after the value residual)", s.v.data(), n * C);
     if (n_seq == 1) {
       wkv(0);
     } else {
@@ -241,6 +268,7 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
         for (int64_t b = begin; b < end; ++b) wkv(b);
       });
     }
+    Trace(s, l, "wkv output y", s.y.data(), n * C);
     ForTokens(n, [&](int64_t t) {
       float* y = row(s.y, t, C);
       const float* r = row(s.r_, t, C);
@@ -258,7 +286,9 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
       }
     });
     // x = x + W_o·(y ⊙ g)
+    Trace(s, l, "y (after ln_x, bonus, gate)", s.y.data(), n * C);
     Project(kn, L.output, s.y.data(), n, s.h.data());
+    Trace(s, l, "attention output (W_o·y)", s.h.data(), n * C);
     // ---- channel mix ----
     ForTokens(n, [&](int64_t t) {
       float* x = row(s.x, t, C);
@@ -270,9 +300,12 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
     ForTokens(n, [&](int64_t t) { Lerp(row(s.xv, t, C), prev_row(s.xv, t, shifts), L.ffn_x_k, C, row(s.xk, t, C)); });
     StoreShifts(s.xv.data(), shifts, n_seq, per_seq, C);
     // x = x + W_v_ffn · relu(W_k_ffn · xk)²
+    Trace(s, l, "ln2", s.xv.data(), n * C);
     Project(kn, L.ffn_key, s.xk.data(), n, s.hidden.data());
     ForTokens(n, [&](int64_t t) { Apply(row(s.hidden, t, F), F, [](float q) { return q > 0.0f ? q * q : 0.0f; }); });
+    Trace(s, l, "ffn hidden (relu(W_k_ffn·xk)²)", s.hidden.data(), n * F);
     Project(kn, L.ffn_value, s.hidden.data(), n, s.h.data());
+    Trace(s, l, "ffn output (W_v_ffn·hidden)", s.h.data(), n * C);
     ForTokens(n, [&](int64_t t) {
       float* x = row(s.x, t, C);
       const float* out = row(s.h, t, C);
@@ -290,7 +323,9 @@ void Head(const Weights& W, const CpuKernels& kn, Session::Scratch& s, int64_t f
   for (int64_t t = 0; t < n; ++t) {
     LayerNorm(s.x.data() + (first + t) * C, W.ln_out_w, W.ln_out_b, C, kLayerNormEps, h + t * C);
   }
+  Trace(s, W.config().n_layer, "ln_out", h, n * C);
   Project(kn, W.head, h, n, logits);
+  Trace(s, W.config().n_layer, "logits (head·ln_out)", logits, n * W.config().n_vocab);
 }
 
 }  // namespace
@@ -303,6 +338,15 @@ std::span<const float> Session::Step(State& state, int token) {
   ForwardWindow(model_->weights(), kn, *scratch_, one, 1, &token);
   Head(model_->weights(), kn, *scratch_, 0, 1, scratch_->logits.data());
   return scratch_->logits;
+}
+
+std::optional<NonFiniteSite> Session::FindNonFinite(const State& state, int token) {
+  State copy = state;
+  std::optional<NonFiniteSite> first;
+  scratch_->trace = &first;
+  Step(copy, token);
+  scratch_->trace = nullptr;
+  return first;
 }
 
 void Session::Prefill(State& state, std::span<const int> tokens, bool all_positions,

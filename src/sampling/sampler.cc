@@ -22,10 +22,11 @@ int Sampler::Sample(std::span<float> logits) {
   ANSER_CHECK(logits.size() == counts_.size(), "Sampler::Sample: logits size != n_vocab");
   const float presence = options_.presence_penalty;
   const float frequency = options_.frequency_penalty;
+  // Selects rather than branches, so that the loop vectorizes.
   for (size_t t = 0; t < logits.size(); ++t) {
-    if (counts_[t] != 0.0f) logits[t] -= presence + frequency * counts_[t];
+    const float x = logits[t] - (counts_[t] != 0.0f ? presence + frequency * counts_[t] : 0.0f);
     // Mapped after the penalties so that a NaN penalty cannot bring NaN back.
-    if (std::isnan(logits[t])) logits[t] = -std::numeric_limits<float>::infinity();
+    logits[t] = std::isnan(x) ? -std::numeric_limits<float>::infinity() : x;
   }
   // `!(t > 0)` also sends a NaN temperature to greedy rather than to pow(p, NaN).
   if (!(options_.temperature > 0.0f)) return sampling::Argmax(logits);

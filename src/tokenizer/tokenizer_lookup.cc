@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "anser/tokenizer.h"
+#include "core/install_dir.h"
 #include "tokenizer/gguf_vocab_reader.h"
 #include "tokenizer/world_tokenizer.h"
 
@@ -34,7 +35,31 @@ std::vector<std::string> CandidatePaths(const std::string& model_path) {
   return candidates;
 }
 
+// The copy of the vocabulary installed with Anser, or "" when there is none.
+std::string InstalledVocab() {
+  const std::string dir = InstalledDataDir();
+  if (dir.empty()) return "";
+  const std::string path = (std::filesystem::path(dir) / kWorldVocabFile).string();
+  std::error_code error;
+  return std::filesystem::is_regular_file(path, error) ? path : "";
+}
+
+std::string WhereToGetIt() {
+  return std::string("Get ") + kWorldVocabFile +
+         " from the RWKV-LM repository (github.com/BlinkDL/RWKV-LM, RWKV-v5/" + kWorldVocabFile +
+         ") and pass it with --vocab PATH or $ANSER_VOCAB.";
+}
+
 }  // namespace
+
+Result<std::unique_ptr<Tokenizer>> LoadInstalledWorldTokenizer() {
+  if (const std::string installed = InstalledVocab(); !installed.empty()) {
+    return LoadWorldTokenizer(installed);
+  }
+  return Status::Error("[tokenizer] Anser's own copy of the World vocabulary (" +
+                       InstalledDataDir() + "/" + kWorldVocabFile + ") is not installed. " +
+                       WhereToGetIt());
+}
 
 Result<std::unique_ptr<Tokenizer>> TokenizerForModel(const std::string& model_path, int n_vocab,
                                                      const std::string& vocab_flag) {
@@ -52,14 +77,16 @@ Result<std::unique_ptr<Tokenizer>> TokenizerForModel(const std::string& model_pa
     Result<WorldVocab> embedded = ReadGgufWorldVocab(model_path);
     if (embedded.ok()) return MakeWorldTokenizer(embedded.value());
   }
+  if (const std::string installed = InstalledVocab(); !installed.empty()) {
+    return LoadWorldTokenizer(installed);
+  }
   std::string message = "[tokenizer] model " + model_path +
                         " has 65536 tokens and needs the RWKV World vocabulary " + kWorldVocabFile +
                         ", which was not found. Looked at:";
   for (const std::string& path : candidates) message += "\n  " + path;
   if (candidates.size() == 1) message += "\n  $ANSER_VOCAB (not set)";
-  message += std::string("\nGet ") + kWorldVocabFile +
-             " from the RWKV-LM repository (github.com/BlinkDL/RWKV-LM, RWKV-v5/" +
-             kWorldVocabFile + ") and pass it with --vocab PATH or $ANSER_VOCAB.";
+  message.append("\n  ").append(InstalledDataDir()).append("/").append(kWorldVocabFile);
+  message.append(" (Anser's own copy: not installed)\n").append(WhereToGetIt());
   return Status::Error(message);
 }
 

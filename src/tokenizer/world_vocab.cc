@@ -14,8 +14,12 @@
 namespace anser {
 namespace {
 
-// Far above any real vocabulary, low enough that a corrupt id cannot trigger a huge allocation.
-constexpr int64_t kMaxTokenId = 1 << 24;
+// Far above any real vocabulary (World: 65535 ids, tokens of at most 128 bytes, a file of 1 MB),
+// low enough that a corrupt id, line or file cannot trigger a huge allocation: the ids index a
+// table, and a token's literal is decoded into a string.
+constexpr int64_t kMaxTokenId = 1 << 20;
+constexpr size_t kMaxLineBytes = 4096;
+constexpr int64_t kMaxFileBytes = int64_t{64} << 20;
 
 // Parses a whole field as a non-negative decimal number; -1 if it is anything else.
 int64_t ParseDecimal(std::string_view field) {
@@ -43,6 +47,10 @@ Result<WorldVocab> ParseWorldVocab(std::string_view text, const std::string& nam
     if (line.empty()) continue;
 
     const std::string where = "[tokenizer] " + name + ":" + std::to_string(line_number) + ": ";
+    if (line.size() > kMaxLineBytes) {
+      return Status::Error(where + "line of " + std::to_string(line.size()) + " bytes is longer than " +
+                           std::to_string(kMaxLineBytes) + ": not a vocabulary file");
+    }
     // REPR may itself hold spaces, so the fields are split at the first and last space.
     const size_t first_space = line.find(' ');
     const size_t last_space = line.rfind(' ');
@@ -106,6 +114,14 @@ Result<WorldVocab> ReadWorldVocab(const std::string& path) {
   if (!file) {
     return Status::Error("[tokenizer] cannot open vocabulary file " + path + ": " +
                          std::strerror(errno));
+  }
+  if (std::fseek(file.get(), 0, SEEK_END) == 0) {
+    const long size = std::ftell(file.get());
+    if (size > kMaxFileBytes) {
+      return Status::Error("[tokenizer] vocabulary file " + path + " is " + std::to_string(size) +
+                           " bytes, above the limit of " + std::to_string(kMaxFileBytes) + ": not a vocabulary file");
+    }
+    std::rewind(file.get());
   }
   std::string text;
   char buffer[1 << 16];

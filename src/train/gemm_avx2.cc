@@ -2,6 +2,8 @@
 
 #include <immintrin.h>
 
+#include "core/cpu_features.h"
+
 namespace anser {
 namespace {
 
@@ -63,8 +65,8 @@ __attribute__((target("avx2,fma"))) void Rows(const float* a, int64_t rs, int64_
 }  // namespace
 
 bool TrainAvx2Available() {
-  static const bool available = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return available;
+  const CpuFeatures& cpu = GetCpuFeatures();
+  return cpu.avx2 && cpu.fma;
 }
 
 void GemmRowsAvx2(const float* a, int64_t row_stride, int64_t col_stride, const float* b, int64_t m,

@@ -1,14 +1,10 @@
 // End-to-end tests of the `anser` binary: each test runs it as a child process and checks its
 // exit code, stdout and stderr.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
-#include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,8 +13,9 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "run_anser.h"
 
 namespace {
 
@@ -31,8 +28,6 @@ const std::string kWorldDir = kShared + "/fixtures/rand-rwkv7-L3-D128-world";
 const std::string kWorld = kWorldDir + "/model.bf16.pth";
 const std::string kIdsOnly = kShared + "/fixtures/rand-rwkv7-L2-D128-fp32/model.fp32.pth";
 const std::string kVocab = kShared + "/vocab/rwkv_vocab_v20230424.txt";
-
-constexpr std::chrono::seconds kChildTimeout{60};
 
 struct RunResult {
   int code = -1;
@@ -67,48 +62,12 @@ class CliTest : public ::testing::Test {
 
   std::string Path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
 
-  // Runs the binary with `args`, feeding `input` on stdin; stdout and stderr go through files so
-  // that no pipe can fill up and block the child.
+  // Runs the binary with `args`, feeding `input` on stdin.
   RunResult Run(const std::vector<std::string>& args, const std::string& input = "") {
-    const std::string in = Path("stdin"), out = Path("stdout"), err = Path("stderr");
-    WriteFile(in, input);
-    std::vector<std::string> argv_strings = {ANSER_BINARY};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& s : argv_strings) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    const pid_t pid = fork();
-    if (pid == 0) {
-      const int fd_in = open(in.c_str(), O_RDONLY);
-      const int fd_out = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      const int fd_err = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (fd_in < 0 || fd_out < 0 || fd_err < 0) _exit(126);
-      dup2(fd_in, STDIN_FILENO);
-      dup2(fd_out, STDOUT_FILENO);
-      dup2(fd_err, STDERR_FILENO);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    RunResult result;
-    int status = 0;
-    // A hung child fails its test instead of stalling the whole suite.
-    const auto deadline = std::chrono::steady_clock::now() + kChildTimeout;
-    pid_t done = 0;
-    while (pid > 0 && (done = waitpid(pid, &status, WNOHANG)) == 0 &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    if (pid > 0 && done == 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-    } else if (done == pid && WIFEXITED(status)) {
-      result.code = WEXITSTATUS(status);
-    }
-    result.out = ReadFile(out);
-    result.err = ReadFile(err);
-    if (done == 0)
-      result.err += "\n[test] killed after " + std::to_string(kChildTimeout.count()) + " s";
-    return result;
+    anser::testing::RunOptions options;
+    options.input = input;
+    const anser::testing::RunOutcome o = anser::testing::RunAnser(args, dir_, options);
+    return {o.code, o.out, o.err};
   }
 
   // Runs a command that must succeed; the failure message shows its stderr.
@@ -303,8 +262,8 @@ TEST_F(CliTest, GenerateRunsTheDefaultModelWithoutDashM) {
   size_t letters = 0;
   for (unsigned char c : text) letters += std::isalpha(c) || c == ' ' || c == '\n' ? 1 : 0;
   EXPECT_GE(letters, 64u) << text;
-  EXPECT_EQ(text, RunOk({"generate", "-m", std::string(ANSER_SOURCE_DIR) + "/models/default.pth", "-p",
-                         "ROMEO:", "-n", "80", "--temperature", "0"}));
+  EXPECT_EQ(text, RunOk({"generate", "-m", std::string(ANSER_SOURCE_DIR) + "/models/default.pth",
+                         "-p", "ROMEO:", "-n", "80", "--temperature", "0"}));
 }
 
 TEST_F(CliTest, GenerateStopsAtAStopString) {

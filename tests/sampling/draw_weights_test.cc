@@ -11,6 +11,8 @@
 #include <random>
 #include <vector>
 
+#include "kernels/elementwise.h"
+
 namespace anser::sampling {
 namespace {
 
@@ -154,7 +156,7 @@ std::vector<int> ReferenceKept(const std::vector<float>& logits, const SamplerOp
   const float max_logit = *std::max_element(logits.begin(), logits.end());
   std::vector<float> e(n);
   double sum = 0;
-  for (int t = 0; t < n; ++t) sum += e[t] = std::exp(logits[t] - max_logit);
+  for (int t = 0; t < n; ++t) sum += e[t] = Exp(logits[t] - max_logit);
   std::vector<int> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return logits[a] > logits[b]; });

@@ -4,12 +4,17 @@
 
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common.h"
+#include "serve/chat_template.h"
+#include "grammar_flags.h"
+#include "logits_guard.h"
 
 namespace anser::cli {
 namespace {
@@ -23,33 +28,10 @@ struct ChatArgs {
   std::string system;
   std::string state_in;
   int max_tokens = 500;
-  // ChatRWKV's chat defaults: a low top-p keeps replies focused; penalties curb repetition.
-  SamplerOptions sampling{.temperature = 1.0f,
-                          .top_p = 0.3f,
-                          .top_k = 0,
-                          .min_p = 0.0f,
-                          .presence_penalty = 0.5f,
-                          .frequency_penalty = 0.5f,
-                          .penalty_decay = 0.996f,
-                          .seed = 0};
+  SamplerOptions sampling = kChatSamplerOptions;
   int threads = 0;
+  GrammarFlags grammar;
 };
-
-// ChatRWKV's message clean-up: CRLF to LF, blank lines collapsed (a blank line would read as the
-// end of the turn), surrounding whitespace stripped.
-std::string CleanMessage(std::string text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
-    if (text[i] == '\n' && !out.empty() && out.back() == '\n') continue;
-    out += text[i];
-  }
-  const size_t begin = out.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  const size_t end = out.find_last_not_of(" \t\r\n");
-  return out.substr(begin, end - begin + 1);
-}
 
 bool EndsWith(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() &&
@@ -59,36 +41,50 @@ bool EndsWith(const std::string& text, const std::string& suffix) {
 class Chat {
  public:
   Chat(std::shared_ptr<const Model> model, std::unique_ptr<Tokenizer> tokenizer,
-       const ChatArgs& args)
+       const ChatArgs& args, std::shared_ptr<const CompiledGrammar> grammar)
       : config_(model->config()),
         tokenizer_(std::move(tokenizer)),
         session_(std::move(model), SessionOptions{args.threads}),
         sampler_(config_.n_vocab, args.sampling),
-        max_tokens_(args.max_tokens) {}
+        max_tokens_(args.max_tokens),
+        grammar_(std::move(grammar)) {}
 
   State& state() { return state_; }
   const ModelConfig& config() const { return config_; }
 
   void Feed(const std::string& text) {
     const std::vector<int> tokens = tokenizer_->Encode(text);
-    if (!tokens.empty()) session_.Prefill(state_, tokens, /*all_positions=*/false, &logits_);
+    if (tokens.empty()) return;
+    session_.Prefill(state_, tokens, /*all_positions=*/false, &logits_);
+    last_fed_ = tokens.back();
   }
 
   // Feeds the user's turn, streams the reply to stdout, and leaves the state just after the
-  // blank line that ends the reply, ready for the next "User:".
-  void Turn(const std::string& message) {
+  // blank line that ends the reply, ready for the next "User:". An error when the logits stop
+  // being finite (the reply is cut there).
+  Status Turn(const std::string& message) {
     Feed("User: " + message + "\n\nAssistant:");
+    ANSER_RETURN_IF_ERROR(CheckLogits(session_, state_, last_fed_, logits_));
     sampler_.ResetPenalties();  // as ChatRWKV: penalties count this reply's tokens only
     const State reply_start = state_;
     State boundary;  // the state right after the latest "\n\n" of the reply
     size_t boundary_len = std::string::npos;
-    TextStream stream({kReplyStop});
+    // Under a grammar every reply is one sentence of it: the turn ends where the grammar does,
+    // and "\n\nUser:" inside it is content, not a stop.
+    std::optional<GrammarMatcher> matcher;
+    if (grammar_ != nullptr) matcher.emplace(grammar_);
+    TextStream stream(matcher ? std::vector<std::string>{} : std::vector<std::string>{kReplyStop});
     std::string reply;
     std::string printed = "Assistant:";
     WriteOut(printed);
     for (int i = 0; i < max_tokens_; ++i) {
-      const int token = sampler_.Sample(logits_);
-      if (token == 0) break;
+      if (matcher && matcher->IsComplete()) break;
+      // Token 0 (end of text) never ends a reply: the turn ends with the next "User:", as in the
+      // server's chat completions. A grammar decides for itself where the text may end.
+      if (!matcher) logits_[0] = -std::numeric_limits<float>::infinity();
+      const int token = matcher ? SampleWithGrammar(sampler_, *matcher, &mask_, logits_)
+                                : sampler_.Sample(logits_);
+      if (token <= 0) break;  // end of document, or nothing the grammar allows is possible
       sampler_.Accept(token);
       const std::string_view bytes = tokenizer_->TokenBytes(token);
       reply.append(bytes);
@@ -96,6 +92,10 @@ class Chat {
       printed += out;
       WriteOut(out);
       const std::span<const float> next = session_.Step(state_, token);
+      if (Status s = CheckLogits(session_, state_, token, next); !s.ok()) {
+        WriteOut("\n");
+        return s;
+      }
       logits_.assign(next.begin(), next.end());
       if (EndsWith(reply, "\n\n")) {
         boundary = state_;
@@ -118,11 +118,12 @@ class Chat {
       const std::string rest = stream.Flush();
       printed += rest;
       WriteOut(rest);
-      // Ended by token 0 or the length limit: close the turn with the separator the model
+      // Ended by the length limit or the grammar: close the turn with the separator the model
       // expects before the next "User:".
       if (!EndsWith(reply, "\n\n")) Feed(EndsWith(reply, "\n") ? "\n" : "\n\n");
     }
     WriteOut(EndsWith(printed, "\n\n") ? "" : EndsWith(printed, "\n") ? "\n" : "\n\n");
+    return Status::Ok();
   }
 
  private:
@@ -131,15 +132,18 @@ class Chat {
   Session session_;
   Sampler sampler_;
   int max_tokens_;
+  std::shared_ptr<const CompiledGrammar> grammar_;  // null: free text
+  TokenMask mask_;
   State state_;
   std::vector<float> logits_;
+  int last_fed_ = 0;  // the last token Feed ran, which gave logits_
 };
 
 // Splits "/cmd arg" into the command and its argument (trimmed).
 std::pair<std::string, std::string> SplitCommand(const std::string& line) {
   const size_t space = line.find(' ');
   if (space == std::string::npos) return {line, ""};
-  return {line.substr(0, space), CleanMessage(line.substr(space + 1))};
+  return {line.substr(0, space), serve::CleanMessage(line.substr(space + 1))};
 }
 
 int RunChat(ChatArgs a, bool seed_given) {
@@ -156,8 +160,10 @@ int RunChat(ChatArgs a, bool seed_given) {
                 " tokens has none: use a World (65536) or byte-level (256) model");
   }
   if (!seed_given) a.sampling.seed = RandomSeed();
+  auto grammar = CompileGrammarFlags(a.grammar, tokenizer->get(), (*model)->config().n_vocab);
+  if (!grammar.ok()) return Fail(grammar.message());
 
-  Chat chat(*model, std::move(*tokenizer), a);
+  Chat chat(*model, std::move(*tokenizer), a, *grammar);
   State initial((*model)->config());
   if (!a.state_in.empty()) {
     auto loaded = State::Load(a.state_in, chat.config());
@@ -165,7 +171,7 @@ int RunChat(ChatArgs a, bool seed_given) {
     initial = std::move(*loaded);
   }
   chat.state() = initial;
-  if (const std::string system_text = CleanMessage(a.system); !system_text.empty()) {
+  if (const std::string system_text = serve::CleanMessage(a.system); !system_text.empty()) {
     chat.Feed("System: " + system_text + "\n\n");
     initial = chat.state();
   }
@@ -179,7 +185,7 @@ int RunChat(ChatArgs a, bool seed_given) {
   while (true) {
     if (interactive) std::fputs("User: ", stderr);
     if (!std::getline(std::cin, line)) break;
-    const std::string message = CleanMessage(line);
+    const std::string message = serve::CleanMessage(line);
     if (message.empty()) continue;
     const auto [command, argument] = SplitCommand(message);
     if (command == "/quit" || command == "/exit") break;
@@ -201,8 +207,9 @@ int RunChat(ChatArgs a, bool seed_given) {
                      loaded.ok() ? ("(state loaded from " + argument + ")").c_str()
                                  : ("error: " + loaded.message()).c_str());
       }
-    } else {
-      chat.Turn(message);
+    } else if (Status s = chat.Turn(message); !s.ok()) {
+      Fail(s.message());
+      return kExitNonFinite;
     }
   }
   return 0;
@@ -231,6 +238,7 @@ Command AddChat(CLI::App& app) {
       ->capture_default_str();
   CLI::Option* seed = nullptr;
   AddSamplingFlags(sub, &args->sampling, &seed);
+  AddGrammarFlags(sub, &args->grammar);
   AddThreadsFlag(sub, &args->threads);
   return {sub, [args, seed] { return RunChat(*args, seed->count() > 0); }};
 }

@@ -4,10 +4,13 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common.h"
+#include "grammar_flags.h"
+#include "logits_guard.h"
 
 namespace anser::cli {
 namespace {
@@ -23,6 +26,7 @@ struct GenerateArgs {
   std::string state_in;
   std::string state_out;
   int threads = 0;
+  GrammarFlags grammar;
 };
 
 int RunGenerate(GenerateArgs a, bool seed_given) {
@@ -54,6 +58,11 @@ int RunGenerate(GenerateArgs a, bool seed_given) {
     prompt = std::move(*ids);
   }
   if (Status s = CheckIds(prompt, config.n_vocab); !s.ok()) return Fail(s.message());
+  auto grammar = CompileGrammarFlags(a.grammar, tok, config.n_vocab);
+  if (!grammar.ok()) return Fail(grammar.message());
+  std::optional<GrammarMatcher> matcher;
+  if (*grammar != nullptr) matcher.emplace(*grammar);
+  TokenMask mask;
   // Nothing to condition on: start after token 0, the end-of-document token that precedes every
   // document in RWKV training data.
   if (prompt.empty()) prompt.push_back(0);
@@ -76,13 +85,20 @@ int RunGenerate(GenerateArgs a, bool seed_given) {
   const auto prefill_start = std::chrono::steady_clock::now();
   session.Prefill(state, prompt, /*all_positions=*/false, &logits);
   const double prefill_s = SecondsSince(prefill_start);
+  if (Status s = CheckLogits(session, state, prompt.back(), logits); !s.ok()) {
+    Fail(s.message());
+    return kExitNonFinite;
+  }
 
   Sampler sampler(config.n_vocab, a.sampling);
   TextStream stream(a.stops);
   int generated = 0;
   const auto decode_start = std::chrono::steady_clock::now();
   while (generated < a.max_tokens) {
-    const int token = sampler.Sample(logits);
+    if (matcher && matcher->IsComplete()) break;
+    const int token =
+        matcher ? SampleWithGrammar(sampler, *matcher, &mask, logits) : sampler.Sample(logits);
+    if (token < 0) return Fail("the grammar allows no token the model gives a finite logit");
     if (token == 0) break;  // end of document
     sampler.Accept(token);
     if (tok != nullptr) {
@@ -93,6 +109,11 @@ int RunGenerate(GenerateArgs a, bool seed_given) {
     ++generated;
     // The state always takes the sampled token, so a saved state continues after the output.
     const std::span<const float> next = session.Step(state, token);
+    if (Status s = CheckLogits(session, state, token, next); !s.ok()) {
+      WriteOut(tok != nullptr ? stream.Flush() + "\n" : "\n");
+      Fail(s.message());
+      return kExitNonFinite;
+    }
     logits.assign(next.begin(), next.end());
     if (stream.stopped()) break;
   }
@@ -107,6 +128,11 @@ int RunGenerate(GenerateArgs a, bool seed_given) {
     if (Status s = state.Save(a.state_out); !s.ok()) return Fail(s.message());
   }
   if (isatty(STDOUT_FILENO) != 0) std::fputc('\n', stderr);
+  if (matcher) {
+    std::fputs(matcher->IsComplete() ? "grammar: complete\n"
+                                     : "grammar: incomplete (cut by --max-tokens or --stop)\n",
+               stderr);
+  }
   std::fprintf(
       stderr,
       "prefill: %zu tokens in %.3f s (%.1f tok/s); decode: %d tokens in %.3f s (%.1f tok/s)\n",
@@ -130,7 +156,7 @@ Command AddGenerate(CLI::App& app) {
       ->type_name("MODEL");
   sub->add_option("--vocab", args->vocab,
                   "World vocabulary file (65536-token models; default: rwkv_vocab_v20230424.txt "
-                  "beside the model, then $ANSER_VOCAB)");
+                  "beside the model, then $ANSER_VOCAB, then Anser's own copy)");
   CLI::Option* prompt =
       sub->add_option("-p,--prompt", args->prompt,
                       "Prompt text (comma-separated token ids for models without a tokenizer)");
@@ -150,6 +176,7 @@ Command AddGenerate(CLI::App& app) {
       ->check(CLI::ExistingFile);
   sub->add_option("--save-state", args->state_out, "Save the state after generation to FILE")
       ->type_name("FILE");
+  AddGrammarFlags(sub, &args->grammar);
   AddThreadsFlag(sub, &args->threads);
   return {sub, [args, seed, prompt, file] {
             if (prompt->count() == 0 && file->count() == 0) {

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "core/install_dir.h"
+
 namespace anser::cli {
 
 namespace {
@@ -53,11 +55,12 @@ Result<std::shared_ptr<const Model>> OpenModel(const std::string& path, WeightLa
 
 std::string DefaultModelPath() {
   namespace fs = std::filesystem;
-  std::error_code error;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
   std::vector<fs::path> candidates;
-  if (!error) candidates.push_back(exe.parent_path() / ".." / "share" / "anser" / "default.pth");
+  if (const std::string installed = InstalledDataDir(); !installed.empty()) {
+    candidates.push_back(fs::path(installed) / "default.pth");
+  }
   candidates.emplace_back(ANSER_DEFAULT_MODEL);
+  std::error_code error;
   for (const fs::path& p : candidates) {
     if (fs::is_regular_file(p, error)) return p.lexically_normal().string();
   }

@@ -29,6 +29,7 @@ Command AddLogits(CLI::App& app);
 Command AddTokenize(CLI::App& app);
 Command AddDetokenize(CLI::App& app);
 Command AddInfo(CLI::App& app);
+Command AddCheck(CLI::App& app);
 Command AddEval(CLI::App& app);
 Command AddBench(CLI::App& app);
 Command AddQuantize(CLI::App& app);
@@ -36,6 +37,7 @@ Command AddConvert(CLI::App& app);
 Command AddGrad(CLI::App& app);
 Command AddTrain(CLI::App& app);
 Command AddPlotLoss(CLI::App& app);
+Command AddServe(CLI::App& app);
 Command AddExperiment(CLI::App& app);
 
 // The command line the process was started with, its words joined by spaces (quoted where they

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
         anser::cli::AddTrain(app),
         anser::cli::AddPlotLoss(app),
         anser::cli::AddExperiment(app),
+        anser::cli::AddCheck(app),
+        anser::cli::AddServe(app),
     };
     anser::cli::SetCommandLine(argc, argv);
     try {

@@ -41,13 +41,14 @@ inline __m256i BroadcastQuad(const int8_t* x, int k) {
   return _mm256_set1_epi32(quad);
 }
 
-// w_row · x summed over a row of `blocks` blocks, for one token.
+// w_row · x summed over a row of `blocks` blocks, for one token. One accumulator in block order,
+// then Hsum: the arithmetic of DotQuantRows for each of its tokens (the batch invariant).
 template <template <DType> class Dot, DType D>
 float DotQuantRow(const uint8_t* row, const QuantizedActs& qx, int64_t blocks) {
   const size_t block_bytes = DTypeBlockBytes(D);
   float offsets = 0.0f;
-  // One block's contribution: the integer dot, scaled by both block scales.
-  const auto step = [&](int64_t b, __m256 acc) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
     const uint8_t* blk = row + static_cast<size_t>(b) * block_bytes;
     // Once per 64 bytes of the row (two blocks at least): prefetch the stream ahead.
     if (b % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(blk + kStreamPrefetchBytes), _MM_HINT_T0);
@@ -55,21 +56,13 @@ float DotQuantRow(const uint8_t* row, const QuantizedActs& qx, int64_t blocks) {
     const __m256 dot = _mm256_cvtepi32_ps(typename Dot<D>::Block(BlockQuants<D>(blk)).Dot(qx.q[bi].v));
     const float d = BlockScale(blk);
     if constexpr (D != DType::kQ8_0) offsets += BlockOffset<D>(blk, d) * qx.s[bi];
-    return _mm256_fmadd_ps(dot, _mm256_set1_ps(d * qx.d[bi]), acc);
-  };
-  // Two accumulators: consecutive blocks do not wait on each other's FMA.
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  int64_t b = 0;
-  for (; b + 2 <= blocks; b += 2) {
-    acc0 = step(b, acc0);
-    acc1 = step(b + 1, acc1);
+    acc = _mm256_fmadd_ps(dot, _mm256_set1_ps(d * qx.d[bi]), acc);
   }
-  if (b < blocks) acc0 = step(b, acc0);
-  return Hsum(_mm256_add_ps(acc0, acc1)) + offsets;
+  return Hsum(acc) + offsets;
 }
 
-// The same for kN tokens at once: each weight block is unpacked once and meets the kN tokens'
-// activation blocks (the rows a tile of eight leaves over).
+// The same for kN tokens at once, each token's sum as DotQuantRow's: each weight block is
+// unpacked once and meets the kN tokens' activation blocks (the rows a tile of eight leaves over).
 template <template <DType> class Dot, DType D, int kN>
 void DotQuantRows(const uint8_t* row, const QuantizedActs* qx, int64_t blocks, float* y,
                   int64_t y_stride) {
@@ -153,7 +146,11 @@ void DotQuantTile(const uint8_t* group, const QuantizedActs* qx, int64_t blocks,
     const size_t bi = static_cast<size_t>(b);
     for (int t = 0; t < kN; ++t) {
       __m256i idot = tile.Dot(qx[t], bi);
-      if constexpr (kQuantOffset != 0) idot = _mm256_sub_epi32(idot, _mm256_set1_epi32(kQuantOffset * qx[t].sum[bi]));
+      // Multiplied modulo 2^32 like the vector arithmetic: a block of non-finite activations
+      // has a meaningless sum (its scale is NaN anyway), whose product must not be UB.
+      if constexpr (kQuantOffset != 0)
+        idot = _mm256_sub_epi32(idot, _mm256_set1_epi32(static_cast<int32_t>(
+                                          uint32_t{kQuantOffset} * static_cast<uint32_t>(qx[t].sum[bi]))));
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(idot), _mm256_mul_ps(d, _mm256_set1_ps(qx[t].d[bi])), acc[t]);
       if constexpr (D == DType::kQ4_1) acc[t] = _mm256_fmadd_ps(m, _mm256_set1_ps(qx[t].s[bi]), acc[t]);
     }

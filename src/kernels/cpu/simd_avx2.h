@@ -11,37 +11,20 @@
 
 namespace anser {
 
+// The sum of v's lanes as ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7)): the one tree of
+// every AVX2 dot product, so that a sum taken alone (Hsum) or four at once (Hsum4) is the same
+// float, bit for bit.
 inline float Hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  __m128 s = _mm_hadd_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_hadd_ps(s, s);
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
 
-// {Σa0, Σa1, Σa2, Σa3}: four horizontal sums for the price of about two.
+// {Σa0, Σa1, Σa2, Σa3}, each summed as Hsum does: four horizontal sums for the price of about two.
 inline __m128 Hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
   const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
   return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
-}
-
-// Transposes the 8×8 block of 32-bit elements held in rows r[0..8) in place.
-inline void Transpose8x8(__m256 r[8]) {
-  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
-  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
-  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
-  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
-  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
 // Calls f(std::integral_constant<DType, D>{}) for the float weight type D (f32, f16 or bf16) of
@@ -82,8 +65,24 @@ inline __m256 LoadPartial(const uint8_t* p, int64_t m) {
   return Load8<D>(buf);
 }
 
-inline __m256 LoadPartialF32(const float* p, int64_t m) {
-  return LoadPartial<DType::kF32>(reinterpret_cast<const uint8_t*>(p), m);
-}
+// The AVX2 vector for the kernels written over a vector type (float_product.h).
+struct Avx2Floats {
+  using Reg = __m256;
+  static constexpr int kLanes = 8;
+  // A 4 × 3 register tile: 12 accumulators, 3 token vectors and one weight vector fill the 16
+  // registers; per column step 12 FMAs against 7 loads.
+  static constexpr int kTileRows = 4;
+  static constexpr int kTileTokens = 3;
+  static Reg Zero() { return _mm256_setzero_ps(); }
+  static Reg Fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
+  template <DType D>
+  static Reg Load(const uint8_t* p) { return Load8<D>(p); }
+  template <DType D>
+  static Reg LoadPartial(const uint8_t* p, int64_t m) { return anser::LoadPartial<D>(p, m); }
+  static void Store(float* p, Reg v) { _mm256_storeu_ps(p, v); }
+  static void Prefetch(const uint8_t* p) { _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0); }
+  static float Sum(Reg v) { return Hsum(v); }
+  static void Sum4(Reg a, Reg b, Reg c, Reg d, float* out) { _mm_storeu_ps(out, Hsum4(a, b, c, d)); }
+};
 
 }  // namespace anser

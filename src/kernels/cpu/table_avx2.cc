@@ -1,6 +1,5 @@
-// The avx2 and avxvnni tables. Block-quantized and float weights take different paths for one
-// or a few tokens (8-bit dot products against floats); the packed matrix product converts any
-// type to f32. The two tables differ only in the 8-bit dot product of the block-quantized path.
+// The avx2 and avxvnni tables. They differ only in the 8-bit dot product of the block-quantized
+// path; float weights take the same product for any number of tokens.
 #include "kernels/cpu/avx2.h"
 #include "kernels/cpu/avxvnni.h"
 #include "kernels/cpu/tiles8.h"
@@ -12,25 +11,17 @@ using GemvFn = void (*)(const MatRef& w, const float* x, int64_t n, float* y);
 
 template <GemvFn kGemvQuant>
 struct Table {
-  static void Gemv(const MatRef& w, const float* x, int64_t n, float* y) {
+  static void Matmul(const MatRef& w, const float* x, int64_t n, float* y) {
     if (DTypeIsBlock(w.dtype)) {
       kGemvQuant(w, x, n, y);
     } else {
-      GemvFloatAvx2(w, x, n, y);
+      FloatProductAvx2(w, x, n, y);
     }
   }
-  static void Matvec(const MatRef& w, const float* x, float* y) { Gemv(w, x, 1, y); }
-  static void Matmul(const MatRef& w, const float* x, int64_t n, float* y) {
-    if (n < kPackedMinTokens || DTypeIsBlock(w.dtype)) {
-      Gemv(w, x, n, y);
-    } else {
-      MatmulAvx2(w, x, n, y);
-    }
-  }
+  static void Matvec(const MatRef& w, const float* x, float* y) { Matmul(w, x, 1, y); }
 };
 
 }  // namespace
-
 const CpuKernels& Avx2Kernels() {
   using T = Table<GemvQuantAvx2>;
   static const CpuKernels kAvx2{"avx2", T::Matvec, T::Matmul, Wkv7Avx2, PackTiles8};

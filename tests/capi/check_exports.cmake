@@ -1,0 +1,42 @@
+# The shared library's ABI: run as `cmake -DLIBRARY=… -DHEADER=… -P check_exports.cmake`.
+# Checks that libanser.so exports exactly the functions anser.h declares (every ANSER_API name,
+# nothing else: no C++ symbol leaks) and carries the SONAME libanser.so.0.
+execute_process(COMMAND nm -D --defined-only --format=posix ${LIBRARY}
+                OUTPUT_VARIABLE symbols RESULT_VARIABLE failed)
+if(failed)
+  message(FATAL_ERROR "nm -D ${LIBRARY} failed")
+endif()
+string(REGEX MATCHALL "[^\n]+" lines "${symbols}")
+set(exported "")
+foreach(line IN LISTS lines)
+  string(REGEX REPLACE " .*" "" name "${line}")
+  list(APPEND exported ${name})
+endforeach()
+list(SORT exported)
+
+file(READ ${HEADER} header)
+string(REGEX MATCHALL "ANSER_API [^;(]*[ *](anser_[a-z0-9_]+)\\(" declarations "${header}")
+set(declared "")
+foreach(declaration IN LISTS declarations)
+  string(REGEX REPLACE ".*[ *](anser_[a-z0-9_]+)\\($" "\\1" name "${declaration}")
+  list(APPEND declared ${name})
+endforeach()
+list(SORT declared)
+list(LENGTH declared n_declared)
+if(n_declared LESS 40)
+  message(FATAL_ERROR "found only ${n_declared} declarations in ${HEADER}: the pattern is out of date")
+endif()
+if(NOT exported STREQUAL declared)
+  set(extra ${exported})
+  list(REMOVE_ITEM extra ${declared})
+  set(missing ${declared})
+  list(REMOVE_ITEM missing ${exported})
+  message(FATAL_ERROR "libanser.so exports differ from anser.h\n  exported, not declared: ${extra}\n"
+                      "  declared, not exported: ${missing}")
+endif()
+
+execute_process(COMMAND objdump -p ${LIBRARY} OUTPUT_VARIABLE headers)
+if(NOT headers MATCHES "SONAME +libanser\\.so\\.0\n")
+  message(FATAL_ERROR "libanser.so has no SONAME libanser.so.0:\n${headers}")
+endif()
+message(STATUS "libanser.so exports the ${n_declared} functions of anser.h and nothing else")
