@@ -21,6 +21,31 @@ struct LoraRanks {
   int w = 0, a = 0, v = 0, g = 0;
 };
 
+// Switches that change the x070 time mix: the ablations of the RWKV-7 paper (App. K) and its
+// removal-term multiplier (App. C). The default is the released model. A model file written
+// with a switch carries it (model/variant.h), and loading honours it.
+struct ModelVariant {
+  bool no_delta = false;      // "delta": no removal term, S·diag(w) + v·k̃ᵀ (a diagonal recurrence)
+  bool scalar_decay = false;  // "scalar-decay": one decay per head
+  bool scalar_iclr = false;   // "scalar-iclr": one in-context learning rate per head
+  bool shared_keys = false;   // "shared-keys": removal key κ̂ = normalize(k), replacement key k̃ = k
+  bool no_bonus = false;      // "no-bonus": no (r·k·r_k)·v term
+  double iclr_mult = 1.0;     // the removal term times this (the paper's proofs use 2)
+
+  bool IsDefault() const;
+  // The removal term's factor: 0 without the delta rule, else iclr_mult.
+  double removal_scale() const { return no_delta ? 0.0 : iclr_mult; }
+  // "full", or the ablations in the order above joined by '+' ("delta+no-bonus"); iclr_mult
+  // is not part of it.
+  std::string Name() const;
+  bool operator==(const ModelVariant&) const = default;
+};
+
+// The ablations named in `list` ("delta", "scalar-decay", "scalar-iclr", "shared-keys",
+// "no-bonus", comma-separated, "" or "full" for none) with the removal multiplier `iclr_mult`
+// (finite, ≥ 0; any value other than 1 together with "delta" is refused).
+Result<ModelVariant> ParseModelVariant(const std::string& list, double iclr_mult);
+
 struct ModelConfig {
   int n_layer = 0;
   int n_embd = 0;
@@ -29,6 +54,7 @@ struct ModelConfig {
   int n_ffn = 0;
   int n_vocab = 0;
   LoraRanks lora_ranks;
+  ModelVariant variant;
 };
 
 // Official parameter count: 2·V·C + 4·C + L·(19·C + 12·C² + 2·C·(r_w+r_a+r_v+r_g)) generalised

@@ -11,6 +11,7 @@
 #include "core/mapped_file.h"
 #include "io/formats.h"
 #include "kernels/quantize.h"
+#include "model/variant.h"
 #include "model/weights.h"
 
 namespace anser {
@@ -273,13 +274,20 @@ Status SaveModel(const Model& model, const std::string& path, const ConvertOptio
   std::vector<TensorPlan> plans = format == ModelFormat::kGguf  ? OfficialToGgufPlan(config)
                                   : format == ModelFormat::kPth ? PthPlan(store)
                                                                 : HfPlan(config);
+  // The model's switches travel with it (the official layout already lists every tensor).
+  if (format != ModelFormat::kPth) {
+    for (const SwitchTensor& t : VariantTensors(config.variant))
+      plans.push_back({t.name, {t.name}, false, {1}, TensorRole::kVector});
+  }
   std::vector<TensorSource> sources;
   std::vector<const TensorView*> unchanged;  // per source: the stored view it equals, if any
   DType file_type = DType::kF32;
   for (const TensorPlan& plan : plans) {
     ANSER_ASSIGN_OR_RETURN(std::vector<const TensorView*> parts, Parts(plan, store));
     const int64_t cols = plan.shape.empty() ? 1 : plan.shape.back();
-    const DType dtype = ChooseDType(plan.role, cols, parts[0]->dtype, options, format);
+    // Switch tensors stay float32 (model/variant.h), whatever the target type.
+    const DType dtype = IsSwitchTensorName(plan.name) ? DType::kF32
+                                                      : ChooseDType(plan.role, cols, parts[0]->dtype, options, format);
     if (format != ModelFormat::kGguf && DTypeIsBlock(dtype)) {
       return Status::Error("[convert] tensor '" + plan.name + "' would be " + std::string(DTypeName(dtype)) +
                            ": quantized types are written as GGUF only (name the output *.gguf)");

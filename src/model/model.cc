@@ -5,6 +5,7 @@
 #include "anser/model.h"
 #include "io/formats.h"
 #include "model/random_store.h"
+#include "model/variant.h"
 #include "model/weights.h"
 
 namespace anser {
@@ -94,7 +95,9 @@ Result<std::shared_ptr<const Model>> Model::Random(const ModelConfig& config, co
 
 int64_t Model::params() const {
   int64_t n = 0;
-  for (const TensorView& t : weights_->store().tensors()) n += t.numel();
+  for (const TensorView& t : weights_->store().tensors()) {
+    if (!IsSwitchTensorName(t.name)) n += t.numel();
+  }
   return n;
 }
 

@@ -4,6 +4,7 @@
 
 #include "kernels/quantize.h"
 #include "model/convert.h"
+#include "model/variant.h"
 
 namespace anser {
 namespace {
@@ -120,6 +121,11 @@ Result<TensorStore> RandomStore(const ModelConfig& c, const std::string& dtype, 
   fill.Add("ln_out.weight", {C}, kVec, constant(1.0f));
   fill.Add("ln_out.bias", {C}, kVec, constant(0.0f));
   fill.Add("head.weight", {V, C}, TensorRole::kHead, scaled(inv_sqrt_c));
+  for (const SwitchTensor& s : VariantTensors(c.variant)) {
+    auto* value = static_cast<float*>(store.Allocate(sizeof(float)));
+    *value = s.value;
+    store.Add({s.name, DType::kF32, {1}, value});
+  }
   return store;
 }
 

@@ -131,6 +131,7 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
   float** shifts = s.shifts.data();
   const int64_t C = cfg.n_embd, H = cfg.n_head, N = cfg.head_size, F = cfg.n_ffn;
   const LoraRanks& ranks = cfg.lora_ranks;
+  const float removal = static_cast<float>(cfg.variant.removal_scale());
   const size_t row_bytes = DTypeRowBytes(W.emb.dtype, C);
   // Token t's row of a buffer of C (or `width`) values per token.
   const auto row = [](std::vector<float>& buffer, int64_t t, int64_t width) { return buffer.data() + t * width; };
@@ -226,6 +227,9 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
         b[c] = kk[c] * a[c];
         kk[c] = -kk[c];
       }
+      // The removal term times the model's multiplier (0 without the delta rule). The other
+      // switches were applied to the weights at load (model/variant.h).
+      if (removal != 1.0f) Apply(b, C, [removal](float q) { return q * removal; });
       // v_first = v (layer 0) ; else v = v + (v_first − v) ⊙ σ(v0 + (xv·v1)·v2)
       if (l == 0) {
         std::copy_n(v, C, v_first);

@@ -6,6 +6,7 @@
 
 #include "core/mapped_file.h"
 #include "kernels/quantize.h"
+#include "model/variant.h"
 
 namespace anser {
 namespace {
@@ -93,6 +94,10 @@ class WeightsBuilder {
       return Status::Error("[model] tensor '" + v1 + "' is missing in " + store_.source());
     }
     ANSER_ASSIGN_OR_RETURN(c.n_ffn, Dim("blocks.0.ffn.key.weight", 0));
+    ANSER_ASSIGN_OR_RETURN(c.variant, VariantFromStore(store_));
+    for (const TensorView& t : store_.tensors()) {
+      if (IsSwitchTensorName(t.name)) used_.insert(t.name);
+    }
 
     const int64_t C = c.n_embd;
     ANSER_ASSIGN_OR_RETURN(w_.emb, Matrix("emb.weight", c.n_vocab, C));
@@ -159,7 +164,37 @@ class WeightsBuilder {
     ANSER_ASSIGN_OR_RETURN(L.output, Projection(a + "output.weight", C, C));
     ANSER_ASSIGN_OR_RETURN(L.ffn_key, Projection(p + "ffn.key.weight", c.n_ffn, C));
     ANSER_ASSIGN_OR_RETURN(L.ffn_value, Projection(p + "ffn.value.weight", C, c.n_ffn));
+    ApplyVariant(a, L);
     return Status::Ok();
+  }
+
+  // The switches that change weights rather than formulas (model/variant.h), so the forward
+  // pass runs the x070 formulas unchanged: the scalar ablations average w0 and w2 (a0 and a2)
+  // within each head; shared keys make k_k = 1 and k_a = 0 (κ̂ = normalize(k), k̃ = k); no
+  // bonus makes r_k = 0. Only the removal multiplier is applied in the forward pass itself.
+  void ApplyVariant(const std::string& a, LayerWeights& L) {
+    const ModelConfig& c = w_.config_;
+    const ModelVariant& v = c.variant;
+    const int64_t C = c.n_embd, N = c.head_size;
+    auto per_head = [&](const std::string& bias, const std::string& lora, int rank, const float** b,
+                        MatRef* m) {
+      float* bv = ToF32(*store_.Find(a + bias), false);
+      AverageWithinHeads(bv, 1, C, N, C, 1);
+      *b = bv;
+      // Kept transposed, (C, rank): channel c of LoRA column r is at c·rank + r.
+      float* mt = ToF32(*store_.Find(a + lora), true);
+      AverageWithinHeads(mt, rank, C, N, 1, rank);
+      *m = MatRef{DType::kF32, mt, C, rank};
+    };
+    if (v.scalar_decay) per_head("w0", "w2", c.lora_ranks.w, &L.w0, &L.w2);
+    if (v.scalar_iclr) per_head("a0", "a2", c.lora_ranks.a, &L.a0, &L.a2);
+    auto constant = [&](float value) {
+      auto* out = static_cast<float*>(store_.Allocate(static_cast<size_t>(C) * sizeof(float)));
+      std::fill(out, out + C, value);
+      return out;
+    };
+    if (v.shared_keys) L.k_k = constant(1.0f), L.k_a = constant(0.0f);
+    if (v.no_bonus) L.r_k = constant(0.0f);
   }
 
   Result<const TensorView*> Get(const std::string& name, const std::string& expected) {
@@ -244,7 +279,7 @@ class WeightsBuilder {
   }
 
   // Converts to float32 (transposing a 2-D tensor if asked) into a buffer the store owns.
-  const float* ToF32(const TensorView& t, bool transpose) {
+  float* ToF32(const TensorView& t, bool transpose) {
     const int64_t n = t.numel();
     auto* out = static_cast<float*>(store_.Allocate(static_cast<size_t>(n) * sizeof(float)));
     const int64_t cols = t.shape.empty() ? 1 : t.shape.back();

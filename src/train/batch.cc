@@ -19,6 +19,7 @@ Status ValidateBatch(const Batch& b, int n_vocab) {
   for (const auto* ids : {&b.inputs, &b.targets}) {
     for (size_t i = 0; i < n; ++i) {
       const int id = (*ids)[i];
+      if (ids == &b.targets && id == kNoTarget) continue;
       if (id < 0 || id >= n_vocab) {
         return Status::Error(std::string("[batch] ") + (ids == &b.inputs ? "inputs" : "targets") + "[" +
                              std::to_string(i / static_cast<size_t>(b.n_tokens)) + "][" +

@@ -86,11 +86,12 @@ void BlockBackward(const LayerRefs<const Real>& L, const LayerRefs<Real>* G, con
   NormBackward(A.wkv_y.data(), L.ln_x_w, A.gn_mean.data(), A.gn_rstd.data(), dy.data(), rows, H, N,
                dwkv_y.data(), G ? G->ln_x_w : nullptr, G ? G->ln_x_b : nullptr);
 
-  // S = S·diag(w) + (S·a)·bᵀ + v·kᵀ ; y = S·r   with a = −κ̂, b = κ̂ ⊙ α
+  // S = S·diag(w) + (S·a)·bᵀ + v·kᵀ ; y = S·r   with a = −κ̂, b = κ̂ ⊙ α · c (c: the removal multiplier)
   Buf neg_kappa = buf(nc), bvec = buf(nc);
+  const Real removal = static_cast<Real>(cfg.variant.removal_scale());
   for (int64_t i = 0; i < nc; ++i) {
     neg_kappa[i] = -A.kappa[i];
-    bvec[i] = A.kappa[i] * A.a[i];
+    bvec[i] = A.kappa[i] * A.a[i] * removal;
   }
   Buf wdr = buf(nc), dw = buf(nc), wdk = buf(nc), wdv = buf(nc), da_w = buf(nc), db_w = buf(nc);
   Wkv7TrainArgs<Real> wkv{B, T, H, N, A.r.data(), A.w.data(), A.k.data(), A.v.data(),
@@ -102,9 +103,9 @@ void BlockBackward(const LayerRefs<const Real>& L, const LayerRefs<Real>* G, con
     dr[i] += wdr[i];
     dk[i] += wdk[i];
     dv[i] += wdv[i];
-    // a = −κ̂ ; b = κ̂ ⊙ α
-    dkappa[i] = db_w[i] * A.a[i] - da_w[i];
-    dalpha[i] = db_w[i] * A.kappa[i];
+    // a = −κ̂ ; b = κ̂ ⊙ α · c
+    dkappa[i] = db_w[i] * A.a[i] * removal - da_w[i];
+    dalpha[i] = db_w[i] * A.kappa[i] * removal;
     // k = k_raw ⊙ (1 + (α − 1) ⊙ k_a)
     const Real ka = L.k_a[i % C];
     dk_raw[i] = dk[i] * (Real(1) + (A.a[i] - Real(1)) * ka);

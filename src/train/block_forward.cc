@@ -95,11 +95,12 @@ void BlockForward(const LayerRefs<const Real>& L, const ModelConfig& cfg, const 
   }
   // k = k ⊙ (1 + (a − 1) ⊙ k_a)
   for (int64_t i = 0; i < nc; ++i) A.k[i] = A.k_raw[i] * (Real(1) + (A.a[i] - Real(1)) * L.k_a[i % C]);
-  // S = S·diag(w) + (S·(−κ̂))·(κ̂⊙a)ᵀ + v·kᵀ ; y = S·r
+  // S = S·diag(w) + (S·(−κ̂))·(κ̂⊙a·c)ᵀ + v·kᵀ ; y = S·r   (c: the removal multiplier, 1 in x070)
   std::vector<Real>& neg_kappa = xr;
+  const Real removal = static_cast<Real>(cfg.variant.removal_scale());
   for (int64_t i = 0; i < nc; ++i) {
     neg_kappa[i] = -A.kappa[i];
-    tmp[i] = A.kappa[i] * A.a[i];
+    tmp[i] = A.kappa[i] * A.a[i] * removal;
   }
   Wkv7TrainArgs<Real> wkv{s.batch, s.n_tokens, H, N, A.r.data(), A.w.data(), A.k.data(), A.v.data(),
                           neg_kappa.data(), tmp.data(), init_state, th};

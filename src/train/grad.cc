@@ -11,6 +11,7 @@
 #include "train/norm_grad.h"
 #include "train/param_refs.h"
 #include "train/train_constants.h"
+#include "train/variant_params.h"
 
 namespace anser {
 namespace {
@@ -23,13 +24,51 @@ struct RunSpec {
   Real* state_grad = nullptr;           // (L, H, N, N) or null
   std::vector<Real>* logits = nullptr;  // forward only: the logits of every row
   bool loss_only = false;               // forward only: the loss, no backward
+  EvalStats* eval = nullptr;            // loss_only: also the accuracy
   GradOptions options;
 };
 
+// The rows of a batch that have a target, which alone reach the head and the loss: the rows
+// themselves when every one has (no copy), else a gathered copy.
+template <typename Real>
+struct LabelledRows {
+  LabelledRows(const Real* xf, const int* targets, int64_t rows, int64_t C) {
+    for (int64_t r = 0; r < rows; ++r) {
+      if (targets[r] != kNoTarget) index.push_back(r);
+    }
+    n = static_cast<int64_t>(index.size());
+    gathered = n != rows;
+    x = xf, t = targets;
+    if (!gathered) return;
+    x_buf.resize(static_cast<size_t>(n * C));
+    t_buf.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      std::copy_n(xf + index[static_cast<size_t>(i)] * C, C, x_buf.data() + i * C);
+      t_buf[static_cast<size_t>(i)] = targets[index[static_cast<size_t>(i)]];
+    }
+    x = x_buf.data(), t = t_buf.data();
+  }
+  // Row i of `compact` (n rows of `width`) into its batch row of `full`.
+  template <typename T>
+  void Scatter(const T* compact, int64_t width, T* full) const {
+    for (int64_t i = 0; i < n; ++i)
+      std::copy_n(compact + i * width, width, full + index[static_cast<size_t>(i)] * width);
+  }
+
+  int64_t n = 0;
+  bool gathered = false;
+  const Real* x;
+  const int* t;
+  std::vector<int64_t> index;
+  std::vector<Real> x_buf;
+  std::vector<int> t_buf;
+};
+
 // Σ_rows logsumexp(head·x) − (head·x)[target], in blocks of rows so the logits stay small.
+// Unless `correct` is null, correct[r] = 1 where the first largest logit is the target.
 template <typename Real>
 double SumCrossEntropy(const Real* xf, const Real* head, const int* targets, int64_t rows,
-                       int64_t C, int64_t V, int threads) {
+                       int64_t C, int64_t V, int threads, uint8_t* correct) {
   constexpr int64_t kRows = 128;
   std::vector<Real> logits(static_cast<size_t>(std::min(rows, kRows) * V));
   double loss = 0.0;
@@ -38,10 +77,12 @@ double SumCrossEntropy(const Real* xf, const Real* head, const int* targets, int
     GemmNT(xf + r0 * C, head, n, C, V, logits.data(), false, threads);
     for (int64_t r = 0; r < n; ++r) {
       const Real* z = logits.data() + r * V;
-      const double zmax = *std::max_element(z, z + V);
+      const Real* best = std::max_element(z, z + V);
+      const double zmax = *best;
       double sum = 0.0;
       for (int64_t i = 0; i < V; ++i) sum += std::exp(static_cast<double>(z[i]) - zmax);
       loss += zmax + std::log(sum) - static_cast<double>(z[targets[r0 + r]]);
+      if (correct != nullptr) correct[r0 + r] = best - z == targets[r0 + r] ? 1 : 0;
     }
   }
   return loss;
@@ -54,7 +95,8 @@ Result<double> Run(const Params<Real>& params, const Batch& batch, const RunSpec
   const BatchShape s{batch.batch, batch.n_tokens, std::max(spec.options.threads, 1)};
   const int64_t rows = s.rows(), C = cfg.n_embd, V = cfg.n_vocab;
   const int64_t state_size = int64_t{cfg.n_head} * cfg.head_size * cfg.head_size;
-  const ModelRefs<const Real> P = Bind(params);
+  ModelRefs<const Real> P = Bind(params);
+  const VariantParams<Real> variant(cfg, P);
 
   // x = LayerNorm(emb[token]; ln0)
   std::vector<Real> emb(static_cast<size_t>(rows * C)), x(emb.size()),
@@ -80,8 +122,21 @@ Result<double> Run(const Params<Real>& params, const Batch& batch, const RunSpec
     GemmNT(xf.data(), P.head, rows, C, V, spec.logits->data(), false, s.threads);
     return 0.0;
   }
-  if (spec.loss_only)
-    return SumCrossEntropy(xf.data(), P.head, batch.targets.data(), rows, C, V, s.threads) / rows;
+  const LabelledRows<Real> labelled(xf.data(), batch.targets.data(), rows, C);
+  const double n_labelled = static_cast<double>(std::max<int64_t>(labelled.n, 1));
+  if (spec.loss_only) {
+    std::vector<uint8_t> correct(spec.eval != nullptr ? static_cast<size_t>(labelled.n) : 0);
+    const double loss = SumCrossEntropy(labelled.x, P.head, labelled.t, labelled.n, C, V, s.threads,
+                                        spec.eval != nullptr ? correct.data() : nullptr) /
+                        n_labelled;
+    if (spec.eval != nullptr) {
+      spec.eval->loss = loss;
+      spec.eval->labelled = labelled.n;
+      spec.eval->correct.assign(static_cast<size_t>(rows), 0);
+      labelled.Scatter(correct.data(), 1, spec.eval->correct.data());
+    }
+    return loss;
+  }
 
   ModelRefs<Real> G{};
   if (spec.grads != nullptr) {
@@ -89,10 +144,13 @@ Result<double> Run(const Params<Real>& params, const Batch& batch, const RunSpec
     G = Bind(*spec.grads);
   }
   const bool frozen = spec.grads == nullptr;
-  std::vector<Real> dxf(xf.size()), dx(xf.size(), Real(0)), dv_first(xf.size(), Real(0));
-  const LossOptions loss_options{rows, spec.options.l2wrap, s.threads};
-  const double loss_sum = HeadCrossEntropy(xf.data(), P.head, batch.targets.data(), rows, C, V,
-                                           loss_options, dxf.data(), frozen ? nullptr : G.head);
+  std::vector<Real> dxf(xf.size(), Real(0)), dx(xf.size(), Real(0)), dv_first(xf.size(), Real(0));
+  const LossOptions loss_options{labelled.n, spec.options.l2wrap, s.threads};
+  std::vector<Real> dxf_labelled(labelled.gathered ? static_cast<size_t>(labelled.n * C) : 0);
+  const double loss_sum =
+      HeadCrossEntropy(labelled.x, P.head, labelled.t, labelled.n, C, V, loss_options,
+                       labelled.gathered ? dxf_labelled.data() : dxf.data(), frozen ? nullptr : G.head);
+  if (labelled.gathered) labelled.Scatter(dxf_labelled.data(), C, dxf.data());
   NormBackward(x.data(), P.ln_out_w, mean_out.data(), rstd_out.data(), dxf.data(), rows, 1, C,
                dx.data(), frozen ? nullptr : G.ln_out_w, frozen ? nullptr : G.ln_out_b);
   for (int l = cfg.n_layer - 1; l >= 0; --l) {
@@ -113,8 +171,9 @@ Result<double> Run(const Params<Real>& params, const Batch& batch, const RunSpec
       Real* row = G.emb + static_cast<int64_t>(batch.inputs[static_cast<size_t>(r)]) * C;
       for (int64_t c = 0; c < C; ++c) row[c] += demb[static_cast<size_t>(r * C + c)];
     }
+    variant.FoldGradients(G);
   }
-  return loss_sum / static_cast<double>(rows);
+  return loss_sum / n_labelled;
 }
 
 }  // namespace
@@ -158,6 +217,19 @@ Result<double> ComputeLoss(const Params<Real>& params, const Batch& batch, const
 }
 
 template <typename Real>
+Result<EvalStats> EvaluateBatch(const Params<Real>& params, const Batch& batch,
+                                const Real* init_state, int threads) {
+  EvalStats stats;
+  RunSpec<Real> spec;
+  spec.init_state = init_state;
+  spec.loss_only = true;
+  spec.eval = &stats;
+  spec.options.threads = threads;
+  ANSER_RETURN_IF_ERROR(Run(params, batch, spec).status());
+  return stats;
+}
+
+template <typename Real>
 Result<std::vector<Real>> TrainForwardLogits(const Params<Real>& params, const Batch& batch,
                                              int threads) {
   std::vector<Real> logits;
@@ -181,6 +253,10 @@ template Result<double> ComputeStateGradient<double>(const Params<double>&, cons
 template Result<double> ComputeLoss<float>(const Params<float>&, const Batch&, const float*, int);
 template Result<double> ComputeLoss<double>(const Params<double>&, const Batch&, const double*,
                                             int);
+template Result<EvalStats> EvaluateBatch<float>(const Params<float>&, const Batch&, const float*,
+                                                int);
+template Result<EvalStats> EvaluateBatch<double>(const Params<double>&, const Batch&,
+                                                 const double*, int);
 template Result<std::vector<float>> TrainForwardLogits<float>(const Params<float>&, const Batch&,
                                                               int);
 template Result<std::vector<double>> TrainForwardLogits<double>(const Params<double>&, const Batch&,

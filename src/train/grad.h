@@ -1,8 +1,11 @@
 // Loss and gradients of one batch: the training forward over B sequences × T tokens from the
-// zero state (or a learned initial WKV state), mean next-token cross-entropy, and the full
-// backward of the x070 model. Real is float (training) or double (finite-difference tests).
+// zero state (or a learned initial WKV state), mean next-token cross-entropy over the positions
+// that have a target (all of them for text; kNoTarget marks the others), and the full backward
+// of the x070 model with the switches of its configuration's variant. Real is float (training)
+// or double (finite-difference tests).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,8 +16,17 @@
 namespace anser {
 
 struct GradOptions {
-  bool l2wrap = false;  // RWKV's L2Wrap term in the logits' gradient (not part of the loss)
+  bool l2wrap = false;  // RWKV's L2Wrap term in the logits' gradient of each labelled position
   int threads = 1;
+};
+
+// What a forward of one batch scores: the mean cross-entropy over its labelled positions, their
+// count, and for every position (B·T) whether the first largest logit is its target (0 where it
+// has none).
+struct EvalStats {
+  double loss = 0.0;
+  int64_t labelled = 0;
+  std::vector<uint8_t> correct;
 };
 
 // Returns the mean cross-entropy and sets `grads` (ZerosLike(params), overwritten) to its
@@ -36,6 +48,12 @@ Result<double> ComputeStateGradient(const Params<Real>& params, const Batch& bat
 template <typename Real>
 Result<double> ComputeLoss(const Params<Real>& params, const Batch& batch, const Real* init_state,
                            int threads);
+
+// The loss and accuracy of the batch (a forward, no backward), from the zero state or from
+// `init_state` when it is not null.
+template <typename Real>
+Result<EvalStats> EvaluateBatch(const Params<Real>& params, const Batch& batch,
+                                const Real* init_state, int threads);
 
 // The training forward's logits (B·T, n_vocab) for batch.inputs (targets unused), to compare
 // with the inference forward.

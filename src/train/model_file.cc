@@ -5,20 +5,23 @@
 
 #include "core/dtype.h"
 #include "io/formats.h"
+#include "model/variant.h"
 
 namespace anser {
 
 Status SaveParams(const std::string& path, const ParamSet& params, bool bf16) {
   std::vector<TensorView> views = Views(params);
-  if (!bf16) return SaveTorchPth(path, views);
-  std::vector<std::vector<uint16_t>> rounded(views.size());
-  for (size_t i = 0; i < views.size(); ++i) {
+  std::vector<std::vector<uint16_t>> rounded(bf16 ? views.size() : 0);
+  for (size_t i = 0; i < rounded.size(); ++i) {
     const std::vector<float>& src = params.tensors()[i].data;
     rounded[i].resize(src.size());
     std::transform(src.begin(), src.end(), rounded[i].begin(), F32ToBf16);
     views[i].dtype = DType::kBF16;
     views[i].data = rounded[i].data();
   }
+  // The model's switches, always float32 (model/variant.h).
+  const std::vector<SwitchTensor> switches = VariantTensors(params.config().variant);
+  for (const SwitchTensor& s : switches) views.push_back({s.name, DType::kF32, {1}, &s.value});
   return SaveTorchPth(path, views);
 }
 

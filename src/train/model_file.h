@@ -12,7 +12,8 @@
 namespace anser {
 
 // The official layout (names and shapes as stored), every tensor float32, or rounded to bf16
-// (round to nearest even, as torch) when `bf16`. Atomic (SaveTorchPth).
+// (round to nearest even, as torch) when `bf16`, and the switch tensors of the configuration's
+// variant (model/variant.h). Atomic (SaveTorchPth).
 Status SaveParams(const std::string& path, const ParamSet& params, bool bf16);
 
 // The state-file format State::Load reads: wkv = `init_state` (n_layer, n_head, N, N), both

@@ -5,6 +5,7 @@
 
 #include "core/check.h"
 #include "kernels/quantize.h"
+#include "model/variant.h"
 #include "model/weights.h"
 
 namespace anser {
@@ -56,6 +57,7 @@ ParamSet ParamsFromModel(const Model& model) {
   ANSER_CHECK(!model.weights().packed(), "training reads the tensors as stored: load with WeightLayout::kStored");
   ParamSet out(model.config());
   for (const TensorView& t : model.weights().store().tensors()) {
+    if (IsSwitchTensorName(t.name)) continue;  // carried by the configuration's variant
     out.Add(t.name, t.shape);
     float* d = out.Find(t.name);
     const int64_t cols = t.shape.empty() ? 1 : t.shape.back();

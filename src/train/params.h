@@ -63,6 +63,7 @@ using ParamSet = Params<float>;
 
 // Every tensor of the model's (validated, official-named) store, converted to float32, in the
 // store's order; the model is loaded with WeightLayout::kStored. Layer 0's unused v0/v1/v2 are kept when the checkpoint has them.
+// The switch tensors are not parameters: the configuration's variant carries them.
 ParamSet ParamsFromModel(const Model& model);
 
 // Loads any checkpoint Model::Load accepts (validated by Weights::Build) as float32 params.

@@ -1,5 +1,6 @@
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -34,14 +35,19 @@ Json ConfigJson(const ModelConfig& c) {
   return {{"n_layer", c.n_layer},     {"n_embd", c.n_embd},       {"n_head", c.n_head},
           {"head_size", c.head_size}, {"n_ffn", c.n_ffn},         {"n_vocab", c.n_vocab},
           {"rank_w", c.lora_ranks.w}, {"rank_a", c.lora_ranks.a}, {"rank_v", c.lora_ranks.v},
-          {"rank_g", c.lora_ranks.g}};
+          {"rank_g", c.lora_ranks.g}, {"variant", c.variant.Name()},
+          {"iclr_mult", c.variant.iclr_mult}};
 }
 
-ModelConfig ConfigFromJson(const Json& j) {
+Result<ModelConfig> ConfigFromJson(const Json& j) {
   ModelConfig c;
   c.n_layer = j.at("n_layer"), c.n_embd = j.at("n_embd"), c.n_head = j.at("n_head");
   c.head_size = j.at("head_size"), c.n_ffn = j.at("n_ffn"), c.n_vocab = j.at("n_vocab");
   c.lora_ranks = {j.at("rank_w"), j.at("rank_a"), j.at("rank_v"), j.at("rank_g")};
+  // Runs saved before the switches existed are plain x070.
+  std::string ablate = j.value("variant", "full");
+  std::replace(ablate.begin(), ablate.end(), '+', ',');
+  ANSER_ASSIGN_OR_RETURN(c.variant, ParseModelVariant(ablate, j.value("iclr_mult", 1.0)));
   return c;
 }
 
@@ -188,7 +194,7 @@ Result<std::unique_ptr<Trainer>> Trainer::Resume(const std::string& out_dir, Cor
                            out_dir + "'");
     }
     t->corpus_ = std::move(corpus);
-    const ModelConfig config = ConfigFromJson(meta.at("config"));
+    ANSER_ASSIGN_OR_RETURN(const ModelConfig config, ConfigFromJson(meta.at("config")));
     if (t->options_.tune_state) {
       ANSER_ASSIGN_OR_RETURN(t->params_, LoadParams(t->init_path_));
     } else {

@@ -3,6 +3,7 @@
 // states and steps back inside a partial chunk), for a few coordinates of every tensor.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -54,10 +55,10 @@ Batch RandomBatch(int64_t B, int64_t T, int vocab, uint64_t seed) {
   return b;
 }
 
-// A few coordinates of a tensor of n values: both ends and two in between.
-std::vector<size_t> Coordinates(size_t n, std::mt19937_64& rng) {
+// A few coordinates of a tensor of n values: both ends and `inner` in between.
+std::vector<size_t> Coordinates(size_t n, std::mt19937_64& rng, int inner = 2) {
   std::vector<size_t> idx{0, n - 1};
-  for (int i = 0; i < 2; ++i) idx.push_back(static_cast<size_t>(rng() % n));
+  for (int i = 0; i < inner; ++i) idx.push_back(static_cast<size_t>(rng() % n));
   return idx;
 }
 
@@ -66,17 +67,17 @@ void ExpectClose(double analytic, double numeric, const std::string& what) {
       << what << ": analytic " << analytic << ", finite difference " << numeric;
 }
 
-TEST(GradFiniteDifferenceTest, EveryParameterKind) {
-  Params<double> params = SmallParams(11);
-  const Batch batch = RandomBatch(2, 19, SmallConfig().n_vocab, 5);
-  Params<double> grads = params.ZerosLike();
-  ASSERT_TRUE(ComputeGradients(params, batch, GradOptions{}, &grads).ok());
+// A few coordinates of every tensor (the ends and `inner` more): the analytic gradient against
+// central differences.
+void ExpectGradientsMatchDifferences(Params<double>& params, const Batch& batch, uint64_t seed,
+                                     Params<double>* grads, int inner = 2) {
+  ASSERT_TRUE(ComputeGradients(params, batch, GradOptions{}, grads).ok());
   Params<double> scratch = params.ZerosLike();
   auto loss = [&]() { return ComputeGradients(params, batch, GradOptions{}, &scratch).value(); };
-  std::mt19937_64 rng(3);
+  std::mt19937_64 rng(seed);
   for (NamedTensor<double>& t : params.tensors()) {
-    const double* g = grads.Find(t.name);
-    for (size_t i : Coordinates(t.data.size(), rng)) {
+    const double* g = grads->Find(t.name);
+    for (size_t i : Coordinates(t.data.size(), rng, inner)) {
       const double saved = t.data[i];
       t.data[i] = saved + kStep;
       const double up = loss();
@@ -86,6 +87,13 @@ TEST(GradFiniteDifferenceTest, EveryParameterKind) {
       ExpectClose(g[i], (up - down) / (2 * kStep), t.name + "[" + std::to_string(i) + "]");
     }
   }
+}
+
+TEST(GradFiniteDifferenceTest, EveryParameterKind) {
+  Params<double> params = SmallParams(11);
+  const Batch batch = RandomBatch(2, 19, SmallConfig().n_vocab, 5);
+  Params<double> grads = params.ZerosLike();
+  ExpectGradientsMatchDifferences(params, batch, 3, &grads);
   // Layer 0's value-residual tensors exist (as in official files) but are unused.
   for (const char* name : {"blocks.0.att.v0", "blocks.0.att.v1", "blocks.0.att.v2"}) {
     const NamedTensor<double>* t = nullptr;
@@ -94,6 +102,73 @@ TEST(GradFiniteDifferenceTest, EveryParameterKind) {
     }
     ASSERT_NE(t, nullptr) << name;
     for (double v : t->data) EXPECT_EQ(v, 0.0) << name;
+  }
+}
+
+// Each model switch (and two together), on a batch whose positions are partly unlabelled: the
+// averaged tensors' gradients come back to every stored channel, the replaced ones get zero.
+TEST(GradFiniteDifferenceTest, EverySwitchWithMaskedTargets) {
+  const std::pair<const char*, double> variants[] = {
+      {"delta", 1.0},        {"", 2.0},         {"scalar-decay", 1.0},          {"scalar-iclr", 1.0},
+      {"shared-keys", 1.0},  {"no-bonus", 1.0}, {"scalar-decay,no-bonus", 0.5},
+  };
+  uint64_t seed = 20;
+  for (const auto& [ablate, mult] : variants) {
+    SCOPED_TRACE(std::string("--ablate '") + ablate + "' --iclr-mult " + std::to_string(mult));
+    ModelConfig config = SmallConfig();
+    config.variant = ParseModelVariant(ablate, mult).value();
+    Params<double> stored = SmallParams(++seed);
+    Params<double> params(config);
+    for (const NamedTensor<double>& t : stored.tensors()) {
+      params.Add(t.name, t.shape);
+      std::copy(t.data.begin(), t.data.end(), params.Find(t.name));
+    }
+    Batch batch = RandomBatch(2, 9, config.n_vocab, seed);
+    for (size_t i = 0; i < batch.targets.size(); i += 3) batch.targets[i] = kNoTarget;
+    Params<double> grads = params.ZerosLike();
+    ExpectGradientsMatchDifferences(params, batch, seed, &grads, /*inner=*/0);
+    if (config.variant.shared_keys || config.variant.no_bonus) {
+      for (const char* name : {"blocks.1.att.k_k", "blocks.1.att.k_a", "blocks.1.att.r_k"}) {
+        const bool replaced = std::string(name).ends_with("r_k") ? config.variant.no_bonus
+                                                                  : config.variant.shared_keys;
+        if (replaced) {
+          EXPECT_EQ(grads.Find(name)[5], 0.0) << name;
+        }
+      }
+    }
+  }
+}
+
+// The loss is the mean over the labelled positions only: unlabelling a position removes its
+// term, and labels on the remaining positions are all that the loss depends on.
+TEST(GradFiniteDifferenceTest, MaskedLossAveragesTheLabelledPositions) {
+  const Params<double> params = SmallParams(31);
+  const Batch full = RandomBatch(1, 12, SmallConfig().n_vocab, 9);
+  const std::vector<double> logits = TrainForwardLogits(params, full, 1).value();
+  const int64_t V = SmallConfig().n_vocab;
+  Batch masked = full;
+  double sum = 0;
+  int labelled = 0;
+  for (int64_t t = 0; t < 12; ++t) {
+    if (t % 4 != 1) {
+      masked.targets[static_cast<size_t>(t)] = kNoTarget;
+      continue;
+    }
+    const double* z = logits.data() + t * V;
+    double lse = 0, zmax = *std::max_element(z, z + V);
+    for (int64_t i = 0; i < V; ++i) lse += std::exp(z[i] - zmax);
+    sum += zmax + std::log(lse) - z[full.targets[static_cast<size_t>(t)]];
+    ++labelled;
+  }
+  Params<double> grads = params.ZerosLike();
+  EXPECT_NEAR(ComputeGradients(params, masked, GradOptions{}, &grads).value(), sum / labelled, 1e-12);
+  const EvalStats stats = EvaluateBatch(params, masked, static_cast<const double*>(nullptr), 1).value();
+  EXPECT_NEAR(stats.loss, sum / labelled, 1e-12);
+  EXPECT_EQ(stats.labelled, labelled);
+  for (int64_t t = 0; t < 12; ++t) {
+    const double* z = logits.data() + t * V;
+    const bool right = std::max_element(z, z + V) - z == full.targets[static_cast<size_t>(t)];
+    EXPECT_EQ(stats.correct[static_cast<size_t>(t)], t % 4 == 1 && right ? 1 : 0) << t;
   }
 }
 

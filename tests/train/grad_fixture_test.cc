@@ -151,5 +151,24 @@ TEST(GradFixtureTest, TrainingForwardMatchesInferenceOnRandomMultiHeadModel) {
   CompareWithSession(model.value(), 3, 21);
 }
 
+// Training and inference implement the switches separately (the training forward replaces
+// parameters and scales the removal term per batch; the inference forward transforms the
+// weights at load): they must agree on every switch.
+TEST(GradFixtureTest, TrainingForwardMatchesInferenceForEverySwitch) {
+  for (const auto& [ablate, mult] : std::vector<std::pair<std::string, double>>{
+           {"delta", 1.0}, {"", 2.0}, {"scalar-decay", 1.0}, {"scalar-iclr", 1.0},
+           {"shared-keys", 1.0}, {"no-bonus", 1.0}, {"scalar-decay,scalar-iclr,shared-keys,no-bonus", 1.5}}) {
+    SCOPED_TRACE(ablate + " x" + std::to_string(mult));
+    ModelConfig c;
+    c.n_layer = 2, c.n_embd = 64, c.n_head = 4, c.head_size = 16, c.n_ffn = 128, c.n_vocab = 97;
+    c.lora_ranks = {8, 8, 4, 12};
+    c.variant = ParseModelVariant(ablate, mult).value();
+    auto model = Model::Random(c, "f32", 9);
+    ASSERT_TRUE(model.ok()) << model.message();
+    ASSERT_EQ(model.value()->config().variant, c.variant);
+    CompareWithSession(model.value(), 2, 21);
+  }
+}
+
 }  // namespace
 }  // namespace anser

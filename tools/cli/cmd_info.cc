@@ -45,6 +45,8 @@ int RunInfo(const InfoArgs& a) {
         {"params", m.params()},
         {"dtypes", m.dtype_counts()},
         {"weight_bytes", m.weight_bytes()},
+        {"variant", c.variant.Name()},
+        {"iclr_mult", c.variant.iclr_mult},
     };
     WriteOut(j.dump(2) + "\n");
     return 0;
@@ -68,6 +70,7 @@ int RunInfo(const InfoArgs& a) {
       c.lora_ranks.w, c.lora_ranks.a, c.lora_ranks.v, c.lora_ranks.g,
       static_cast<long long>(m.params()), static_cast<double>(m.params()) / 1e6,
       static_cast<double>(m.weight_bytes()) / (1024.0 * 1024.0), dtypes.c_str());
+  if (!c.variant.IsDefault()) std::printf("switches:  %s\n", VariantNote(c.variant).substr(2).c_str());
   return 0;
 }
 

@@ -21,8 +21,9 @@ namespace anser::cli {
 namespace {
 
 struct TrainArgs {
-  std::string data, init, out, tokenizer = "bytes", vocab, dtype = "f32", tune;
+  std::string data, init, out, tokenizer = "bytes", vocab, dtype = "f32", tune, ablate;
   int layers = 0, width = 0, head_size = 64;
+  double iclr_mult = 1.0;
   bool resume = false, no_l2wrap = false;
   TrainOptions options;
 };
@@ -66,6 +67,8 @@ Result<std::unique_ptr<Trainer>> StartRun(const TrainArgs& a) {
   if (!a.init.empty()) {
     if (a.layers != 0 || a.width != 0)
       return Status::Error("--init takes the shape from the model: drop --layers/--width");
+    if (!a.ablate.empty() || a.iclr_mult != 1.0)
+      return Status::Error("--init takes the switches from the model: drop --ablate/--iclr-mult");
     ANSER_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, OpenModel(a.init, WeightLayout::kStored));
     params = ParamsFromModel(*model);
     ANSER_ASSIGN_OR_RETURN(tok, OpenTokenizer(a.init, *model, a.vocab));
@@ -88,6 +91,7 @@ Result<std::unique_ptr<Trainer>> StartRun(const TrainArgs& a) {
     }
     ANSER_ASSIGN_OR_RETURN(ModelConfig config,
                            ScratchConfig(a.layers, a.width, a.head_size, n_vocab));
+    ANSER_ASSIGN_OR_RETURN(config.variant, ParseModelVariant(a.ablate, a.iclr_mult));
     ANSER_ASSIGN_OR_RETURN(params, InitParams(config, a.options.seed));
     ANSER_ASSIGN_OR_RETURN(tok, CorpusTokenizer(a, a.out + "/model.pth", n_vocab));
   }
@@ -112,9 +116,10 @@ int RunTrain(TrainArgs a) {
   const ModelConfig& c = trainer.params().config();
   std::fprintf(
       stderr,
-      "anser train: L%d C%d H%d×%d vocab %d, %.2fM params; %s B=%lld T=%lld, %lld steps%s → %s\n",
+      "anser train: L%d C%d H%d×%d vocab %d, %.2fM params%s; %s B=%lld T=%lld, %lld steps%s → %s\n",
       c.n_layer, c.n_embd, c.n_head, c.head_size, c.n_vocab,
-      static_cast<double>(CountParams(c)) / 1e6, o.tune_state ? "state tuning," : "",
+      static_cast<double>(CountParams(c)) / 1e6, VariantNote(c.variant).c_str(),
+      o.tune_state ? "state tuning," : "",
       static_cast<long long>(o.batch), static_cast<long long>(o.ctx),
       static_cast<long long>(o.steps),
       a.resume ? (" (resumed at step " + std::to_string(trainer.step()) + ")").c_str() : "",
@@ -205,6 +210,7 @@ Command AddTrain(CLI::App& app) {
       ->capture_default_str();
   sub->add_flag("--resume", a->resume, "Continue the run saved in --out");
   sub->add_option("--tune", a->tune, "'state': learn only the initial WKV state (needs --init)");
+  AddVariantFlags(sub, &a->ablate, &a->iclr_mult);
   AddThreadsFlag(sub, &o.threads);
   return {sub, [a]() { return RunTrain(*a); }};
 }

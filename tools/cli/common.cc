@@ -20,6 +20,27 @@
 
 namespace anser::cli {
 
+namespace {
+
+std::string& CommandLineStorage() {
+  static std::string line;
+  return line;
+}
+
+}  // namespace
+
+void SetCommandLine(int argc, char** argv) {
+  std::string& line = CommandLineStorage();
+  line.clear();
+  for (int i = 0; i < argc; ++i) {
+    const std::string word = i == 0 ? std::filesystem::path(argv[0]).filename().string() : argv[i];
+    if (i > 0) line.push_back(' ');
+    line.append(word.find(' ') == std::string::npos ? word : "'" + word + "'");
+  }
+}
+
+const std::string& CommandLine() { return CommandLineStorage(); }
+
 int Fail(const std::string& message) {
   std::fprintf(stderr, "anser: error: %s\n", message.c_str());
   return kExitFailure;
@@ -161,6 +182,27 @@ void AddThreadsFlag(CLI::App* sub, int* threads) {
   sub->add_option("--threads", *threads, "Compute threads (0 = all cores)")
       ->check(WholeInRange(0, kMaxThreads))
       ->capture_default_str();
+}
+
+void AddVariantFlags(CLI::App* sub, std::string* ablate, double* iclr_mult) {
+  sub->add_option("--ablate", *ablate,
+                  "New model: switch parts off, comma-separated: delta (no removal term), "
+                  "scalar-decay, scalar-iclr, shared-keys, no-bonus");
+  sub->add_option("--iclr-mult", *iclr_mult,
+                  "New model: scale the removal term by C (x070: 1; the paper's proofs: 2)")
+      ->capture_default_str();
+}
+
+std::string VariantNote(const ModelVariant& variant) {
+  if (variant.IsDefault()) return "";
+  std::string note;
+  if (variant.Name() != "full") note += ", ablate " + variant.Name();
+  if (variant.iclr_mult != 1.0) {
+    char mult[32];
+    std::snprintf(mult, sizeof(mult), "%g", variant.iclr_mult);
+    note += std::string(", iclr-mult ") + mult;
+  }
+  return note;
 }
 
 void AddSamplingFlags(CLI::App* sub, SamplerOptions* options, CLI::Option** seed_option) {

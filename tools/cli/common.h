@@ -39,6 +39,12 @@ Command AddGrad(CLI::App& app);
 Command AddTrain(CLI::App& app);
 Command AddPlotLoss(CLI::App& app);
 Command AddServe(CLI::App& app);
+Command AddExperiment(CLI::App& app);
+
+// The command line the process was started with, its words joined by spaces (quoted where they
+// hold a space), for the records experiments write. Set once by main.
+void SetCommandLine(int argc, char** argv);
+const std::string& CommandLine();
 
 // What `convert` and `quantize` read: a model file, or random weights of an official shape.
 struct ConversionInput {
@@ -103,6 +109,10 @@ bool StdoutSharesStderrLine();
 
 // Registers --threads on a subcommand that runs the model.
 void AddThreadsFlag(CLI::App* sub, int* threads);
+// Registers --ablate and --iclr-mult, the model switches of a new model (ModelVariant).
+void AddVariantFlags(CLI::App* sub, std::string* ablate, double* iclr_mult);
+// ", ablate delta+no-bonus, iclr-mult 2" for a model with switches; "" for plain x070.
+std::string VariantNote(const ModelVariant& variant);
 // Registers the sampling flags of generate and chat, with `options` holding the defaults.
 // `*seed_option` is set to --seed, whose count() tells whether the user gave one.
 void AddSamplingFlags(CLI::App* sub, SamplerOptions* options, CLI::Option** seed_option);

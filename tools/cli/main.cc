@@ -43,9 +43,11 @@ int main(int argc, char** argv) {
         anser::cli::AddGrad(app),
         anser::cli::AddTrain(app),
         anser::cli::AddPlotLoss(app),
+        anser::cli::AddExperiment(app),
         anser::cli::AddCheck(app),
         anser::cli::AddServe(app),
     };
+    anser::cli::SetCommandLine(argc, argv);
     try {
       app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -1,5 +1,6 @@
-// A small RGB raster for `anser plot-loss`: lines, rectangles, text in a built-in 5×7 bitmap
-// font (digits, a few lower-case letters, '.', '-'), and PNG encoding (zlib-compressed IDAT).
+// A small RGB raster for the CLI's plots: lines, rectangles, text in a built-in 5×7 bitmap font
+// (digits, letters and a few signs: . , - + / % ( ) : _ = < >), and PNG encoding
+// (zlib-compressed IDAT).
 #pragma once
 
 #include <cstdint>
