@@ -94,6 +94,11 @@ TEST_F(CliUsage, EveryNumericFlagRefusesOutOfRangeValuesWithStatus2) {
   const std::vector<std::string> convert = {"convert", "--shape", "0.1b", "out.pth"};
   const std::vector<std::string> quantize = {"quantize", "--shape", "0.1b", "out.gguf",
                                              "--dtype", "q8_0"};
+  const std::vector<std::string> group_word = {"experiment", "group-word", "--group", "A5",
+                                               "--out", "run"};
+  const std::vector<std::string> mqar = {"experiment", "mqar", "--out", "run"};
+  const std::vector<std::string> ablation = {"experiment", "ablation", "--data", kTiny,
+                                             "--out", "run"};
   const std::vector<BadFlag> cases = {
       {generate, "--temperature", "-1"},     {generate, "--top-p", "0"},
       {generate, "--top-p", "7"},            {generate, "--top-k", "-3"},
@@ -122,6 +127,11 @@ TEST_F(CliUsage, EveryNumericFlagRefusesOutOfRangeValuesWithStatus2) {
       {serve, "--queue", "-1"},              {serve, "--body-limit-mb", "0"},
       {serve, "--timeout-s", "0"},           {serve, "--top-p", "1.5"},
       {convert, "--seed", "-1"},             {quantize, "--seed", "1e3"},
+      {train, "--iclr-mult", "-1"},          {group_word, "--len", "0"},
+      {group_word, "--steps", "0"},          {group_word, "--stop-at", "1.5"},
+      {group_word, "--lr", "-1"},            {mqar, "--width", "0"},
+      {mqar, "--lrs", "0"},                  {mqar, "--pairs", "-4"},
+      {ablation, "--seeds", "0"},            {ablation, "--ctx", "0"},
   };
   for (const BadFlag& c : cases) {
     std::vector<std::string> args = c.command;
@@ -133,7 +143,9 @@ TEST_F(CliUsage, EveryNumericFlagRefusesOutOfRangeValuesWithStatus2) {
     EXPECT_NE(r.err.find("anser: error: " + c.flag + ": got " + c.value + ", must be"),
               std::string::npos)
         << r.err;
-    EXPECT_NE(r.err.find("run 'anser " + c.command[0] + " --help'"), std::string::npos) << r.err;
+    const std::string command =
+        c.command[0] == "experiment" ? "experiment " + c.command[1] : c.command[0];
+    EXPECT_NE(r.err.find("run 'anser " + command + " --help'"), std::string::npos) << r.err;
     // Plain numbers: no 300-digit bound, no "0.000000".
     EXPECT_FALSE(std::regex_search(r.err, std::regex("[0-9]{21}|\\.000000"))) << r.err;
     EXPECT_TRUE(r.out.empty());

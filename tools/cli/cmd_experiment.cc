@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common.h"
+#include "flag_checks.h"
 #include "experiment_plots.h"
 #include "experiments/ablation_experiment.h"
 #include "experiments/group_word_experiment.h"
@@ -35,6 +36,7 @@ void AddCommonFlags(CLI::App* sub, CommonArgs* a) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   sub->add_option("--seed", a->seed, "Seed of the init, the data and the held-out set")
+      ->check(UnsignedWhole())
       ->capture_default_str();
   AddThreadsFlag(sub, &a->threads);
 }
@@ -175,26 +177,26 @@ struct GroupWordArgs {
 int RunGroupWordCommand(GroupWordArgs a) {
   GroupWordOptions& o = a.options;
   o.groups = a.groups;
-  if (!a.lens.empty() && a.len != 0) return Fail("give --len or --lens, not both");
+  if (!a.lens.empty() && a.len != 0) return FailUsage("give --len or --lens, not both");
   o.lens = a.lens.empty() ? std::vector<int64_t>{a.len} : a.lens;
-  if (o.lens == std::vector<int64_t>{0}) return Fail("give the sequence length: --len L (or --lens L,L,…)");
+  if (o.lens == std::vector<int64_t>{0}) return FailUsage("give the sequence length: --len L (or --lens L,L,…)");
   o.sweep = !a.sweep_layers.empty();
   if (o.sweep) {
-    if (a.layers != 0) return Fail("give --layers or --sweep-layers, not both");
+    if (a.layers != 0) return FailUsage("give --layers or --sweep-layers, not both");
     auto range = ParseRange(a.sweep_layers);
-    if (!range.ok()) return Fail(range.message());
+    if (!range.ok()) return FailUsage(range.message());
     o.layers = range.value();
   } else {
-    if (a.layers <= 0) return Fail("give the model depth: --layers N (or --sweep-layers 1-4)");
+    if (a.layers <= 0) return FailUsage("give the model depth: --layers N (or --sweep-layers 1-4)");
     o.layers = {a.layers};
   }
   auto variants = Variants(a.ablate, a.iclr_mult, o.sweep);
-  if (!variants.ok()) return Fail(variants.message());
+  if (!variants.ok()) return FailUsage(variants.message());
   o.variants = variants.value();
   o.train.seed = a.common.seed;
   o.train.threads = Threads(a.common.threads);
   for (const std::string& g : o.groups) {
-    if (!FiniteGroup::Make(g).ok()) return Fail(FiniteGroup::Make(g).message());
+    if (!FiniteGroup::Make(g).ok()) return FailUsage(FiniteGroup::Make(g).message());
   }
   RunProgress progress;
   const TaskTrainOptions& train = o.train;
@@ -225,29 +227,43 @@ CLI::App* AddGroupWord(CLI::App* parent, std::function<int()>* run) {
   sub->add_option("--group", a->groups, "Groups, comma-separated: " + FiniteGroup::Names())
       ->delimiter(',')
       ->required();
-  sub->add_option("--len", a->len, "Group elements a sequence (after the start token)");
-  sub->add_option("--lens", a->lens, "Several lengths, comma-separated (for a sweep)")->delimiter(',');
-  sub->add_option("--layers", a->layers, "Layers of the model");
+  sub->add_option("--len", a->len, "Group elements a sequence (after the start token)")
+      ->check(WholeInRange(1, 1 << 16));
+  sub->add_option("--lens", a->lens, "Several lengths, comma-separated (for a sweep)")
+      ->check(WholeInRange(1, 1 << 16))->delimiter(',');
+  sub->add_option("--layers", a->layers, "Layers of the model")
+      ->check(WholeInRange(1, 256));
   sub->add_option("--sweep-layers", a->sweep_layers,
                   "Try these layer counts (e.g. 1-4) in order for the full model and each --ablate "
                   "variant, and report the fewest reaching > 95 % val_token_acc");
-  sub->add_option("--width", t.width, "Model width C")->capture_default_str();
-  sub->add_option("--head-size", t.head_size, "WKV head size")->capture_default_str();
-  sub->add_option("--steps", t.steps, "Most optimiser steps a run")->capture_default_str();
-  sub->add_option("--batch", t.batch, "Sequences a step")->capture_default_str();
-  sub->add_option("--lr", t.lr, "Peak learning rate (warm-up, then cosine decay)")->capture_default_str();
-  sub->add_option("--warmup", t.warmup, "Warm-up steps")->capture_default_str();
+  sub->add_option("--width", t.width, "Model width C")
+      ->check(WholeInRange(1, 1 << 16))->capture_default_str();
+  sub->add_option("--head-size", t.head_size, "WKV head size")
+      ->check(WholeInRange(1, 1024))->capture_default_str();
+  sub->add_option("--steps", t.steps, "Most optimiser steps a run")
+      ->check(WholeInRange(1))->capture_default_str();
+  sub->add_option("--batch", t.batch, "Sequences a step")
+      ->check(WholeInRange(1, 1 << 16))->capture_default_str();
+  sub->add_option("--lr", t.lr, "Peak learning rate (warm-up, then cosine decay)")
+      ->check(InRange(0, 1, /*lo_open=*/true))->capture_default_str();
+  sub->add_option("--warmup", t.warmup, "Warm-up steps")
+      ->check(WholeInRange(0))->capture_default_str();
   sub->add_option("--weight-decay", t.weight_decay, "AdamW weight decay on the matrices")
+      ->check(AtLeast(0))
       ->capture_default_str();
   sub->add_option("--eval-every", t.eval_every, "Score the held-out set every S steps")
+      ->check(WholeInRange(1))
       ->capture_default_str();
   sub->add_option("--stop-at", t.stop_at, "Stop a run once val_token_acc reaches this (0: never)")
+      ->check(InRange(0, 1))
       ->capture_default_str();
-  sub->add_option("--val", a->options.val_sequences, "Held-out sequences")->capture_default_str();
+  sub->add_option("--val", a->options.val_sequences, "Held-out sequences")
+      ->check(WholeInRange(1, 1 << 20))->capture_default_str();
   sub->add_option("--ablate", a->ablate,
                   "A model variant: switches off, comma-separated (delta, scalar-decay, scalar-iclr, "
                   "shared-keys, no-bonus); repeat the flag for several variants");
   sub->add_option("--iclr-mult", a->iclr_mult, "Scale the removal term by C (x070: 1; the paper's proofs: 2)")
+      ->check(InRange(0, 4))
       ->capture_default_str();
   AddCommonFlags(sub, &a->common);
   *run = [a]() { return RunGroupWordCommand(*a); };
@@ -269,16 +285,16 @@ struct MqarArgs {
 
 int RunMqarCommand(MqarArgs a) {
   MqarOptions& o = a.options;
-  if ((a.seq_len == 0) != (a.pairs == 0)) return Fail("give --seq-len and --pairs together");
-  if (a.seq_len != 0 && a.paper) return Fail("give --seq-len/--pairs or --paper, not both");
+  if ((a.seq_len == 0) != (a.pairs == 0)) return FailUsage("give --seq-len and --pairs together");
+  if (a.seq_len != 0 && a.paper) return FailUsage("give --seq-len/--pairs or --paper, not both");
   o.cells = a.seq_len != 0 ? std::vector<MqarCell>{{a.seq_len, a.pairs}}
             : a.paper      ? MqarPaperCells()
                            : MqarDefaultCells();
   o.widths = !a.widths.empty() ? a.widths : a.paper ? std::vector<int>{64, 128, 256, 512} : std::vector<int>{64, 128};
   o.lrs = a.lrs;
-  if (a.ablate.size() > 1) return Fail("mqar runs one model variant: give --ablate once");
+  if (a.ablate.size() > 1) return FailUsage("mqar runs one model variant: give --ablate once");
   auto variants = Variants(a.ablate, a.iclr_mult, false);
-  if (!variants.ok()) return Fail(variants.message());
+  if (!variants.ok()) return FailUsage(variants.message());
   o.train.variant = variants.value()[0];
   o.train.seed = a.common.seed;
   o.train.threads = Threads(a.common.threads);
@@ -308,24 +324,34 @@ CLI::App* AddMqar(CLI::App* parent, std::function<int()>* run) {
   t.layers = 2, t.head_size = 64, t.steps = 1500, t.batch = 32, t.warmup = 100;
   t.weight_decay = 0.1, t.eval_every = 250, t.stop_at = 0.995;
   sub->add_option("--width", a->widths, "Model widths, comma-separated (default 64,128; --paper: 64,128,256,512)")
+      ->check(WholeInRange(1, 1 << 16))
       ->delimiter(',');
-  sub->add_option("--seq-len", a->seq_len, "One cell: sequence length T");
-  sub->add_option("--pairs", a->pairs, "One cell: key-value pairs K (4·K ≤ T)");
+  sub->add_option("--seq-len", a->seq_len, "One cell: sequence length T")
+      ->check(WholeInRange(1, 1 << 20));
+  sub->add_option("--pairs", a->pairs, "One cell: key-value pairs K (4·K ≤ T)")
+      ->check(WholeInRange(1, 1 << 20));
   sub->add_flag("--paper", a->paper,
                 "The paper's whole table: adds (512,64), (1024,128), (2048,256) and widths 256, 512 "
                 "(many hours on 2 cores; README: Reproducing the paper)");
   sub->add_option("--lrs", a->lrs, "Learning rates; each cell reports the best")
+      ->check(InRange(0, 1, /*lo_open=*/true))
       ->delimiter(',')
       ->capture_default_str();
-  sub->add_option("--steps", t.steps, "Most optimiser steps a run")->capture_default_str();
-  sub->add_option("--batch", t.batch, "Sequences a step")->capture_default_str();
+  sub->add_option("--steps", t.steps, "Most optimiser steps a run")
+      ->check(WholeInRange(1))->capture_default_str();
+  sub->add_option("--batch", t.batch, "Sequences a step")
+      ->check(WholeInRange(1, 1 << 16))->capture_default_str();
   sub->add_option("--eval-every", t.eval_every, "Score the held-out set every S steps")
+      ->check(WholeInRange(1))
       ->capture_default_str();
   sub->add_option("--stop-at", t.stop_at, "Stop a run once the accuracy reaches this (0: never)")
+      ->check(InRange(0, 1))
       ->capture_default_str();
-  sub->add_option("--val", a->options.val_sequences, "Held-out sequences a cell")->capture_default_str();
+  sub->add_option("--val", a->options.val_sequences, "Held-out sequences a cell")
+      ->check(WholeInRange(1, 1 << 20))->capture_default_str();
   sub->add_option("--ablate", a->ablate, "Switches off, comma-separated (as group-word)");
-  sub->add_option("--iclr-mult", a->iclr_mult, "Scale the removal term by C")->capture_default_str();
+  sub->add_option("--iclr-mult", a->iclr_mult, "Scale the removal term by C")
+      ->check(InRange(0, 4))->capture_default_str();
   AddCommonFlags(sub, &a->common);
   *run = [a]() { return RunMqarCommand(*a); };
   return sub;
@@ -380,16 +406,26 @@ CLI::App* AddAblation(CLI::App* parent, std::function<int()>* run) {
   t.steps = 600, t.batch = 8, t.ctx = 128, t.lr = 3e-3, t.lr_final = 1e-4, t.warmup = 30;
   t.eval_every = 100, t.val_tokens = 32768;
   sub->add_option("--data", o.data, "Training text (first 90 % train, the rest validation)")->required();
-  sub->add_option("--layers", o.layers, "Layers")->capture_default_str();
-  sub->add_option("--width", o.width, "Width C")->capture_default_str();
-  sub->add_option("--head-size", o.head_size, "WKV head size")->capture_default_str();
-  sub->add_option("--seeds", o.seeds, "Seeds 1…N (init and data order)")->capture_default_str();
-  sub->add_option("--steps", t.steps, "Optimiser steps a run")->capture_default_str();
-  sub->add_option("--batch", t.batch, "Sequences a step")->capture_default_str();
-  sub->add_option("--ctx", t.ctx, "Bytes a sequence")->capture_default_str();
-  sub->add_option("--lr", t.lr, "Peak learning rate")->capture_default_str();
-  sub->add_option("--eval-every", t.eval_every, "Validation loss every S steps")->capture_default_str();
-  sub->add_option("--val-tokens", t.val_tokens, "Validation bytes scored")->capture_default_str();
+  sub->add_option("--layers", o.layers, "Layers")
+      ->check(WholeInRange(1, 256))->capture_default_str();
+  sub->add_option("--width", o.width, "Width C")
+      ->check(WholeInRange(1, 1 << 16))->capture_default_str();
+  sub->add_option("--head-size", o.head_size, "WKV head size")
+      ->check(WholeInRange(1, 1024))->capture_default_str();
+  sub->add_option("--seeds", o.seeds, "Seeds 1…N (init and data order)")
+      ->check(WholeInRange(1, 1000))->capture_default_str();
+  sub->add_option("--steps", t.steps, "Optimiser steps a run")
+      ->check(WholeInRange(1))->capture_default_str();
+  sub->add_option("--batch", t.batch, "Sequences a step")
+      ->check(WholeInRange(1, 1 << 16))->capture_default_str();
+  sub->add_option("--ctx", t.ctx, "Bytes a sequence")
+      ->check(WholeInRange(1, 1 << 20))->capture_default_str();
+  sub->add_option("--lr", t.lr, "Peak learning rate")
+      ->check(InRange(0, 1, /*lo_open=*/true))->capture_default_str();
+  sub->add_option("--eval-every", t.eval_every, "Validation loss every S steps")
+      ->check(WholeInRange(1))->capture_default_str();
+  sub->add_option("--val-tokens", t.val_tokens, "Validation bytes scored")
+      ->check(WholeInRange(0))->capture_default_str();
   AddCommonFlags(sub, &a->common);
   sub->remove_option(sub->get_option("--seed"));  // --seeds replaces it
   *run = [a]() { return RunAblationCommand(*a); };
@@ -410,7 +446,7 @@ Command AddExperiment(CLI::App& app) {
             for (const auto& [command, run] : *runs) {
               if (command->parsed()) return run();
             }
-            return Fail("experiment: give group-word, mqar or ablation");
+            return FailUsage("experiment: give group-word, mqar or ablation");
           }};
 }
 

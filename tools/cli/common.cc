@@ -190,6 +190,7 @@ void AddVariantFlags(CLI::App* sub, std::string* ablate, double* iclr_mult) {
                   "scalar-decay, scalar-iclr, shared-keys, no-bonus");
   sub->add_option("--iclr-mult", *iclr_mult,
                   "New model: scale the removal term by C (x070: 1; the paper's proofs: 2)")
+      ->check(InRange(0, 4))
       ->capture_default_str();
 }
 

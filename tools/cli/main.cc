@@ -13,11 +13,16 @@
 
 namespace {
 
-// The subcommand a parse error belongs to, for the hint after it.
+// The (deepest) subcommand a parse error belongs to, for the hint after it.
 std::string HelpHint(CLI::App& app) {
-  const std::vector<CLI::App*> parsed = app.get_subcommands();
-  if (parsed.empty()) return "run 'anser --help' for the commands";
-  return "run 'anser " + parsed.front()->get_name() + " --help' for its flags";
+  std::string command = "anser";
+  CLI::App* current = &app;
+  while (!current->get_subcommands().empty()) {
+    current = current->get_subcommands().front();
+    command += " " + current->get_name();
+  }
+  if (current == &app) return "run 'anser --help' for the commands";
+  return "run '" + command + " --help' for its flags";
 }
 
 }  // namespace
