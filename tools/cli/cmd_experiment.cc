@@ -252,7 +252,7 @@ CLI::App* AddGroupWord(CLI::App* parent, std::function<int()>* run) {
       ->check(AtLeast(0))
       ->capture_default_str();
   sub->add_option("--eval-every", t.eval_every, "Score the held-out set every S steps")
-      ->check(WholeInRange(1))
+      ->check(WholeInRange(0))
       ->capture_default_str();
   sub->add_option("--stop-at", t.stop_at, "Stop a run once val_token_acc reaches this (0: never)")
       ->check(InRange(0, 1))
@@ -342,7 +342,7 @@ CLI::App* AddMqar(CLI::App* parent, std::function<int()>* run) {
   sub->add_option("--batch", t.batch, "Sequences a step")
       ->check(WholeInRange(1, 1 << 16))->capture_default_str();
   sub->add_option("--eval-every", t.eval_every, "Score the held-out set every S steps")
-      ->check(WholeInRange(1))
+      ->check(WholeInRange(0))
       ->capture_default_str();
   sub->add_option("--stop-at", t.stop_at, "Stop a run once the accuracy reaches this (0: never)")
       ->check(InRange(0, 1))
@@ -423,7 +423,7 @@ CLI::App* AddAblation(CLI::App* parent, std::function<int()>* run) {
   sub->add_option("--lr", t.lr, "Peak learning rate")
       ->check(InRange(0, 1, /*lo_open=*/true))->capture_default_str();
   sub->add_option("--eval-every", t.eval_every, "Validation loss every S steps")
-      ->check(WholeInRange(1))->capture_default_str();
+      ->check(WholeInRange(0))->capture_default_str();
   sub->add_option("--val-tokens", t.val_tokens, "Validation bytes scored")
       ->check(WholeInRange(0))->capture_default_str();
   AddCommonFlags(sub, &a->common);
