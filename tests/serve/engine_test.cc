@@ -191,8 +191,9 @@ TEST(Engine, ARequestPastItsTimeEndsWithATimeout) {
   quick.timeout_s = 3;
   quick.limits.max_tokens_limit = 1 << 20;
   auto service = MakeService(kWorld, quick);
-  // Far more tokens than three seconds allow.
-  const json slow = Complete(*service, {{"prompt", "x"}, {"max_tokens", 1 << 20}});
+  // Far more tokens than three seconds allow (token 0, which would end it, biased away).
+  const json slow =
+      Complete(*service, {{"prompt", "x"}, {"max_tokens", 1 << 20}, {"logit_bias", {{"0", -100}}}});
   ASSERT_TRUE(slow.contains("error")) << slow.dump().substr(0, 300);
   EXPECT_EQ(slow["error"]["code"], "timeout");
   EXPECT_EQ(slow["error"]["type"], "timeout_error");
