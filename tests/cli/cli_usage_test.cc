@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -76,6 +75,16 @@ std::string RunOnTerminal(const std::vector<std::string>& args, int* status) {
     }
   }
   return screen;
+}
+
+// The most digits in a row in `text`.
+size_t LongestDigitRun(const std::string& text) {
+  size_t longest = 0, run = 0;
+  for (char c : text) {
+    run = (c >= '0' && c <= '9') ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  return longest;
 }
 
 struct BadFlag {
@@ -147,7 +156,8 @@ TEST_F(CliUsage, EveryNumericFlagRefusesOutOfRangeValuesWithStatus2) {
         c.command[0] == "experiment" ? "experiment " + c.command[1] : c.command[0];
     EXPECT_NE(r.err.find("run 'anser " + command + " --help'"), std::string::npos) << r.err;
     // Plain numbers: no 300-digit bound, no "0.000000".
-    EXPECT_FALSE(std::regex_search(r.err, std::regex("[0-9]{21}|\\.000000"))) << r.err;
+    EXPECT_LE(LongestDigitRun(r.err), 20u) << r.err;
+    EXPECT_EQ(r.err.find(".000000"), std::string::npos) << r.err;
     EXPECT_TRUE(r.out.empty());
   }
 }
@@ -186,8 +196,7 @@ TEST_F(CliUsage, NoArgumentsPrintsTheHelpWithStatus2) {
 TEST_F(CliUsage, VersionNamesTheBuildAndTheKernelTable) {
   const auto text = Run({"--version"});
   EXPECT_EQ(text.code, 0);
-  EXPECT_TRUE(std::regex_search(text.out, std::regex("^anser [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit ")))
-      << text.out;
+  EXPECT_EQ(text.out.rfind(std::string("anser ") + ANSER_VERSION + " (commit ", 0), 0u) << text.out;
   EXPECT_NE(text.out.find("\nkernels: "), std::string::npos) << text.out;
 
   anser::testing::RunOptions forced;
