@@ -15,10 +15,6 @@ namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-// Top-k sorts its k tokens in growing chunks (nth_element on the rest, then sort the chunk),
-// since k is usually far below the vocabulary.
-constexpr int kFirstChunk = 64;
-
 // Top-p buckets the weights by the top bits of their float representation (positive floats
 // order as their bits): the exponent and three mantissa bits, 2048 buckets in all.
 constexpr int kBucketShift = 20;
