@@ -10,9 +10,12 @@ import { chromium } from 'playwright-core';
 import { AnserServer, textModel } from './anser_server.mjs';
 
 const chromiumPath = '/usr/bin/chromium';
-// Root needs --no-sandbox; the others keep Chromium from reaching for any other host.
-const chromiumFlags = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run'];
+// Root needs --no-sandbox; a container's small /dev/shm can crash the renderer, hence
+// --disable-dev-shm-usage; the others keep Chromium from reaching for any other host.
+const chromiumFlags = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run'];
+// Two busy cores (the other CTest job is often a load test) slow a page's first layout.
+const actionTimeoutMs = 60_000;
 const idleTimeoutMs = 30_000;
 const shortReply = 24;
 
@@ -50,11 +53,22 @@ function replyLongerThan(n) {
 
 test('chat page: stream, stop, cached second turn, state download, new chat', async () => {
   const page = await browser.newPage();
+  page.setDefaultTimeout(actionTimeoutMs);
   const pageErrors = [];
   page.on('pageerror', (error) => pageErrors.push(error));
   await page.goto(`${server.url}/`);
   await page.waitForFunction(() => document.querySelector('#model').textContent === 'model.bf16');
   assert.ok(await page.isDisabled('#download-state'));
+
+  // The page's requests go out with what each turn adds: token 0 (which ends a reply) biased away,
+  // as the random model gives it some mass and the page sends no seed.
+  const sent = [];
+  let extra = { logit_bias: { 0: -100 } };
+  await page.route('**/v1/chat/completions', async (route) => {
+    const body = route.request().postDataJSON();
+    sent.push({ body, session: route.request().headers()['x-session-id'] });
+    await route.continue({ postData: JSON.stringify({ ...body, ...extra }) });
+  });
 
   // Turn 1: markup in a message stays text; the reply streams in and the stop button ends it.
   const markup = 'Tell me a long story about <b>geese</b> & <img src=x onerror="window.injected = 1">.';
@@ -76,12 +90,8 @@ test('chat page: stream, stop, cached second turn, state download, new chat', as
   assert.ok(stopped.length > 0);
 
   // Turn 2: given a max_tokens so that it ends by itself, it reports the tokens it reused.
-  const sent = [];
-  await page.route('**/v1/chat/completions', async (route) => {
-    const body = route.request().postDataJSON();
-    sent.push({ body, session: route.request().headers()['x-session-id'] });
-    await route.continue({ postData: JSON.stringify({ ...body, max_tokens: shortReply }) });
-  });
+  sent.length = 0;
+  extra = { ...extra, max_tokens: shortReply };
   await page.fill('#input', 'Now a short one about swans.');
   await page.click('#send');
   await page.waitForFunction(() => / cached$/.test(document.querySelector('#stats').textContent));
