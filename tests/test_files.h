@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -34,6 +35,20 @@ inline std::string ScratchDir() {
 inline std::string ScratchPath(const std::string& name) {
   return (std::filesystem::path(ScratchDir()) / name).string();
 }
+
+// A fixture whose every test runs in a fresh folder of its own (dir_), removed afterwards: for
+// tests that run the anser binary there and look at what it leaves.
+class FreshDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "anser_test_XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::filesystem::path dir_;
+};
 
 inline std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

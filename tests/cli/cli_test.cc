@@ -1,12 +1,10 @@
 // End-to-end tests of the `anser` binary: each test runs it as a child process and checks its
 // exit code, stdout and stderr.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "run_anser.h"
+#include "test_files.h"
 
 namespace {
 
@@ -51,22 +50,15 @@ std::vector<float> ReadFloats(const std::string& path) {
   return values;
 }
 
-class CliTest : public ::testing::Test {
+class CliTest : public anser::testing::FreshDirTest {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "anser_cli_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string Path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
 
   // Runs the binary with `args`, feeding `input` on stdin.
   RunResult Run(const std::vector<std::string>& args, const std::string& input = "") {
     anser::testing::RunOptions options;
     options.input = input;
-    const anser::testing::RunOutcome o = anser::testing::RunAnser(args, dir_, options);
+    const anser::testing::RunOutcome o = anser::testing::RunAnser(args, dir_.string(), options);
     return {o.code, o.out, o.err};
   }
 
@@ -77,7 +69,6 @@ class CliTest : public ::testing::Test {
     return r.out;
   }
 
-  std::string dir_;
 };
 
 std::string JoinIds(const std::vector<int>& ids) {

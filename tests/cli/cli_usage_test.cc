@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "run_anser.h"
+#include "test_files.h"
 
 namespace {
 
@@ -23,21 +23,13 @@ namespace fs = std::filesystem;
 const std::string kShared = ANSER_SHARED_DIR;
 const std::string kTiny = kShared + "/fixtures/tiny-rwkv7-834K/model.fp32.pth";
 
-class CliUsage : public ::testing::Test {
+class CliUsage : public anser::testing::FreshDirTest {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "anser_usage_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   anser::testing::RunOutcome Run(const std::vector<std::string>& args,
                                  anser::testing::RunOptions options = {}) {
     return anser::testing::RunAnser(args, dir_.string(), options);
   }
 
-  fs::path dir_;
 };
 
 // Runs the binary with stdin, stdout and stderr on one pseudo-terminal; returns what the

@@ -14,6 +14,7 @@
 
 #include "io/formats.h"
 #include "run_anser.h"
+#include "test_files.h"
 #include "train/resume_file.h"
 
 namespace {
@@ -38,15 +39,8 @@ std::map<std::string, std::string> Snapshot(const fs::path& dir) {
   return files;
 }
 
-class NoLostData : public ::testing::Test {
+class NoLostData : public anser::testing::FreshDirTest {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "anser_nolost_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   fs::path Path(const std::string& name) const { return dir_ / name; }
 
   anser::testing::RunOutcome Run(const std::vector<std::string>& args,
@@ -118,7 +112,6 @@ class NoLostData : public ::testing::Test {
     EXPECT_TRUE(Temporaries(dir_).empty());
   }
 
-  fs::path dir_;
 };
 
 TEST_F(NoLostData, ConvertKilledAtManyPoints) { KillDuringWriteOfOneFile("convert", ""); }

@@ -24,25 +24,17 @@ namespace fs = std::filesystem;
 const std::string kTiny =
     std::string(ANSER_SHARED_DIR) + "/fixtures/tiny-rwkv7-834K/model.fp32.pth";
 
-class NumericalGuard : public ::testing::Test {
+class NumericalGuard : public anser::testing::FreshDirTest {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "anser_guard_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   testing::RunOutcome Run(const std::vector<std::string>& args) {
-    return testing::RunAnser(args, dir_);
+    return testing::RunAnser(args, dir_.string());
   }
 
   // The tiny fixture model with value [1] of each named tensor replaced.
   std::string Damaged(const std::vector<std::pair<std::string, float>>& changes) {
-    return testing::WriteDamagedCopy(kTiny, dir_ + "/damaged.pth", changes);
+    return testing::WriteDamagedCopy(kTiny, (dir_ / "damaged.pth").string(), changes);
   }
 
-  std::string dir_;
 };
 
 TEST_F(NumericalGuard, CheckPassesASoundModel) {
@@ -105,7 +97,7 @@ TEST_F(NumericalGuard, InfiniteEmbeddingIsFoundBeforeTheFirstLayer) {
   for (TensorView& v : views) {
     if (v.name == "emb.weight") v.data = emb.data();
   }
-  const std::string path = dir_ + "/emb.pth";
+  const std::string path = (dir_ / "emb.pth").string();
   ASSERT_TRUE(SaveTorchPth(path, views).ok());
   const auto r = Run({"generate", "-m", path, "-p", "R", "-n", "3"});
   EXPECT_EQ(r.code, 3) << r.err;
