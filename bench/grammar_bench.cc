@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,44 +29,37 @@ double ThreadSeconds() {
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
-// A typical tool's parameters.
-constexpr char kToolSchema[] = R"({"type": "object", "properties": {
-  "location": {"type": "string", "description": "City and country"},
-  "unit": {"enum": ["celsius", "fahrenheit"]},
-  "days": {"type": "integer", "minimum": 1, "maximum": 14},
-  "details": {"type": "object", "properties": {
-    "hourly": {"type": "boolean"},
-    "fields": {"type": "array", "items": {"type": "string"}, "maxItems": 8}},
-    "required": ["hourly"], "additionalProperties": false}},
-  "required": ["location", "unit"], "additionalProperties": false})";
-
-constexpr char kToolDocument[] =
-    R"({"location": "San Francisco, California, United States of America", "unit": "celsius", )"
-    R"("days": 7, "details": {"hourly": true, "fields": ["temperature", "humidity", )"
-    R"("wind speed", "precipitation", "cloud cover", "visibility"]}})";
-
-constexpr char kJsonDocument[] = R"({
-  "id": 48213, "name": "Anser \u00e9l\u00e8ve", "tags": ["birds", "geese", "mig\u00e9ration"],
-  "position": {"lat": 52.3702, "lon": 4.8952, "alt": -1.5e2},
-  "flock": [{"name": "Grey", "age": 4, "ringed": true}, {"name": "Bean", "age": 2, "ringed": false},
-            {"name": "Snow", "age": 7, "ringed": null}],
-  "notes": "Seen at dawn near the dike; about 300 birds, heading south-west.\nWind: NE 4."
-})";
-
 std::string SharedDir() {
   const char* env = std::getenv("ANSER_SHARED_DIR");
   return env != nullptr && env[0] != '\0' ? env : "../shared";
 }
 
+// The schema and documents in bench/grammar_inputs, which bench/xgrammar_compare.py reads too.
+std::string GrammarInput(const std::string& name, std::string* error) {
+  const std::string path = std::string(ANSER_GRAMMAR_INPUTS) + "/" + name;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) *error = "cannot read " + path;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
 struct Inputs {
   std::unique_ptr<anser::Tokenizer> tokenizer;
   std::shared_ptr<const anser::GrammarVocabulary> vocabulary;
+  std::string tool_schema;  // a typical tool's parameters
+  std::string tool_call;    // arguments that follow it
+  std::string any_json;     // a document for the any-JSON grammar
   std::string error;
 };
 
 const Inputs& GetInputs() {
   static const Inputs* inputs = [] {
     auto* loaded = new Inputs;
+    loaded->tool_schema = GrammarInput("tool.schema.json", &loaded->error);
+    loaded->tool_call = GrammarInput("tool_call.json", &loaded->error);
+    loaded->any_json = GrammarInput("any.json", &loaded->error);
+    if (!loaded->error.empty()) return loaded;
     auto tokenizer = anser::LoadWorldTokenizer(SharedDir() + "/vocab/rwkv_vocab_v20230424.txt");
     if (!tokenizer.ok()) {
       loaded->error = tokenizer.message() + " (set ANSER_SHARED_DIR)";
@@ -92,7 +87,7 @@ void BM_CompileToolSchema(benchmark::State& state) {
     return;
   }
   for (auto _ : state) {
-    auto grammar = anser::CompiledGrammar::FromJsonSchema(kToolSchema, inputs.vocabulary);
+    auto grammar = anser::CompiledGrammar::FromJsonSchema(inputs.tool_schema, inputs.vocabulary);
     benchmark::DoNotOptimize(grammar);
   }
 }
@@ -107,13 +102,13 @@ void MaskAlongDocument(benchmark::State& state, bool schema) {
     return;
   }
   const auto grammar = schema
-                           ? anser::CompiledGrammar::FromJsonSchema(kToolSchema, inputs.vocabulary)
+                           ? anser::CompiledGrammar::FromJsonSchema(inputs.tool_schema, inputs.vocabulary)
                            : anser::CompiledGrammar::AnyJson(inputs.vocabulary);
   if (!grammar.ok()) {
     state.SkipWithError(grammar.message().c_str());
     return;
   }
-  const std::vector<int> tokens = inputs.tokenizer->Encode(schema ? kToolDocument : kJsonDocument);
+  const std::vector<int> tokens = inputs.tokenizer->Encode(schema ? inputs.tool_call : inputs.any_json);
   std::vector<double> cold, warm;
   anser::TokenMask mask;
   for (auto _ : state) {
@@ -163,7 +158,7 @@ void DecodeSpeed(benchmark::State& state, bool schema) {
     return;
   }
   const auto grammar = schema
-                           ? anser::CompiledGrammar::FromJsonSchema(kToolSchema, inputs.vocabulary)
+                           ? anser::CompiledGrammar::FromJsonSchema(inputs.tool_schema, inputs.vocabulary)
                            : anser::CompiledGrammar::AnyJson(inputs.vocabulary);
   constexpr int kTokens = 64;
   constexpr int kRounds = 4;

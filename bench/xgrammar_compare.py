@@ -1,4 +1,5 @@
-"""XGrammar's mask time per token on the same vocabulary, schema and documents as grammar_bench
+"""XGrammar's mask time per token on the same vocabulary, schema and documents (bench/grammar_inputs)
+as grammar_bench
 (thread CPU time; Python's call overhead, about 0.7 us here, is included in XGrammar's numbers).
 
 Not part of the build or the tests. Set up a virtual environment outside the repository:
@@ -47,26 +48,17 @@ sys.path.insert(0, _stand_in_dir)
 import numpy as np  # noqa: E402
 import xgrammar as xgr  # noqa: E402
 
-TOOL_SCHEMA = """{"type": "object", "properties": {
-  "location": {"type": "string", "description": "City and country"},
-  "unit": {"enum": ["celsius", "fahrenheit"]},
-  "days": {"type": "integer", "minimum": 1, "maximum": 14},
-  "details": {"type": "object", "properties": {
-    "hourly": {"type": "boolean"},
-    "fields": {"type": "array", "items": {"type": "string"}, "maxItems": 8}},
-    "required": ["hourly"], "additionalProperties": false}},
-  "required": ["location", "unit"], "additionalProperties": false}"""
-TOOL_DOC = ('{"location": "San Francisco, California, United States of America", "unit": "celsius", '
-            '"days": 7, "details": {"hourly": true, "fields": ["temperature", "humidity", '
-            '"wind speed", "precipitation", "cloud cover", "visibility"]}}')
-JSON_DOC = """{
-  "id": 48213, "name": "Anser \\u00e9l\\u00e8ve", "tags": ["birds", "geese", "mig\\u00e9ration"],
-  "position": {"lat": 52.3702, "lon": 4.8952, "alt": -1.5e2},
-  "flock": [{"name": "Grey", "age": 4, "ringed": true}, {"name": "Bean", "age": 2, "ringed": false},
-            {"name": "Snow", "age": 7, "ringed": null}],
-  "notes": "Seen at dawn near the dike; about 300 birds, heading south-west.\\nWind: NE 4."
-}"""
+INPUTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grammar_inputs")
 
+
+def grammar_input(name):
+    with open(os.path.join(INPUTS, name), encoding="utf-8") as f:
+        return f.read().rstrip("\n")
+
+
+TOOL_SCHEMA = grammar_input("tool.schema.json")
+TOOL_DOC = grammar_input("tool_call.json")
+JSON_DOC = grammar_input("any.json")
 
 def load_vocab(path):
     tokens = [b""] * 65536
