@@ -602,6 +602,13 @@ class SchemaConverter {
     }
     std::string extra;  // one additional key-value pair
     if (additional) {
+      // The rule for "any other key" spells out each declared name a character a level deep.
+      for (const std::string& name : declared) {
+        if (DecodeUtf8(name).size() > kMaxOtherKeyNameChars) {
+          return Error(path, "a property name over " + std::to_string(kMaxOtherKeyNameChars) +
+                                 " characters needs \"additionalProperties\": false");
+        }
+      }
       ANSER_ASSIGN_OR_RETURN(std::string value, Visit(*additional, path + "/additionalProperties"));
       extra = NewRule("extra",
                       "\"\\\"\" " + KeyNotIn(declared) + " \"\\\"\" ws \":\" ws " + value + " ws");
@@ -838,6 +845,9 @@ class SchemaConverter {
   }
 
   static constexpr int kMaxDepth = 100;
+  // Property names beside additional properties: the grammar nests one level a character, and
+  // the GBNF parser refuses nesting past 200.
+  static constexpr size_t kMaxOtherKeyNameChars = 100;
   const Json& root_;
   std::string prefix_;  // of the rules made for this schema (not of the shared json-* rules)
   int depth_ = 0;

@@ -245,6 +245,24 @@ TEST(JsonSchemaTest, UnsupportedKeywordsAreErrorsNamingThem) {
   EXPECT_EQ(SchemaError("false"), "[json-schema] at /: the schema `false` matches nothing");
 }
 
+// Beside additional properties, a declared name is spelled out a character a level deep in the
+// grammar: names up to the bound compile, longer ones are refused with the fix named; with no
+// additional properties, any length compiles.
+TEST(JsonSchemaTest, LongPropertyNames) {
+  const auto schema = [](size_t name_chars, bool closed) {
+    return R"({"type":"object","properties":{")" + std::string(name_chars, 'k') +
+           R"(":{"type":"integer"}})" + (closed ? R"(,"additionalProperties":false})" : "}");
+  };
+  const auto at_bound = CompiledGrammar::FromJsonSchema(schema(100, false), ByteVocabulary());
+  EXPECT_TRUE(at_bound.ok()) << at_bound.message();
+  EXPECT_EQ(SchemaError(schema(101, false).c_str()),
+            "[json-schema] at /: a property name over 100 characters needs "
+            "\"additionalProperties\": false");
+  EXPECT_EQ(SchemaError(schema(300000, false).c_str()), SchemaError(schema(101, false).c_str()));
+  const auto closed = CompiledGrammar::FromJsonSchema(schema(300000, true), ByteVocabulary());
+  EXPECT_TRUE(closed.ok()) << closed.message();
+}
+
 TEST(JsonSchemaTest, AnyJsonGrammar) {
   auto compiled = CompiledGrammar::AnyJson(ByteVocabulary());
   ASSERT_TRUE(compiled.ok()) << compiled.message();
