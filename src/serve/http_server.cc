@@ -236,7 +236,8 @@ void HttpServer::Routes() {
       if (!body) return;
       const ServiceOptions& o = svc->options();
       Parsed<GenerationRequest> parsed = ParseGenerationRequest(
-          *body, endpoint, o.limits, endpoint == Endpoint::kChatCompletions ? o.chat_sampling : o.completion_sampling);
+          *body, endpoint, o.limits, endpoint == Endpoint::kChatCompletions ? o.chat_sampling : o.completion_sampling,
+          req.body);
       if (auto* e = std::get_if<ApiError>(&parsed)) return SendError(res, *e);
       const GenerationRequest& r = std::get<GenerationRequest>(parsed);
       Parsed<std::shared_ptr<Job>> job = svc->Prepare(r, t_request_start);

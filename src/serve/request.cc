@@ -25,6 +25,7 @@ class FieldReader {
  public:
   explicit FieldReader(const json& object) : object_(object) {}
 
+  const json& body() const { return object_; }
   const std::optional<ApiError>& error() const { return error_; }
   bool ok() const { return !error_; }
   void Fail(const std::string& param, const std::string& message) {
@@ -212,9 +213,37 @@ void ReadMessages(FieldReader& f, const RequestLimits& limits, std::vector<ChatM
   }
 }
 
+// The most keys any object in `v` has (walked without recursion: a body may nest deeply).
+size_t LargestObject(const json& v) {
+  size_t largest = 0;
+  std::vector<const json*> pending = {&v};
+  while (!pending.empty()) {
+    const json* j = pending.back();
+    pending.pop_back();
+    if (j->is_object()) largest = std::max(largest, j->size());
+    if (j->is_structured()) {
+      for (const json& child : *j) pending.push_back(&child);
+    }
+  }
+  return largest;
+}
+
+// The JSON text of `value` (found at `pointer` in the body) with its objects' keys in the order of
+// `body_text`. An order-keeping parse costs time quadratic in an object's key count, so a body
+// with an object of over kMaxOrderedKeys keys, or no text, gives sorted keys.
+std::string InBodyOrder(const json& body, const json& value, std::string_view body_text, const std::string& pointer) {
+  constexpr size_t kMaxOrderedKeys = 1024;
+  if (body_text.empty() || LargestObject(body) > kMaxOrderedKeys) return value.dump();
+  const nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(body_text, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::ordered_json::json_pointer at(pointer);
+  if (ordered.is_discarded() || !ordered.contains(at)) return value.dump();
+  return ordered.at(at).dump();
+}
+
 // `response_format`, `grammar`, or (chat) `tools` with `tool_choice` and
 // `parallel_tool_calls`: at most one of the three.
-void ReadOutputFormat(FieldReader& f, const RequestLimits& limits, Endpoint endpoint, OutputFormat* format) {
+void ReadOutputFormat(FieldReader& f, const RequestLimits& limits, Endpoint endpoint, std::string_view body_text,
+                      OutputFormat* format) {
   const json* response_format = f.Find("response_format");
   const json* grammar = f.Find("grammar");
   const json* tools = f.Find("tools");
@@ -233,7 +262,8 @@ void ReadOutputFormat(FieldReader& f, const RequestLimits& limits, Endpoint endp
   } else {
     if (endpoint != Endpoint::kChatCompletions) return f.Fail("tools", "'tools' is for /v1/chat/completions");
     if (!limits.has_tokenizer) return f.Fail("tools", "'tools' needs a tokenizer, and this model has none");
-    Result<std::vector<ToolFunction>> functions = ParseOpenAiTools(tools->dump());
+    const std::string tools_text = InBodyOrder(f.body(), *tools, body_text, "/tools");
+    Result<std::vector<ToolFunction>> functions = ParseOpenAiTools(tools_text);
     if (!functions.ok()) return f.Fail("tools", functions.message());
     ToolChoice choice;
     if (tool_choice != nullptr) {
@@ -248,7 +278,7 @@ void ReadOutputFormat(FieldReader& f, const RequestLimits& limits, Endpoint endp
     }
     format->kind = OutputFormat::Kind::kTools;
     format->param = "tools";
-    format->text = tools->dump() + (tool_choice != nullptr ? tool_choice->dump() : "") + (parallel ? "1" : "0");
+    format->text = tools_text + (tool_choice != nullptr ? tool_choice->dump() : "") + (parallel ? "1" : "0");
     format->tools = std::move(functions).value();
     format->tool_choice = choice;
     format->parallel_tool_calls = parallel;
@@ -300,7 +330,7 @@ void ReadOutputFormat(FieldReader& f, const RequestLimits& limits, Endpoint endp
   }
   // The output always follows the schema: `strict` changes nothing.
   format->kind = OutputFormat::Kind::kJsonSchema;
-  format->text = (*spec)["schema"].dump();
+  format->text = InBodyOrder(f.body(), (*spec)["schema"], body_text, "/response_format/json_schema/schema");
   format->param = "response_format";
 }
 
@@ -364,7 +394,7 @@ ApiError NotAnObject() { return ApiError::Invalid("", "the request body must be 
 }  // namespace
 
 Parsed<GenerationRequest> ParseGenerationRequest(const json& body, Endpoint endpoint, const RequestLimits& limits,
-                                                 const SamplerOptions& defaults) {
+                                                 const SamplerOptions& defaults, std::string_view body_text) {
   if (!body.is_object()) return NotAnObject();
   FieldReader f(body);
   GenerationRequest r;
@@ -406,7 +436,7 @@ Parsed<GenerationRequest> ParseGenerationRequest(const json& body, Endpoint endp
   }
   f.String("state", &r.state);
   f.Bool("save_state", &r.save_state);
-  ReadOutputFormat(f, limits, endpoint, &r.format);
+  ReadOutputFormat(f, limits, endpoint, body_text, &r.format);
   return Finish(f, std::move(r));
 }
 

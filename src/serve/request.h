@@ -4,6 +4,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -75,9 +76,12 @@ struct StateRequest {
 template <class T>
 using Parsed = std::variant<T, ApiError>;
 
-// `defaults` holds the sampling options of the endpoint (seed unset).
+// `defaults` holds the sampling options of the endpoint (seed unset). `body_text` is the body as
+// received: a schema's properties are generated in the order it declares them, which the parsed
+// `body` (keys sorted) has lost. Without it, they come in sorted order.
 Parsed<GenerationRequest> ParseGenerationRequest(const nlohmann::json& body, Endpoint endpoint,
-                                                 const RequestLimits& limits, const SamplerOptions& defaults);
+                                                 const RequestLimits& limits, const SamplerOptions& defaults,
+                                                 std::string_view body_text = {});
 Parsed<StateRequest> ParseStateRequest(const nlohmann::json& body, const RequestLimits& limits);
 
 // POST /tokenize {"content": TEXT} and POST /detokenize {"tokens": [ids]}.

@@ -129,6 +129,27 @@ TEST(Request, StructuredOutputFields) {
   EXPECT_EQ(gbnf.param, "grammar");
 }
 
+// nlohmann::json sorts keys; a schema's and a tool's properties keep the order of the body's text,
+// since the grammar generates them in that order.
+TEST(Request, SchemasAndToolsKeepTheBodysKeyOrder) {
+  const std::string properties = R"({"type":"object","properties":{"zeta":{"type":"integer"},"alpha":{"type":"string"}}})";
+  const std::string with_schema = R"({"messages":[{"role":"user","content":"x"}],"response_format":)"
+                                  R"({"type":"json_schema","json_schema":{"name":"n","schema":)" + properties + "}}}";
+  const auto format = [](const std::string& text, std::string_view body_text) {
+    const auto parsed = ParseGenerationRequest(json::parse(text), Endpoint::kChatCompletions, Limits(), {}, body_text);
+    EXPECT_TRUE(std::holds_alternative<GenerationRequest>(parsed)) << ErrorParam(parsed);
+    return std::holds_alternative<GenerationRequest>(parsed) ? std::get<GenerationRequest>(parsed).format : OutputFormat{};
+  };
+  EXPECT_EQ(format(with_schema, with_schema).text, properties);
+  EXPECT_EQ(format(with_schema, {}).text, json::parse(properties).dump());  // sorted: alpha first
+
+  const std::string with_tools = R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function",)"
+                                 R"("function":{"name":"f","parameters":)" + properties + "}}]}";
+  const OutputFormat tools = format(with_tools, with_tools);
+  ASSERT_EQ(tools.tools.size(), 1u);
+  EXPECT_EQ(tools.tools[0].parameters, properties);
+}
+
 TEST(Request, OutOfRangeAndMistypedFieldsAreNamed) {
   const std::pair<json, std::string> cases[] = {
       {{{"temperature", -0.1}}, "temperature"},

@@ -86,7 +86,7 @@ def test_a_named_tool_choice_streams_tool_call_deltas(text_client):
     stream = text_client.chat.completions.create(
         model=MODEL, seed=2, temperature=1, max_tokens=200, stream=True,
         messages=[{"role": "user", "content": "Weather in Oslo?"}], tools=[WEATHER_TOOL],
-        tool_choice={"type": "function", "function": {"name": "get_weather"}})
+        tool_choice={"type": "function", "function": {"name": "get_weather"}}, parallel_tool_calls=False)
     names, arguments, finishes = [], "", []
     for chunk in stream:
         for c in chunk.choices:
