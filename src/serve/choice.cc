@@ -62,17 +62,17 @@ Result<ChoiceRun::Sampled> ChoiceRun::Sample() {
   Sampled out;
   out.delta.index = index_;
   if (!AllFinite(logits_)) {
+    non_finite_logits_ = true;
     return Status::Error("the model produced a non-finite logit (NaN or infinity): the weights or the state are broken");
   }
   logits_current_ = false;
   for (const auto& [token, bias] : spec_.logit_bias) logits_[static_cast<size_t>(token)] += bias;
   int token = 0;
   if (matcher_) {
-    // The grammar decides about token 0: allowed exactly where the text can end.
+    // The grammar decides about token 0: allowed exactly where the text can end. The masked
+    // logits stay behind, so log-probabilities are those of the constrained distribution.
     token = SampleWithGrammar(sampler_, *matcher_, &mask_, logits_);
     if (token < 0) return Status::Error("the grammar allows no token the model gives a finite logit");
-    // Log-probabilities are those of the constrained distribution.
-    if (spec_.logprobs) ApplyTokenMask(mask_, logits_);
   } else {
     if (spec_.end_of_text == EndOfText::kBanned) logits_[0] = kMinusInf;
     token = sampler_.Sample(logits_);  // leaves the penalised logits behind

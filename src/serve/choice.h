@@ -39,8 +39,10 @@ class ChoiceRun {
     std::optional<int> feed;   // the token the state must take next
   };
   // Samples the next token from logits() (bias, the end-of-text rule and penalties applied).
-  // Returns an error when the logits hold a NaN or infinity.
+  // Returns an error when the logits hold a NaN or infinity (then non_finite_logits()), or when
+  // the grammar allows no token.
   Result<Sampled> Sample();
+  bool non_finite_logits() const { return non_finite_logits_; }
   // Called after the engine fed the token Sample returned and wrote the next logits.
   void AfterFeed();
 
@@ -70,6 +72,7 @@ class ChoiceRun {
   std::vector<TokenLogprob> pending_logprobs_;
   std::optional<FinishReason> reason_;
   bool logits_current_ = true;
+  bool non_finite_logits_ = false;
   std::optional<Snapshot> boundary_;
   int64_t boundary_tokens_ = 0;
 };

@@ -294,7 +294,7 @@ void Engine::DecodeStep() {
       // them (the last sampled one, or the prompt's last).
       const std::vector<int>& fed_tokens = ready[i]->sampled();
       const std::vector<int>& prompt = r.spec.prompt;
-      if (!AllFinite(ready[i]->logits()) && (!fed_tokens.empty() || !prompt.empty())) {
+      if (ready[i]->non_finite_logits() && (!fed_tokens.empty() || !prompt.empty())) {
         const int token = fed_tokens.empty() ? prompt.back() : fed_tokens.back();
         message += "; " + DescribeNonFinite(session_, ready[i]->state(), token);
       }
