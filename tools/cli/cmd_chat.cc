@@ -85,7 +85,11 @@ class Chat {
       if (!matcher) logits_[0] = -std::numeric_limits<float>::infinity();
       const int token = matcher ? SampleWithGrammar(sampler_, *matcher, &mask_, logits_)
                                 : sampler_.Sample(logits_);
-      if (token <= 0) break;  // end of document, or nothing the grammar allows is possible
+      if (token == 0) break;  // end of document
+      if (token < 0) {        // the turn ends; the chat goes on
+        Fail("the grammar allows no token the model gives a finite logit");
+        break;
+      }
       sampler_.Accept(token);
       const std::string_view bytes = tokenizer_->TokenBytes(token);
       reply.append(bytes);

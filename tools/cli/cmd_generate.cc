@@ -108,7 +108,10 @@ int RunGenerate(GenerateArgs a, bool seed_given) {
     if (matcher && matcher->IsComplete()) break;
     const int token =
         matcher ? SampleWithGrammar(sampler, *matcher, &mask, logits) : sampler.Sample(logits);
-    if (token < 0) return Fail("the grammar allows no token the model gives a finite logit");
+    if (token < 0) {
+      write(tok != nullptr ? stream.Flush() + "\n" : "\n");
+      return Fail("the grammar allows no token the model gives a finite logit");
+    }
     if (token == 0) break;  // end of document
     sampler.Accept(token);
     if (tok != nullptr) {
