@@ -16,8 +16,10 @@ double Since(std::chrono::steady_clock::time_point start) {
 }
 
 Status CheckOptions(const TaskTrainOptions& o) {
-  if (o.steps <= 0 || o.batch <= 0 || o.eval_every < 0 || o.warmup < 0)
+  if (o.steps <= 0 || o.batch <= 0)
     return Status::Error("[experiment] --steps and --batch must be positive");
+  if (o.eval_every < 0 || o.warmup < 0)
+    return Status::Error("[experiment] --eval-every and --warmup must not be negative");
   if (!(o.lr > 0) || !(o.lr_final >= 0) || !(o.weight_decay >= 0) || !(o.grad_clip >= 0))
     return Status::Error("[experiment] --lr must be positive; the decay and clip not negative");
   return Status::Ok();
