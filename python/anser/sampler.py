@@ -64,6 +64,10 @@ class Sampler:
 
     def sample_in_place(self, logits: np.ndarray) -> int:
         """Draws a token from a contiguous float32 array, which it changes (penalties, NaN)."""
+        if not (isinstance(logits, np.ndarray) and logits.dtype == np.float32 and logits.flags.c_contiguous
+                and logits.flags.writeable):
+            raise TypeError("sample_in_place() needs a writable, contiguous float32 numpy array; "
+                            "sample() takes any array")
         if self._handle is None:
             self._handle = Handle(lib.anser_sampler_free)
             lib.anser_sampler_new(logits.size, ctypes.byref(self._params), self._handle.out)

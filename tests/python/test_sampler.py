@@ -2,6 +2,7 @@
 
 import anser
 import numpy as np
+import pytest
 
 
 def test_greedy_and_penalties():
@@ -30,3 +31,15 @@ def test_seeds_repeat_and_one_call_equals_a_fresh_sampler():
     topk = anser.Sampler(top_k=3, top_p=1.0, seed=1)
     assert {topk.sample(logits) for _ in range(100)} <= top3
     assert anser.Sampler(seed=None).seed != anser.Sampler(seed=None).seed
+
+
+def test_sample_in_place_takes_only_what_the_engine_can_write():
+    sampler = anser.Sampler(temperature=0)
+    logits = np.array([0.0, 3.0, 2.5, -1.0], dtype=np.float32)
+    read_only = logits.copy()
+    read_only.flags.writeable = False
+    for bad in (logits.astype(np.float16), logits.astype(np.float64), np.repeat(logits, 2)[::2], read_only,
+                logits.tolist()):
+        with pytest.raises(TypeError, match="float32"):
+            sampler.sample_in_place(bad)
+    assert sampler.sample_in_place(logits) == 1
