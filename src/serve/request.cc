@@ -138,6 +138,30 @@ std::optional<Role> ParseRole(const std::string& role) {
   return std::nullopt;
 }
 
+// A message's content (of messages[i], named by `at`): a string or an array of text parts.
+// Fails `f` and returns false otherwise.
+bool ReadContent(FieldReader& f, const json& content, const std::string& at, std::string* text) {
+  if (content.is_string()) {
+    *text = content.get<std::string>();
+    return true;
+  }
+  if (!content.is_array()) {
+    f.Fail(at + ".content", "'" + at + ".content' must be a string or an array of text parts");
+    return false;
+  }
+  text->clear();
+  for (size_t p = 0; p < content.size(); ++p) {
+    const json& part = content[p];
+    const std::string part_at = at + ".content[" + std::to_string(p) + "]";
+    if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string()) {
+      f.Fail(part_at, "'" + part_at + "' must be {\"type\": \"text\", \"text\": STRING}: only text is supported");
+      return false;
+    }
+    *text += part["text"].get<std::string>();
+  }
+  return true;
+}
+
 void ReadMessages(FieldReader& f, const RequestLimits& limits, std::vector<ChatMessage>* messages, bool empty_allowed) {
   if (!limits.has_tokenizer) {
     return f.Fail("messages", "chat needs a tokenizer, and this model has none: use /v1/completions with token ids");
@@ -158,10 +182,10 @@ void ReadMessages(FieldReader& f, const RequestLimits& limits, std::vector<ChatM
       if (id == m.end() || !id->is_string() || !call_names.count(id->get<std::string>())) {
         return f.Fail(at + ".tool_call_id", "'" + at + ".tool_call_id' must be the id of an earlier tool call");
       }
-      if (content == m.end() || !content->is_string()) {
-        return f.Fail(at + ".content", "'" + at + ".content' must be a string");
-      }
-      messages->push_back({Role::kUser, RenderToolResult(call_names[id->get<std::string>()], content->get<std::string>())});
+      if (content == m.end() || content->is_null()) return f.Fail(at + ".content", "'" + at + ".content' is required");
+      std::string result;
+      if (!ReadContent(f, *content, at, &result)) return;
+      messages->push_back({Role::kUser, RenderToolResult(call_names[id->get<std::string>()], result)});
       continue;
     }
     if (const auto calls = m.find("tool_calls"); role_it != m.end() && *role_it == "assistant" && calls != m.end() &&
@@ -194,20 +218,8 @@ void ReadMessages(FieldReader& f, const RequestLimits& limits, std::vector<ChatM
     const auto content = m.find("content");
     if (content == m.end() || content->is_null()) {
       if (*role != Role::kAssistant) return f.Fail(at + ".content", "'" + at + ".content' is required");
-    } else if (content->is_string()) {
-      message.content = content->get<std::string>();
-    } else if (content->is_array()) {
-      for (size_t p = 0; p < content->size(); ++p) {
-        const json& part = (*content)[p];
-        const std::string part_at = at + ".content[" + std::to_string(p) + "]";
-        if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
-            !part["text"].is_string()) {
-          return f.Fail(part_at, "'" + part_at + "' must be {\"type\": \"text\", \"text\": STRING}: only text is supported");
-        }
-        message.content += part["text"].get<std::string>();
-      }
-    } else {
-      return f.Fail(at + ".content", "'" + at + ".content' must be a string or an array of text parts");
+    } else if (!ReadContent(f, *content, at, &message.content)) {
+      return;
     }
     messages->push_back(std::move(message));
   }

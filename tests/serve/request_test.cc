@@ -222,6 +222,23 @@ TEST(Request, MessagesAreChecked) {
   EXPECT_EQ(ErrorParam(ParseGenerationRequest(json::array(), Endpoint::kChatCompletions, Limits(), {})), "(none)");
 }
 
+// A tool's result may come as text parts, as any other message's content may.
+TEST(Request, ToolResultsTakeTextParts) {
+  const auto turns = [](const json& content) {
+    const json call = {{"id", "c1"}, {"type", "function"}, {"function", {{"name", "f"}, {"arguments", "{}"}}}};
+    return Chat({{"messages", {{{"role", "assistant"}, {"tool_calls", {call}}},
+                               {{"role", "tool"}, {"tool_call_id", "c1"}, {"content", content}}}}});
+  };
+  const auto parts = turns({{{"type", "text"}, {"text", "{\"temp\": "}}, {{"type", "text"}, {"text", "21}"}}});
+  const auto whole = turns("{\"temp\": 21}");
+  ASSERT_EQ(ErrorParam(parts), "");
+  ASSERT_EQ(ErrorParam(whole), "");
+  EXPECT_EQ(std::get<GenerationRequest>(parts).messages[1].content, std::get<GenerationRequest>(whole).messages[1].content);
+  EXPECT_NE(std::get<GenerationRequest>(whole).messages[1].content.find("{\"temp\": 21}"), std::string::npos);
+  EXPECT_EQ(ErrorParam(turns({{{"type", "image_url"}}})), "messages[1].content[0]");
+  EXPECT_EQ(ErrorParam(turns(nullptr)), "messages[1].content");
+}
+
 TEST(Request, StateTokenizeAndDetokenizeBodies) {
   EXPECT_EQ(ErrorParam(ParseStateRequest({{"prompt", "abc"}}, Limits())), "");
   EXPECT_EQ(ErrorParam(ParseStateRequest({{"messages", Messages()}}, Limits())), "");
