@@ -61,6 +61,10 @@ Parsed<std::shared_ptr<const CompiledGrammar>> Service::GrammarFor(const OutputF
     case OutputFormat::Kind::kText: break;
   }
   if (!compiled.ok()) return ApiError::Invalid(format.param, compiled.message());
+  // The first mask fills the grammar's caches for its start: here, on the request's thread, not
+  // in a decode step that every running sequence waits on.
+  TokenMask first_mask;
+  GrammarMatcher(compiled.value()).FillNextTokenMask(&first_mask);
   std::lock_guard lock(grammars_mu_);
   if (grammars_.size() >= kMaxKept) grammars_.clear();
   grammars_.emplace(key, compiled.value());
