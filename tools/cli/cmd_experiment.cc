@@ -41,6 +41,20 @@ void AddCommonFlags(CLI::App* sub, CommonArgs* a) {
   AddThreadsFlag(sub, &a->threads);
 }
 
+// How long a task run trains and how it is scored (group-word and mqar).
+void AddTaskRunFlags(CLI::App* sub, TaskTrainOptions* t, int64_t* val_sequences) {
+  sub->add_option("--steps", t->steps, "Most optimiser steps a run")
+      ->check(WholeInRange(1))->capture_default_str();
+  sub->add_option("--batch", t->batch, "Sequences a step")
+      ->check(WholeInRange(1, 1 << 16))->capture_default_str();
+  sub->add_option("--eval-every", t->eval_every, "Score the held-out set every S steps")
+      ->check(WholeInRange(0))->capture_default_str();
+  sub->add_option("--stop-at", t->stop_at, "Stop a run once the held-out accuracy reaches this (0: never)")
+      ->check(InRange(0, 1))->capture_default_str();
+  sub->add_option("--val", *val_sequences, "Held-out sequences a run")
+      ->check(WholeInRange(1, 1 << 20))->capture_default_str();
+}
+
 int Threads(int threads) {
   return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
@@ -240,10 +254,7 @@ CLI::App* AddGroupWord(CLI::App* parent, std::function<int()>* run) {
       ->check(WholeInRange(1, 1 << 16))->capture_default_str();
   sub->add_option("--head-size", t.head_size, "WKV head size")
       ->check(WholeInRange(1, 1024))->capture_default_str();
-  sub->add_option("--steps", t.steps, "Most optimiser steps a run")
-      ->check(WholeInRange(1))->capture_default_str();
-  sub->add_option("--batch", t.batch, "Sequences a step")
-      ->check(WholeInRange(1, 1 << 16))->capture_default_str();
+  AddTaskRunFlags(sub, &t, &a->options.val_sequences);
   sub->add_option("--lr", t.lr, "Peak learning rate (warm-up, then cosine decay)")
       ->check(InRange(0, 1, /*lo_open=*/true))->capture_default_str();
   sub->add_option("--warmup", t.warmup, "Warm-up steps")
@@ -251,14 +262,6 @@ CLI::App* AddGroupWord(CLI::App* parent, std::function<int()>* run) {
   sub->add_option("--weight-decay", t.weight_decay, "AdamW weight decay on the matrices")
       ->check(AtLeast(0))
       ->capture_default_str();
-  sub->add_option("--eval-every", t.eval_every, "Score the held-out set every S steps")
-      ->check(WholeInRange(0))
-      ->capture_default_str();
-  sub->add_option("--stop-at", t.stop_at, "Stop a run once val_token_acc reaches this (0: never)")
-      ->check(InRange(0, 1))
-      ->capture_default_str();
-  sub->add_option("--val", a->options.val_sequences, "Held-out sequences")
-      ->check(WholeInRange(1, 1 << 20))->capture_default_str();
   sub->add_option("--ablate", a->ablate,
                   "A model variant: switches off, comma-separated (delta, scalar-decay, scalar-iclr, "
                   "shared-keys, no-bonus); repeat the flag for several variants");
@@ -337,18 +340,7 @@ CLI::App* AddMqar(CLI::App* parent, std::function<int()>* run) {
       ->check(InRange(0, 1, /*lo_open=*/true))
       ->delimiter(',')
       ->capture_default_str();
-  sub->add_option("--steps", t.steps, "Most optimiser steps a run")
-      ->check(WholeInRange(1))->capture_default_str();
-  sub->add_option("--batch", t.batch, "Sequences a step")
-      ->check(WholeInRange(1, 1 << 16))->capture_default_str();
-  sub->add_option("--eval-every", t.eval_every, "Score the held-out set every S steps")
-      ->check(WholeInRange(0))
-      ->capture_default_str();
-  sub->add_option("--stop-at", t.stop_at, "Stop a run once the accuracy reaches this (0: never)")
-      ->check(InRange(0, 1))
-      ->capture_default_str();
-  sub->add_option("--val", a->options.val_sequences, "Held-out sequences a cell")
-      ->check(WholeInRange(1, 1 << 20))->capture_default_str();
+  AddTaskRunFlags(sub, &t, &a->options.val_sequences);
   sub->add_option("--ablate", a->ablate, "Switches off, comma-separated (as group-word)");
   sub->add_option("--iclr-mult", a->iclr_mult, "Scale the removal term by C")
       ->check(InRange(0, 4))->capture_default_str();
