@@ -6,6 +6,7 @@
 
 #include "grammar/gbnf_text.h"
 #include "grammar/json_schema.h"
+#include "grammar/json_text_scan.h"
 
 namespace anser {
 namespace {
@@ -29,23 +30,11 @@ constexpr char kPlainTextRules[] =
 
 // The end of the JSON value starting at `begin` (an object or array), or npos.
 size_t EndOfJsonValue(std::string_view text, size_t begin) {
-  int depth = 0;
-  bool in_string = false;
+  grammar::JsonTextScan scan;
   for (size_t i = begin; i < text.size(); ++i) {
     const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (--depth == 0) return i + 1;
-    }
+    scan.Take(c);
+    if (!scan.in_string && scan.depth == 0 && (c == '}' || c == ']')) return i + 1;
   }
   return std::string_view::npos;
 }
@@ -221,7 +210,13 @@ Result<ToolReply> ParseToolReply(std::string_view reply) {
     if (!call.contains("name") || !call["name"].is_string() || !call.contains("arguments")) {
       return Status::Error("[tools] a tool call lacks \"name\" or \"arguments\"");
     }
-    out.calls.push_back({call["name"].get<std::string>(), call["arguments"].dump()});
+    // The grammar writes {"name": NAME, "arguments": ARGUMENTS}: the arguments are the model's
+    // text, made compact, as ToolReplyStream gives them.
+    const std::string name = call["name"].get<std::string>();
+    const std::string compact = grammar::CompactJson(text.substr(at, end - at));
+    const std::string head = "{\"name\":" + Json(name).dump() + ",\"arguments\":";
+    out.calls.push_back({name, compact.starts_with(head) ? compact.substr(head.size(), compact.size() - head.size() - 1)
+                                                         : call["arguments"].dump()});
     at = end;
     if (text.substr(at) == kToolCallsClose) return out;
     if (text.substr(at, 1) != "\n") break;

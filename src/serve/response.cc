@@ -125,43 +125,33 @@ std::pair<json, std::string> ResponseBuilder::Message(const Choice& c) const {
   return {{{"role", "assistant"}, {"content", c.text}}, finish};
 }
 
+// As OpenAI streams them: text as content; per call, its id, type and name with empty arguments
+// first, then the arguments in pieces.
+std::string ResponseBuilder::ToolReplyChunks(int index, const std::vector<grammar::ToolReplyStream::Piece>& pieces) const {
+  using Kind = grammar::ToolReplyStream::Piece::Kind;
+  std::string out;
+  for (const grammar::ToolReplyStream::Piece& piece : pieces) {
+    json delta;
+    if (piece.kind == Kind::kText) {
+      delta = {{"content", piece.text}};
+    } else if (piece.kind == Kind::kCallName) {
+      delta = {{"tool_calls",
+                {{{"index", piece.call}, {"id", CallId()}, {"type", "function"},
+                  {"function", {{"name", piece.text}, {"arguments", ""}}}}}}};
+    } else {
+      delta = {{"tool_calls", {{{"index", piece.call}, {"function", {{"arguments", piece.text}}}}}}};
+    }
+    out += Sse(Chunk(json::array(
+        {{{"index", index}, {"delta", std::move(delta)}, {"logprobs", nullptr}, {"finish_reason", nullptr}}})));
+  }
+  return out;
+}
+
 std::string ResponseBuilder::Stream(JobEvent& event) {
   const bool chat = c_.endpoint == Endpoint::kChatCompletions;
-  if (c_.tool_calls && chat) {
-    // Held back until the choice ends: only then is it known to be text or calls.
-    if (auto* d = std::get_if<ChoiceDelta>(&event)) {
-      choices_[static_cast<size_t>(d->index)].text += d->text;
-      return "";
-    }
-    if (auto* e = std::get_if<ChoiceEnd>(&event)) {
-      Choice& c = choices_[static_cast<size_t>(e->index)];
-      c.finish = e->reason;
-      const auto [message, finish] = Message(c);
-      std::string out;
-      auto delta_chunk = [&](json delta) {
-        out += Sse(Chunk(json::array(
-            {{{"index", e->index}, {"delta", std::move(delta)}, {"logprobs", nullptr}, {"finish_reason", nullptr}}})));
-      };
-      if (message.contains("tool_calls")) {
-        // As OpenAI streams them: per call, its id, type and name first, then the arguments.
-        for (size_t k = 0; k < message["tool_calls"].size(); ++k) {
-          const json& call = message["tool_calls"][k];
-          delta_chunk({{"tool_calls",
-                        {{{"index", k}, {"id", call["id"]}, {"type", "function"},
-                          {"function", {{"name", call["function"]["name"]}, {"arguments", ""}}}}}}});
-          delta_chunk({{"tool_calls", {{{"index", k}, {"function", {{"arguments", call["function"]["arguments"]}}}}}}});
-        }
-      } else if (!message["content"].get<std::string>().empty()) {
-        delta_chunk({{"content", message["content"]}});
-      }
-      json chunk = Chunk(json::array(
-          {{{"index", e->index}, {"delta", json::object()}, {"logprobs", nullptr}, {"finish_reason", finish}}}));
-      if (e->final_state) {
-        const std::string id = KeepState(e->final_state);
-        if (!id.empty()) chunk["state_id"] = id;
-      }
-      return out + Sse(chunk);
-    }
+  const bool with_tools = c_.tool_calls && chat;
+  if (auto* d = std::get_if<ChoiceDelta>(&event); d != nullptr && with_tools) {
+    return ToolReplyChunks(d->index, choices_[static_cast<size_t>(d->index)].tool_reply.Push(d->text));
   }
   if (auto* d = std::get_if<ChoiceDelta>(&event)) {
     json choice = {{"index", d->index},
@@ -175,7 +165,14 @@ std::string ResponseBuilder::Stream(JobEvent& event) {
     return Sse(Chunk(json::array({std::move(choice)})));
   }
   if (auto* e = std::get_if<ChoiceEnd>(&event)) {
-    json choice = {{"index", e->index}, {"logprobs", nullptr}, {"finish_reason", FinishName(e->reason)}};
+    std::string out;
+    std::string finish = FinishName(e->reason);
+    if (with_tools) {
+      grammar::ToolReplyStream& reply = choices_[static_cast<size_t>(e->index)].tool_reply;
+      out = ToolReplyChunks(e->index, reply.Finish());
+      if (reply.closed_calls()) finish = "tool_calls";
+    }
+    json choice = {{"index", e->index}, {"logprobs", nullptr}, {"finish_reason", finish}};
     if (chat) {
       choice["delta"] = json::object();
     } else {
@@ -186,7 +183,7 @@ std::string ResponseBuilder::Stream(JobEvent& event) {
       const std::string id = KeepState(e->final_state);
       if (!id.empty()) chunk["state_id"] = id;
     }
-    return Sse(chunk);
+    return out + Sse(chunk);
   }
   auto& end = std::get<JobEnd>(event);
   done_ = true;

@@ -11,6 +11,7 @@
 
 #include "anser/tokenizer.h"
 #include "anser/tool_calls.h"
+#include "grammar/tool_reply_stream.h"
 #include "serve/job.h"
 #include "serve/named_states.h"
 #include "serve/request.h"
@@ -35,7 +36,8 @@ struct ResponseContext {
   const Tokenizer* tokenizer = nullptr;  // null: tokens are shown as their ids
   NamedStates* states = nullptr;         // where final states are kept (save_state)
   // The request had tools: a reply that is a block of calls becomes `tool_calls` (finish reason
-  // "tool_calls"), and a streamed reply is held back until it is known to be text or calls.
+  // "tool_calls"); a streamed one sends text once it is known not to open calls, and each call's
+  // name, then its arguments as they are generated.
   bool tool_calls = false;
 };
 
@@ -61,6 +63,7 @@ class ResponseBuilder {
     std::vector<TokenLogprob> logprobs;
     std::optional<FinishReason> finish;
     std::string state_id;
+    grammar::ToolReplyStream tool_reply;  // streamed with tools
   };
 
   // Stores a final state as a named state; returns its id ("" and an error when it does not fit).
@@ -72,6 +75,8 @@ class ResponseBuilder {
   nlohmann::json UsageJson() const;
   // A chat choice's message, and its finish reason ("tool_calls" when the text is calls).
   std::pair<nlohmann::json, std::string> Message(const Choice& c) const;
+  // The chunks for pieces of a streamed reply with tools.
+  std::string ToolReplyChunks(int index, const std::vector<grammar::ToolReplyStream::Piece>& pieces) const;
   static std::string Sse(const nlohmann::json& j) { return "data: " + Dump(j) + "\n\n"; }
 
   ResponseContext c_;

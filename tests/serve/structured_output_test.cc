@@ -101,31 +101,66 @@ TEST(StructuredOutput, ToolCallRoundTrip) {
   EXPECT_EQ(unknown_id["error"]["param"], "messages[0].tool_call_id") << unknown_id.dump();
 }
 
+// The data of each SSE event in `sse`.
+std::vector<json> SseChunks(const std::string& sse) {
+  std::vector<json> chunks;
+  for (size_t at = 0; (at = sse.find("data: ", at)) != std::string::npos; at += 6) {
+    chunks.push_back(json::parse(sse.substr(at + 6, sse.find("\n\n", at) - at - 6)));
+  }
+  return chunks;
+}
+
+// With tools, a streamed call comes as OpenAI sends one: its id, type and name first, then its
+// arguments as they are generated (the same compact text as unstreamed), then the finish reason.
 TEST(StructuredOutput, StreamedToolCallsComeAsDeltas) {
   ResponseContext context;
   context.endpoint = Endpoint::kChatCompletions;
   context.tool_calls = true;
   ResponseBuilder builder(context);
-  std::string sse = builder.Opening();
+  EXPECT_EQ(SseChunks(builder.Opening()).size(), 1u);
   JobEvent delta = ChoiceDelta{0, " ```json\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"", {}};
-  EXPECT_EQ(builder.Stream(delta), "");  // held back
-  JobEvent rest = ChoiceDelta{0, ", \"unit\": \"celsius\"}}\n```", {}};
-  EXPECT_EQ(builder.Stream(rest), "");
-  JobEvent end = ChoiceEnd{0, FinishReason::kStop, nullptr};
-  sse += builder.Stream(end);
-  std::vector<json> chunks;
-  for (size_t at = 0; (at = sse.find("data: ", at)) != std::string::npos; at += 6) {
-    chunks.push_back(json::parse(sse.substr(at + 6, sse.find("\n\n", at) - at - 6)));
-  }
-  ASSERT_EQ(chunks.size(), 4u) << sse;
-  const json first = chunks[1]["choices"][0]["delta"]["tool_calls"][0];
+  const std::vector<json> head = SseChunks(builder.Stream(delta));
+  ASSERT_EQ(head.size(), 2u);
+  const json first = head[0]["choices"][0]["delta"]["tool_calls"][0];
   EXPECT_EQ(first["index"], 0);
   EXPECT_EQ(first["type"], "function");
+  EXPECT_TRUE(first["id"].get<std::string>().starts_with("call_")) << first.dump();
   EXPECT_EQ(first["function"]["name"], "get_weather");
   EXPECT_EQ(first["function"]["arguments"], "");
-  EXPECT_EQ(chunks[2]["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"],
-            R"({"city":"Oslo","unit":"celsius"})");
-  EXPECT_EQ(chunks[3]["choices"][0]["finish_reason"], "tool_calls");
+  EXPECT_EQ(head[1]["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"], R"({"city":"Oslo")");
+  JobEvent rest = ChoiceDelta{0, ", \"unit\": \"celsius\"}}\n```", {}};
+  const std::vector<json> tail = SseChunks(builder.Stream(rest));
+  ASSERT_EQ(tail.size(), 1u);
+  EXPECT_EQ(tail[0]["choices"][0]["delta"]["tool_calls"][0]["index"], 0);
+  EXPECT_EQ(tail[0]["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"], R"(,"unit":"celsius"})");
+  JobEvent end = ChoiceEnd{0, FinishReason::kStop, nullptr};
+  const std::vector<json> last = SseChunks(builder.Stream(end));
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0]["choices"][0]["finish_reason"], "tool_calls");
+}
+
+// With tools, a reply that is text streams as text once its first character rules out a call;
+// the spaces and newlines it ends with are left out, as unstreamed.
+TEST(StructuredOutput, StreamedTextWithToolsIsNotHeldBack) {
+  ResponseContext context;
+  context.endpoint = Endpoint::kChatCompletions;
+  context.tool_calls = true;
+  ResponseBuilder builder(context);
+  builder.Opening();
+  JobEvent opening = ChoiceDelta{0, " ", {}};
+  EXPECT_EQ(builder.Stream(opening), "");  // it may still open a block of calls
+  JobEvent words = ChoiceDelta{0, "It is \n", {}};
+  const std::vector<json> first = SseChunks(builder.Stream(words));
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0]["choices"][0]["delta"]["content"], "It is");
+  JobEvent more = ChoiceDelta{0, "sunny.\n\n", {}};
+  const std::vector<json> second = SseChunks(builder.Stream(more));
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0]["choices"][0]["delta"]["content"], " \nsunny.");
+  JobEvent end = ChoiceEnd{0, FinishReason::kStop, nullptr};
+  const std::vector<json> last = SseChunks(builder.Stream(end));
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0]["choices"][0]["finish_reason"], "stop");
 }
 
 TEST(StructuredOutput, BadSchemasAndGrammarsAre400sNamingTheField) {
