@@ -174,7 +174,7 @@ TEST_P(GgufQuants, LogitsNoFurtherFromTheReferenceThanLlamaCpp) {
   ASSERT_EQ(rows, 51);
   const double rms_dev = std::sqrt(sum_sq / static_cast<double>(n));
   std::printf(
-      "%-24s anser max_dev %.4f rms_dev %.5f | llama.cpp max_dev %.4f rms_dev %.5f | ratio %.2f "
+      "%-24s anser max_dev %.3g rms_dev %.3g | llama.cpp max_dev %.3g rms_dev %.3g | ratio %.2f "
       "%.2f\n",
       file.c_str(), max_dev, rms_dev, llama_max, llama_rms, max_dev / llama_max,
       rms_dev / llama_rms);
