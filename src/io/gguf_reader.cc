@@ -63,7 +63,8 @@ bool KnownType(uint32_t t) { return t <= static_cast<uint32_t>(GgufType::kF64); 
 
 class GgufReader {
  public:
-  GgufReader(std::string path, GgufFile* out) : path_(std::move(path)), out_(out) {}
+  GgufReader(std::string path, GgufRead what, GgufFile* out)
+      : path_(std::move(path)), what_(what), out_(out) {}
 
   Status Load() {
     auto mapped = MappedFile::Open(path_);
@@ -129,6 +130,7 @@ class GgufReader {
         return Error("tensor '" + view.name + "' (" + std::to_string(nbytes) + " bytes at offset " +
                      std::to_string(offset) + ") runs past the end of the file");
       }
+      if (what_ == GgufRead::kMetadata) continue;
       const uint8_t* bytes = data_ + data_start + offset;
       if (info.stored) {
         view.data = Convert(view, bytes, *info.stored, info.ggml_type);
@@ -365,6 +367,7 @@ class GgufReader {
   }
 
   std::string path_;
+  GgufRead what_;
   GgufFile* out_;
   std::shared_ptr<MappedFile> mapping_;
   const uint8_t* data_ = nullptr;
@@ -376,10 +379,10 @@ class GgufReader {
 
 }  // namespace
 
-Result<GgufFile> LoadGguf(const std::string& path) {
+Result<GgufFile> LoadGguf(const std::string& path, GgufRead what) {
   GgufFile file;
   file.tensors = TensorStore(path);
-  ANSER_RETURN_IF_ERROR(GgufReader(path, &file).Load());
+  ANSER_RETURN_IF_ERROR(GgufReader(path, what, &file).Load());
   return file;
 }
 

@@ -189,6 +189,17 @@ INSTANTIATE_TEST_SUITE_P(Files, GgufQuants, ::testing::ValuesIn(kTags),
                            return name;
                          });
 
+// Readers of the vocabulary take the metadata alone: nothing is converted.
+TEST(GgufQuantsMetadata, MetadataOnlyConvertsNothing) {
+  auto gguf = LoadGguf(kDir + "model.Q4_K_M.gguf", GgufRead::kMetadata);
+  ASSERT_TRUE(gguf.ok()) << gguf.message();
+  EXPECT_TRUE(gguf->tensors.tensors().empty());
+  EXPECT_TRUE(gguf->converted.empty());
+  const GgufValue* tokens = gguf->metadata.Find("tokenizer.ggml.tokens");
+  ASSERT_NE(tokens, nullptr);
+  EXPECT_EQ(tokens->items.size(), 1024u);
+}
+
 // A copy of a fixture with output.weight's type code patched to iq2_xxs (16): the error names
 // the tensor, the type and the types Anser reads.
 TEST(GgufQuantsRefusal, NamesTensorTypeAndReadableTypes) {
