@@ -88,7 +88,10 @@ class Model {
 
   const ModelConfig& config() const { return config_; }
   int64_t params() const;                               // counted from the loaded tensors
-  const std::map<std::string, int>& dtype_counts() const { return dtype_counts_; }  // "bf16" → n
+  // Tensors per stored type: "bf16" → n; GGUF types by ggml's names ("q4_K", "iq4_xs").
+  const std::map<std::string, int>& dtype_counts() const { return dtype_counts_; }
+  // Stored types that run as another, converted at load: "q4_K" → "q8_0".
+  const std::map<std::string, std::string>& converted_dtypes() const { return converted_dtypes_; }
   int64_t weight_bytes() const;                         // bytes of all tensors as stored
   // Bytes read per decoded token: every tensor but the embedding, plus one embedding row.
   int64_t weight_bytes_per_token() const;
@@ -99,6 +102,7 @@ class Model {
   Model() = default;
   ModelConfig config_;
   std::map<std::string, int> dtype_counts_;
+  std::map<std::string, std::string> converted_dtypes_;
   std::string source_;
   std::unique_ptr<Weights> weights_;
   friend class ModelBuilder;

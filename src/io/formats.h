@@ -37,10 +37,15 @@ Result<TensorStore> LoadSafetensorsFolder(const std::string& dir);
 // through a temporary file and renamed. Types f32, f16, bf16, i64, i32, u8.
 Status SaveSafetensors(const std::string& path, const std::vector<TensorSource>& tensors);
 
+// What LoadGguf reads: everything, or the metadata alone (the tensor infos are still checked,
+// but no tensor is placed or converted: for readers of the vocabulary).
+enum class GgufRead { kAll, kMetadata };
+
 // A GGUF file, version 2 or 3: its metadata, and its tensors mapped in place under their GGUF
-// names with PyTorch-order shapes. Tensor types f32, f16, bf16, q8_0, q5_0, q4_0, q4_1; any
-// other type is an error naming it.
-Result<GgufFile> LoadGguf(const std::string& path);
+// names with PyTorch-order shapes. Tensor types f32, f16, bf16, q8_0, q5_0, q4_0, q4_1 as
+// stored; q5_1, q2_K…q8_K, iq4_nl and iq4_xs converted at load (GgufFile::converted); any other
+// type is an error naming the tensor, the type and the types read.
+Result<GgufFile> LoadGguf(const std::string& path, GgufRead what = GgufRead::kAll);
 
 // Writes a GGUF v3 file: `metadata` as given (general.alignment, if set, must be a u32 power
 // of two; default 32), then the tensors, each at an aligned offset. Streamed through a

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,17 +56,27 @@ class GgufMetadata {
   std::vector<std::pair<std::string, GgufValue>> entries_;
 };
 
+// A tensor stored in a GGML type Anser runs only after converting it at load (q4_K, iq4_xs, …;
+// kernels/ggml_dequant.h): its type code and its bytes as stored, in the mapping the store of
+// the GgufFile keeps alive.
+struct GgufConvertedTensor {
+  uint32_t ggml_type = 0;
+  const uint8_t* stored = nullptr;
+};
+
 // A read GGUF file: metadata, and tensors under their GGUF names with PyTorch-order shapes
-// (ne reversed), their data mapped in place.
+// (ne reversed), their data mapped in place. Tensors of the types in `converted` are q8_0 (q5_1:
+// f32) in `tensors`, converted at load.
 struct GgufFile {
   uint32_t version = 3;
   uint64_t alignment = 32;
   GgufMetadata metadata;
   TensorStore tensors;
+  std::map<std::string, GgufConvertedTensor> converted;  // by tensor name
 };
 
-// GGML type codes of the types Anser stores: F32 0, F16 1, Q4_0 2, Q4_1 3, Q5_0 6, Q8_0 8,
-// BF16 30.
+// GGML type codes of the types Anser stores and runs as they are: F32 0, F16 1, Q4_0 2, Q4_1 3,
+// Q5_0 6, Q8_0 8, BF16 30. (The reader converts the others it reads, see GgufConvertedTensor.)
 std::optional<DType> DTypeFromGgml(uint32_t ggml_type);
 std::optional<uint32_t> GgmlFromDType(DType dtype);
 // "q4_K", "iq2_xs", … for error messages; "type N" for codes GGML never had.

@@ -9,6 +9,8 @@
 #include "io/formats.h"
 #include "io/little_endian.h"
 #include "io/tensor_bytes.h"
+#include "kernels/ggml_dequant.h"
+#include "kernels/quantize.h"
 
 namespace anser {
 namespace {
@@ -22,6 +24,27 @@ constexpr uint64_t kMaxKeyBytes = 65535;
 constexpr uint64_t kMaxMetadataKeys = 4096;
 constexpr uint64_t kMaxArrayItems = uint64_t{1} << 22;  // all metadata arrays together
 constexpr uint64_t kMaxTensors = 65536;
+
+constexpr const char* kReadTypes =
+    "f32, f16, bf16, q8_0, q5_0, q5_1, q4_0, q4_1, q2_K, q3_K, q4_K, q5_K, q6_K, q8_K, iq4_nl, "
+    "iq4_xs";
+
+// The type a tensor of a GGML type Anser has no kernels for runs as (kernels/ggml_dequant.h).
+// q8_0 keeps llama-quantize's files within the fixture bar (rms deviation from the float64
+// reference ≤ 1.25× llama.cpp's, tests/gguf/gguf_quants_test.cc) for every type but q5_1: its
+// offset levels do not fall on q8_0's grid, and rounding them again to 8 bits doubled
+// llama.cpp's deviation, so q5_1 runs as f32.
+DType RunAs(uint32_t ggml_type) { return ggml_type == kGgmlQ5_1 ? DType::kF32 : DType::kQ8_0; }
+
+// One tensor's entry in the header. A tensor of a type Anser converts at load has view.dtype
+// RunAs(its type) and `stored` its layout in the file.
+struct TensorInfo {
+  TensorView view;
+  uint64_t offset = 0;
+  uint64_t nbytes = 0;  // as stored in the file
+  uint32_t ggml_type = 0;
+  std::optional<GgmlBlock> stored;
+};
 
 // Smallest encoding of a value of each type: what a count must be checked against before it
 // sizes an allocation.
@@ -40,7 +63,8 @@ bool KnownType(uint32_t t) { return t <= static_cast<uint32_t>(GgufType::kF64); 
 
 class GgufReader {
  public:
-  GgufReader(std::string path, GgufFile* out) : path_(std::move(path)), out_(out) {}
+  GgufReader(std::string path, GgufRead what, GgufFile* out)
+      : path_(std::move(path)), what_(what), out_(out) {}
 
   Status Load() {
     auto mapped = MappedFile::Open(path_);
@@ -86,14 +110,8 @@ class GgufReader {
       return Error("tensor count " + std::to_string(n_tensors) + " is above the limit of " +
                    std::to_string(kMaxTensors) + " tensors");
     }
-    std::vector<std::pair<TensorView, uint64_t>> infos;
-    infos.reserve(n_tensors);
-    for (uint64_t t = 0; t < n_tensors; ++t) {
-      TensorView view;
-      uint64_t offset = 0;
-      ANSER_RETURN_IF_ERROR(TensorInfo(&view, &offset));
-      infos.emplace_back(std::move(view), offset);
-    }
+    std::vector<TensorInfo> infos(n_tensors);
+    for (TensorInfo& info : infos) ANSER_RETURN_IF_ERROR(ReadTensorInfo(&info));
 
     // The data region starts at the next multiple of the alignment.
     const uint64_t align = out_->alignment;
@@ -101,8 +119,9 @@ class GgufReader {
     if (n_tensors > 0 && data_start > size_) return Error("data region starts past the end of the file");
     const uint64_t data_size = data_start > size_ ? 0 : size_ - data_start;
     ANSER_RETURN_IF_ERROR(CheckNoOverlap(infos));
-    for (auto& [view, offset] : infos) {
-      const uint64_t nbytes = view.nbytes();
+    for (TensorInfo& info : infos) {
+      TensorView& view = info.view;
+      const uint64_t offset = info.offset, nbytes = info.nbytes;
       if (offset % align != 0) {
         return Error("tensor '" + view.name + "' offset " + std::to_string(offset) +
                      " is not a multiple of the alignment " + std::to_string(align));
@@ -111,7 +130,14 @@ class GgufReader {
         return Error("tensor '" + view.name + "' (" + std::to_string(nbytes) + " bytes at offset " +
                      std::to_string(offset) + ") runs past the end of the file");
       }
-      view.data = Place(data_ + data_start + offset, nbytes, view.dtype);
+      if (what_ == GgufRead::kMetadata) continue;
+      const uint8_t* bytes = data_ + data_start + offset;
+      if (info.stored) {
+        view.data = Convert(view, bytes, *info.stored, info.ggml_type);
+        out_->converted[view.name] = GgufConvertedTensor{info.ggml_type, bytes};
+      } else {
+        view.data = Place(bytes, nbytes, view.dtype);
+      }
       out_->tensors.Add(std::move(view));
     }
     out_->tensors.KeepAlive(mapping_);
@@ -232,7 +258,9 @@ class GgufReader {
     return Status::Ok();
   }
 
-  Status TensorInfo(TensorView* view, uint64_t* offset) {
+  Status ReadTensorInfo(TensorInfo* info) {
+    TensorView* view = &info->view;
+    uint64_t* offset = &info->offset;
     ANSER_RETURN_IF_ERROR(String(&view->name, "tensor name"));
     if (!names_.insert(view->name).second) return Error("duplicate tensor '" + view->name + "'");
     uint32_t n_dims = 0;
@@ -250,10 +278,15 @@ class GgufReader {
     uint32_t ggml_type = 0;
     ANSER_RETURN_IF_ERROR(U32(&ggml_type, "type of '" + view->name + "'"));
     ANSER_RETURN_IF_ERROR(U64(offset, "offset of '" + view->name + "'"));
-    const std::optional<DType> dtype = DTypeFromGgml(ggml_type);
+    info->ggml_type = ggml_type;
+    std::optional<DType> dtype = DTypeFromGgml(ggml_type);
     if (!dtype) {
-      return Error("tensor '" + view->name + "' has GGML type " + GgmlTypeName(ggml_type) +
-                   ", which Anser does not read (supported: f32, f16, bf16, q8_0, q5_0, q4_0, q4_1)");
+      info->stored = GgmlDequantBlock(ggml_type);
+      if (!info->stored) {
+        return Error("tensor '" + view->name + "' has GGML type " + GgmlTypeName(ggml_type) +
+                     ", which Anser does not read (it reads " + kReadTypes + ")");
+      }
+      dtype = RunAs(ggml_type);
     }
     view->dtype = *dtype;
     // ne[0] is the fastest-varying dimension: PyTorch order is the reverse.
@@ -261,15 +294,18 @@ class GgufReader {
     const std::optional<uint64_t> numel = CheckedNumel(view->shape);
     if (!numel) return Error("tensor '" + view->name + "' has a shape whose size overflows");
     const int64_t row = ne.empty() ? 1 : ne[0];
-    if (row % DTypeBlockElems(*dtype) != 0) {
-      return Error("tensor '" + view->name + "' of type " + std::string(DTypeName(*dtype)) +
-                   " has rows of " + std::to_string(row) + " elements, not a multiple of 32");
+    const int64_t block = info->stored ? info->stored->elems : DTypeBlockElems(*dtype);
+    if (row % block != 0) {
+      return Error("tensor '" + view->name + "' of type " + GgmlTypeName(ggml_type) +
+                   " has rows of " + std::to_string(row) + " elements, not a multiple of " +
+                   std::to_string(block));
     }
     // Bytes = rows × row bytes; the row bytes are at most 4·row, so bound both factors.
     const uint64_t rows = row == 0 ? 0 : *numel / static_cast<uint64_t>(row);
-    const uint64_t row_bytes = DTypeRowBytes(*dtype, row);
-    uint64_t total;
-    if (__builtin_mul_overflow(rows, row_bytes, &total) || total > size_) {
+    const uint64_t row_bytes = info->stored
+                                   ? static_cast<uint64_t>(row / block) * info->stored->bytes
+                                   : DTypeRowBytes(*dtype, row);
+    if (__builtin_mul_overflow(rows, row_bytes, &info->nbytes) || info->nbytes > size_) {
       return Error("tensor '" + view->name + "' " + view->ShapeString() + " is larger than the file");
     }
     return Status::Ok();
@@ -277,21 +313,22 @@ class GgufReader {
 
   // Two tensors may not share bytes: a writer never does that, and a hostile file could make
   // the packing of one rewrite another.
-  Status CheckNoOverlap(const std::vector<std::pair<TensorView, uint64_t>>& infos) const {
-    std::vector<std::pair<uint64_t, const TensorView*>> by_offset;
+  Status CheckNoOverlap(const std::vector<TensorInfo>& infos) const {
+    std::vector<std::pair<uint64_t, const TensorInfo*>> by_offset;
     by_offset.reserve(infos.size());
-    for (const auto& [view, offset] : infos) {
-      if (view.nbytes() > 0) by_offset.emplace_back(offset, &view);
+    for (const TensorInfo& info : infos) {
+      if (info.nbytes > 0) by_offset.emplace_back(info.offset, &info);
     }
     std::sort(by_offset.begin(), by_offset.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     for (size_t i = 1; i < by_offset.size(); ++i) {
       const auto& [prev_offset, prev] = by_offset[i - 1];
-      const auto& [offset, view] = by_offset[i];
-      if (offset - prev_offset < prev->nbytes()) {
-        return Error("tensors '" + prev->name + "' and '" + view->name + "' overlap (bytes " +
-                     std::to_string(prev_offset) + "+" + std::to_string(prev->nbytes()) + " and " +
-                     std::to_string(offset) + "+" + std::to_string(view->nbytes()) + ")");
+      const auto& [offset, info] = by_offset[i];
+      if (offset - prev_offset < prev->nbytes) {
+        return Error("tensors '" + prev->view.name + "' and '" + info->view.name +
+                     "' overlap (bytes " + std::to_string(prev_offset) + "+" +
+                     std::to_string(prev->nbytes) + " and " + std::to_string(offset) + "+" +
+                     std::to_string(info->nbytes) + ")");
       }
     }
     return Status::Ok();
@@ -305,7 +342,32 @@ class GgufReader {
     return PlaceTensorData(out_->tensors, bytes, nbytes, dtype);
   }
 
+  // The rows of a tensor stored as `ggml_type` in view.dtype (RunAs), in a buffer the store
+  // owns: each row dequantized to float32 and, for a block type, quantized as `anser quantize`
+  // does.
+  const void* Convert(const TensorView& view, const uint8_t* bytes, GgmlBlock stored,
+                      uint32_t ggml_type) {
+    const int64_t cols = view.shape.empty() ? 1 : view.shape.back();
+    const int64_t rows = cols == 0 ? 0 : view.numel() / cols;
+    const size_t stored_row = static_cast<size_t>(cols / stored.elems) * stored.bytes;
+    const size_t out_row = DTypeRowBytes(view.dtype, cols);
+    auto* out = static_cast<uint8_t*>(out_->tensors.Allocate(static_cast<size_t>(rows) * out_row));
+    std::vector<float> row(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint8_t* in = bytes + static_cast<size_t>(r) * stored_row;
+      uint8_t* to = out + static_cast<size_t>(r) * out_row;
+      if (view.dtype == DType::kF32) {
+        DequantizeGgmlRow(ggml_type, in, cols, reinterpret_cast<float*>(to));
+      } else {
+        DequantizeGgmlRow(ggml_type, in, cols, row.data());
+        QuantizeRow(view.dtype, row.data(), cols, to);
+      }
+    }
+    return out;
+  }
+
   std::string path_;
+  GgufRead what_;
   GgufFile* out_;
   std::shared_ptr<MappedFile> mapping_;
   const uint8_t* data_ = nullptr;
@@ -317,10 +379,10 @@ class GgufReader {
 
 }  // namespace
 
-Result<GgufFile> LoadGguf(const std::string& path) {
+Result<GgufFile> LoadGguf(const std::string& path, GgufRead what) {
   GgufFile file;
   file.tensors = TensorStore(path);
-  ANSER_RETURN_IF_ERROR(GgufReader(path, &file).Load());
+  ANSER_RETURN_IF_ERROR(GgufReader(path, what, &file).Load());
   return file;
 }
 

@@ -41,11 +41,13 @@ Result<ModelConfig> OfficialShape(const std::string& name) {
 
 class ModelBuilder {
  public:
-  static Result<std::shared_ptr<const Model>> Make(TensorStore store, std::map<std::string, int> dtypes,
-                                                   WeightLayout layout) {
+  static Result<std::shared_ptr<const Model>> Make(
+      TensorStore store, std::map<std::string, int> dtypes, WeightLayout layout,
+      std::map<std::string, std::string> converted = {}) {
     std::shared_ptr<Model> m(new Model());
     m->source_ = store.source();
     m->dtype_counts_ = std::move(dtypes);
+    m->converted_dtypes_ = std::move(converted);
     ANSER_ASSIGN_OR_RETURN(m->weights_, Weights::Build(std::move(store), layout));
     m->config_ = m->weights_->config();
     return std::shared_ptr<const Model>(std::move(m));
@@ -57,6 +59,21 @@ namespace {
 std::map<std::string, int> CountDTypes(const TensorStore& store) {
   std::map<std::string, int> counts;
   for (const TensorView& t : store.tensors()) ++counts[std::string(DTypeName(t.dtype))];
+  return counts;
+}
+
+// A GGUF file's tensors by their stored types: those converted at load count under their GGML
+// name, not as the type they became.
+std::map<std::string, int> CountGgufDTypes(const GgufFile& gguf,
+                                           std::map<std::string, std::string>* converted) {
+  std::map<std::string, int> counts = CountDTypes(gguf.tensors);
+  for (const auto& [name, tensor] : gguf.converted) {
+    const std::string run_as(DTypeName(gguf.tensors.Find(name)->dtype));
+    if (--counts[run_as] == 0) counts.erase(run_as);
+    const std::string stored = GgmlTypeName(tensor.ggml_type);
+    ++counts[stored];
+    (*converted)[stored] = run_as;
+  }
   return counts;
 }
 
@@ -77,9 +94,10 @@ Result<std::shared_ptr<const Model>> Model::Load(const std::string& path, Weight
   }
   if (path.size() > 5 && path.compare(path.size() - 5, 5, ".gguf") == 0) {
     ANSER_ASSIGN_OR_RETURN(GgufFile gguf, LoadGguf(path));
-    std::map<std::string, int> dtypes = CountDTypes(gguf.tensors);
+    std::map<std::string, std::string> converted;
+    std::map<std::string, int> dtypes = CountGgufDTypes(gguf, &converted);
     ANSER_ASSIGN_OR_RETURN(TensorStore official, GgufToOfficial(std::move(gguf)));
-    return ModelBuilder::Make(std::move(official), std::move(dtypes), layout);
+    return ModelBuilder::Make(std::move(official), std::move(dtypes), layout, std::move(converted));
   }
   ANSER_ASSIGN_OR_RETURN(TensorStore store, LoadTorchPth(path));
   std::map<std::string, int> dtypes = CountDTypes(store);

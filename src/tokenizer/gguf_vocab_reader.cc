@@ -33,7 +33,7 @@ std::string UnescapeRwkvToken(std::string_view text) {
 }
 
 Result<WorldVocab> ReadGgufWorldVocab(const std::string& gguf_path) {
-  ANSER_ASSIGN_OR_RETURN(GgufFile file, LoadGguf(gguf_path));
+  ANSER_ASSIGN_OR_RETURN(GgufFile file, LoadGguf(gguf_path, GgufRead::kMetadata));
   const GgufValue* model = file.metadata.Find("tokenizer.ggml.model");
   const GgufValue* tokens = file.metadata.Find("tokenizer.ggml.tokens");
   const GgufValue* types = file.metadata.Find("tokenizer.ggml.token_type");

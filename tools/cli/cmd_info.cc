@@ -1,5 +1,6 @@
 // anser info: the configuration and size of a model; with --system, this build and machine.
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -44,6 +45,7 @@ int RunInfo(const InfoArgs& a) {
           {"g", c.lora_ranks.g}}},
         {"params", m.params()},
         {"dtypes", m.dtype_counts()},
+        {"converted_at_load", m.converted_dtypes()},
         {"weight_bytes", m.weight_bytes()},
         {"variant", c.variant.Name()},
         {"iclr_mult", c.variant.iclr_mult},
@@ -70,6 +72,16 @@ int RunInfo(const InfoArgs& a) {
       c.lora_ranks.w, c.lora_ranks.a, c.lora_ranks.v, c.lora_ranks.g,
       static_cast<long long>(m.params()), static_cast<double>(m.params()) / 1e6,
       static_cast<double>(m.weight_bytes()) / (1024.0 * 1024.0), dtypes.c_str());
+  if (!m.converted_dtypes().empty()) {
+    std::map<std::string, std::string> by_target;  // "q8_0" → "q4_K, q6_K"
+    for (const auto& [stored, runs_as] : m.converted_dtypes()) {
+      std::string& list = by_target[runs_as];
+      list += (list.empty() ? "" : ", ") + stored;
+    }
+    for (const auto& [runs_as, stored] : by_target) {
+      std::printf("runs as:    %s (%s converted at load)\n", runs_as.c_str(), stored.c_str());
+    }
+  }
   if (!c.variant.IsDefault()) std::printf("switches:  %s\n", VariantNote(c.variant).substr(2).c_str());
   return 0;
 }

@@ -1,0 +1,214 @@
+#include "kernels/ggml_dequant.h"
+
+#include "core/check.h"
+#include "core/dtype.h"
+#include "kernels/quant_blocks.h"
+
+namespace anser {
+namespace {
+
+constexpr int kSuper = 256;  // elements of a K-quant or iq4_xs super-block
+
+// The 16 levels of iq4_nl and iq4_xs: a 4-bit code indexes them.
+constexpr int8_t kIq4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                   1,    13,   25,  38,  53,  69,  89,  113};
+
+float Half(const uint8_t* p) { return F16ToF32(LoadU16(p)); }
+
+// {f16 d; f16 m; u8 qh[4]; u8 qs[16]}: as q5_0's bits, value = q·d + m.
+void Q5_1Block(const uint8_t* b, float* y) {
+  const float d = Half(b), m = Half(b + 2);
+  const uint32_t qh = LoadU32(b + 4);
+  const uint8_t* qs = b + 8;
+  for (int j = 0; j < 16; ++j) {
+    const int lo = (qs[j] & 0xF) | (((qh >> j) & 1) << 4);
+    const int hi = (qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
+    y[j] = static_cast<float>(lo) * d + m;
+    y[j + 16] = static_cast<float>(hi) * d + m;
+  }
+}
+
+// {u8 scales[16]; u8 qs[64]; f16 d; f16 dmin}: 16 groups of 16; group g has scale
+// d·(scales[g] & 15) and minimum dmin·(scales[g] >> 4). Element i of each 128-half takes 2 bits
+// of qs[half·32 + i % 32] at bit 2·(i / 32).
+void Q2_KBlock(const uint8_t* b, float* y) {
+  const uint8_t* scales = b;
+  const uint8_t* qs = b + 16;
+  const float d = Half(b + 80), dmin = Half(b + 82);
+  for (int i = 0; i < kSuper; ++i) {
+    const int half = i / 128, k = i % 128;
+    const int q = (qs[half * 32 + k % 32] >> (2 * (k / 32))) & 3;
+    const uint8_t sc = scales[i / 16];
+    y[i] = d * static_cast<float>(sc & 0xF) * static_cast<float>(q) -
+           dmin * static_cast<float>(sc >> 4);
+  }
+}
+
+// {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}: 2 low bits as q2_K; the third bit of
+// element i is bit (i / 32) of hmask[i % 32], and a clear bit subtracts 4. Sixteen 6-bit
+// scales (offset 32): low nibbles in scales[0..8), high 2-bit pairs in scales[8..12).
+void Q3_KBlock(const uint8_t* b, float* y) {
+  const uint8_t* hmask = b;
+  const uint8_t* qs = b + 32;
+  const uint8_t* sc = b + 96;
+  const float d = Half(b + 108);
+  for (int i = 0; i < kSuper; ++i) {
+    const int half = i / 128, k = i % 128;
+    const int low = (qs[half * 32 + k % 32] >> (2 * (k / 32))) & 3;
+    const int high = (hmask[i % 32] >> (i / 32)) & 1;
+    const int g = i / 16;
+    const int s_low = (sc[g % 8] >> (4 * (g / 8))) & 0xF;
+    const int s_high = (sc[8 + g % 4] >> (2 * (g / 4))) & 3;
+    const int scale = (s_low | (s_high << 4)) - 32;
+    y[i] = d * static_cast<float>(scale) * static_cast<float>(low - (high ? 0 : 4));
+  }
+}
+
+// The 6-bit scale and minimum of sub-block j (0..7) of q4_K and q5_K, packed in 12 bytes.
+void ScaleMin(const uint8_t* s, int j, int* scale, int* min) {
+  if (j < 4) {
+    *scale = s[j] & 63;
+    *min = s[j + 4] & 63;
+  } else {
+    *scale = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+    *min = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+  }
+}
+
+// {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]}: 8 sub-blocks of 32; sub-block j takes the low
+// (j even) or high (j odd) nibbles of qs[32·(j / 2) …]; value = d·sc·q − dmin·m.
+void Q4_KBlock(const uint8_t* b, float* y) {
+  const float d = Half(b), dmin = Half(b + 2);
+  const uint8_t* scales = b + 4;
+  const uint8_t* qs = b + 16;
+  for (int j = 0; j < 8; ++j) {
+    int sc = 0, m = 0;
+    ScaleMin(scales, j, &sc, &m);
+    const float dl = d * static_cast<float>(sc), ml = dmin * static_cast<float>(m);
+    for (int l = 0; l < 32; ++l) {
+      const int q = (qs[32 * (j / 2) + l] >> (4 * (j % 2))) & 0xF;
+      y[32 * j + l] = dl * static_cast<float>(q) - ml;
+    }
+  }
+}
+
+// {f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}: q4_K with a fifth bit, bit j of
+// qh[l] for element l of sub-block j.
+void Q5_KBlock(const uint8_t* b, float* y) {
+  const float d = Half(b), dmin = Half(b + 2);
+  const uint8_t* scales = b + 4;
+  const uint8_t* qh = b + 16;
+  const uint8_t* qs = b + 48;
+  for (int j = 0; j < 8; ++j) {
+    int sc = 0, m = 0;
+    ScaleMin(scales, j, &sc, &m);
+    const float dl = d * static_cast<float>(sc), ml = dmin * static_cast<float>(m);
+    for (int l = 0; l < 32; ++l) {
+      const int q = ((qs[32 * (j / 2) + l] >> (4 * (j % 2))) & 0xF) | (((qh[l] >> j) & 1) << 4);
+      y[32 * j + l] = dl * static_cast<float>(q) - ml;
+    }
+  }
+}
+
+// {u8 ql[128]; u8 qh[64]; int8 scales[16]; f16 d}: per 128-half, element 32·k + l (k 0..3)
+// takes the low (k < 2) or high nibble of ql[64·half + 32·(k % 2) + l] and bits 2k, 2k+1 of
+// qh[32·half + l]; scale of 16 elements each; value = d·scale·(q − 32).
+void Q6_KBlock(const uint8_t* b, float* y) {
+  const uint8_t* ql = b;
+  const uint8_t* qh = b + 128;
+  const auto* scales = reinterpret_cast<const int8_t*>(b + 192);
+  const float d = Half(b + 208);
+  for (int i = 0; i < kSuper; ++i) {
+    const int half = i / 128, k = (i % 128) / 32, l = i % 32;
+    const int low = (ql[64 * half + 32 * (k % 2) + l] >> (4 * (k / 2))) & 0xF;
+    const int high = (qh[32 * half + l] >> (2 * k)) & 3;
+    const int q = (low | (high << 4)) - 32;
+    y[i] = d * static_cast<float>(scales[i / 16]) * static_cast<float>(q);
+  }
+}
+
+// {f32 d; int8 qs[256]; int16 bsums[16]}: value = d·q.
+void Q8_KBlock(const uint8_t* b, float* y) {
+  float d;
+  std::memcpy(&d, b, 4);
+  const auto* qs = reinterpret_cast<const int8_t*>(b + 4);
+  for (int i = 0; i < kSuper; ++i) y[i] = d * static_cast<float>(qs[i]);
+}
+
+// {f16 d; u8 qs[16]}: nibbles as q4_0; value = d·level[q].
+void Iq4NlBlock(const uint8_t* b, float* y) {
+  const float d = Half(b);
+  for (int j = 0; j < 16; ++j) {
+    y[j] = d * static_cast<float>(kIq4Levels[b[2 + j] & 0xF]);
+    y[j + 16] = d * static_cast<float>(kIq4Levels[b[2 + j] >> 4]);
+  }
+}
+
+// {f16 d; u16 scales_h; u8 scales_l[4]; u8 qs[128]}: 8 iq4_nl-style sub-blocks of 32 whose
+// 6-bit scales (offset 32) are a nibble of scales_l and 2 bits of scales_h.
+void Iq4XsBlock(const uint8_t* b, float* y) {
+  const float d = Half(b);
+  const uint16_t scales_h = LoadU16(b + 2);
+  const uint8_t* scales_l = b + 4;
+  const uint8_t* qs = b + 8;
+  for (int j = 0; j < 8; ++j) {
+    const int ls = ((scales_l[j / 2] >> (4 * (j % 2))) & 0xF) | (((scales_h >> (2 * j)) & 3) << 4);
+    const float dl = d * static_cast<float>(ls - 32);
+    for (int l = 0; l < 16; ++l) {
+      y[32 * j + l] = dl * static_cast<float>(kIq4Levels[qs[16 * j + l] & 0xF]);
+      y[32 * j + l + 16] = dl * static_cast<float>(kIq4Levels[qs[16 * j + l] >> 4]);
+    }
+  }
+}
+
+using BlockFn = void (*)(const uint8_t*, float*);
+
+struct Layout {
+  GgmlBlock block;
+  BlockFn dequantize;
+};
+
+std::optional<Layout> Find(uint32_t ggml_type) {
+  switch (ggml_type) {
+    case kGgmlQ5_1:
+      return Layout{{kQBlock, 24}, Q5_1Block};
+    case kGgmlQ2_K:
+      return Layout{{kSuper, 84}, Q2_KBlock};
+    case kGgmlQ3_K:
+      return Layout{{kSuper, 110}, Q3_KBlock};
+    case kGgmlQ4_K:
+      return Layout{{kSuper, 144}, Q4_KBlock};
+    case kGgmlQ5_K:
+      return Layout{{kSuper, 176}, Q5_KBlock};
+    case kGgmlQ6_K:
+      return Layout{{kSuper, 210}, Q6_KBlock};
+    case kGgmlQ8_K:
+      return Layout{{kSuper, 292}, Q8_KBlock};
+    case kGgmlIq4Nl:
+      return Layout{{kQBlock, 18}, Iq4NlBlock};
+    case kGgmlIq4Xs:
+      return Layout{{kSuper, 136}, Iq4XsBlock};
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::optional<GgmlBlock> GgmlDequantBlock(uint32_t ggml_type) {
+  const std::optional<Layout> layout = Find(ggml_type);
+  if (!layout) return std::nullopt;
+  return layout->block;
+}
+
+void DequantizeGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, float* out) {
+  const std::optional<Layout> layout = Find(ggml_type);
+  ANSER_CHECK(layout.has_value() && cols % layout->block.elems == 0,
+              "DequantizeGgmlRow: not a type it reads, or cols not a multiple of its block");
+  for (int64_t i = 0; i < cols / layout->block.elems; ++i) {
+    layout->dequantize(row + static_cast<size_t>(i) * layout->block.bytes,
+                       out + i * layout->block.elems);
+  }
+}
+
+}  // namespace anser

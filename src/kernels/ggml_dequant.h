@@ -1,0 +1,37 @@
+// Scalar dequantization of the GGML block types that GGUF files from llama-quantize hold and
+// Anser reads but does not run directly: q5_1, the K-quants (q2_K … q8_K, super-blocks of
+// 256) and the non-linear iq4_nl and iq4_xs. The GGUF reader turns their rows into q8_0 (q5_1:
+// f32) at load with these (io/gguf_reader.cc). Every formula has at most one inexact float
+// operation, so the results are bit-identical to ggml's own dequantization.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace anser {
+
+// ggml.h's enum ggml_type codes of these types.
+inline constexpr uint32_t kGgmlQ5_1 = 7;
+inline constexpr uint32_t kGgmlQ2_K = 10;
+inline constexpr uint32_t kGgmlQ3_K = 11;
+inline constexpr uint32_t kGgmlQ4_K = 12;
+inline constexpr uint32_t kGgmlQ5_K = 13;
+inline constexpr uint32_t kGgmlQ6_K = 14;
+inline constexpr uint32_t kGgmlQ8_K = 15;
+inline constexpr uint32_t kGgmlIq4Nl = 20;
+inline constexpr uint32_t kGgmlIq4Xs = 23;
+
+struct GgmlBlock {
+  int64_t elems;  // elements per block
+  size_t bytes;   // bytes per block
+};
+
+// The block of a type DequantizeGgmlRow reads; nothing for any other type.
+std::optional<GgmlBlock> GgmlDequantBlock(uint32_t ggml_type);
+
+// `cols` floats from one stored row of `ggml_type` (a type GgmlDequantBlock knows; `cols` a
+// multiple of its block). `row` may have any alignment.
+void DequantizeGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, float* out);
+
+}  // namespace anser
