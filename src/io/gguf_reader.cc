@@ -33,7 +33,8 @@ constexpr const char* kReadTypes =
 // q8_0 keeps llama-quantize's files within the fixture bar (rms deviation from the float64
 // reference ≤ 1.25× llama.cpp's, tests/gguf/gguf_quants_test.cc) for every type but q5_1: its
 // offset levels do not fall on q8_0's grid, and rounding them again to 8 bits doubled
-// llama.cpp's deviation, so q5_1 runs as f32.
+// llama.cpp's deviation, so q5_1 runs as f32. iq4_nl's levels are q8_0 codes: it is copied
+// across exactly (GgmlRowAsQ8_0Exactly).
 DType RunAs(uint32_t ggml_type) { return ggml_type == kGgmlQ5_1 ? DType::kF32 : DType::kQ8_0; }
 
 // One tensor's entry in the header. A tensor of a type Anser converts at load has view.dtype
@@ -358,7 +359,7 @@ class GgufReader {
       uint8_t* to = out + static_cast<size_t>(r) * out_row;
       if (view.dtype == DType::kF32) {
         DequantizeGgmlRow(ggml_type, in, cols, reinterpret_cast<float*>(to));
-      } else {
+      } else if (!GgmlRowAsQ8_0Exactly(ggml_type, in, cols, to)) {
         DequantizeGgmlRow(ggml_type, in, cols, row.data());
         QuantizeRow(view.dtype, row.data(), cols, to);
       }

@@ -201,6 +201,22 @@ std::optional<GgmlBlock> GgmlDequantBlock(uint32_t ggml_type) {
   return layout->block;
 }
 
+bool GgmlRowAsQ8_0Exactly(uint32_t ggml_type, const uint8_t* row, int64_t cols, uint8_t* out) {
+  if (ggml_type != kGgmlIq4Nl) return false;
+  ANSER_CHECK(cols % kQBlock == 0, "GgmlRowAsQ8_0Exactly: cols not a multiple of 32");
+  constexpr size_t kIq4NlBytes = 18, kQ8_0Bytes = 34;
+  for (int64_t i = 0; i < cols / kQBlock; ++i) {
+    const uint8_t* b = row + static_cast<size_t>(i) * kIq4NlBytes;
+    uint8_t* q = out + static_cast<size_t>(i) * kQ8_0Bytes;
+    std::memcpy(q, b, 2);  // the same f16 scale
+    for (int j = 0; j < 16; ++j) {
+      q[2 + j] = static_cast<uint8_t>(kIq4Levels[b[2 + j] & 0xF]);
+      q[2 + j + 16] = static_cast<uint8_t>(kIq4Levels[b[2 + j] >> 4]);
+    }
+  }
+  return true;
+}
+
 void DequantizeGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, float* out) {
   const std::optional<Layout> layout = Find(ggml_type);
   ANSER_CHECK(layout.has_value() && cols % layout->block.elems == 0,

@@ -34,4 +34,9 @@ std::optional<GgmlBlock> GgmlDequantBlock(uint32_t ggml_type);
 // multiple of its block). `row` may have any alignment.
 void DequantizeGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, float* out);
 
+// Writes one stored row of `ggml_type` as q8_0 blocks ({f16 d; int8 qs[32]}) holding exactly
+// the values DequantizeGgmlRow gives, where the type's levels are q8_0 codes under its own scale:
+// iq4_nl (d·level, every level in [-127, 127]). Returns false, writing nothing, for other types.
+bool GgmlRowAsQ8_0Exactly(uint32_t ggml_type, const uint8_t* row, int64_t cols, uint8_t* out);
+
 }  // namespace anser

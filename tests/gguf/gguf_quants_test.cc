@@ -190,6 +190,30 @@ INSTANTIATE_TEST_SUITE_P(Files, GgufQuants, ::testing::ValuesIn(kTags),
                            return name;
                          });
 
+// iq4_nl's levels are q8_0 codes under its own scale: converted at load, every tensor holds
+// exactly the values of the stored one.
+TEST(GgufQuantsIq4Nl, ConvertsToQ8_0WithoutRounding) {
+  auto gguf = LoadGguf(kDir + "model.iq4_nl.pure.gguf");
+  ASSERT_TRUE(gguf.ok()) << gguf.message();
+  int checked = 0;
+  for (const auto& [name, stored] : gguf->converted) {
+    const TensorView* view = gguf->tensors.Find(name);
+    ASSERT_NE(view, nullptr);
+    ASSERT_EQ(view->dtype, DType::kQ8_0) << name;
+    const int64_t cols = view->shape.back();
+    const size_t stored_row = static_cast<size_t>(cols / 32) * 18;
+    std::vector<float> from_stored(static_cast<size_t>(cols)), from_converted(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < view->numel() / cols; ++r) {
+      DequantizeGgmlRow(stored.ggml_type, stored.stored + static_cast<size_t>(r) * stored_row, cols, from_stored.data());
+      DequantizeRow(DType::kQ8_0, static_cast<const uint8_t*>(view->data) + static_cast<size_t>(r) * DTypeRowBytes(DType::kQ8_0, cols),
+                    cols, from_converted.data());
+      ASSERT_EQ(from_converted, from_stored) << name << " row " << r;
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 14);
+}
+
 // Readers of the vocabulary take the metadata alone: nothing is converted.
 TEST(GgufQuantsMetadata, MetadataOnlyConvertsNothing) {
   auto gguf = LoadGguf(kDir + "model.Q4_K_M.gguf", GgufRead::kMetadata);
