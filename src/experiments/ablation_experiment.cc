@@ -79,7 +79,7 @@ Result<std::vector<AblationRun>> RunAblation(const AblationOptions& o, const std
                         total);
       }
       const auto start = std::chrono::steady_clock::now();
-      ANSER_ASSIGN_OR_RETURN(ParamSet params, InitParams(config, run.seed));
+      ANSER_ASSIGN_OR_RETURN(ParamSet params, InitParams(config, run.seed, o.train.threads));
       ANSER_ASSIGN_OR_RETURN(std::unique_ptr<Trainer> trainer,
                              Trainer::Create(std::move(params), corpus, train, RunDir(dir, run), ""));
       while (!trainer->done()) {

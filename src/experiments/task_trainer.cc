@@ -63,7 +63,7 @@ Result<TaskRunResult> TrainOnTask(SyntheticTask& task, const TaskTrainOptions& o
                          ScratchConfig(o.layers, o.width, o.head_size, task.vocab_size()));
   config.variant = o.variant;
   TaskRunResult run;
-  ANSER_ASSIGN_OR_RETURN(run.params, InitParams(config, o.seed));
+  ANSER_ASSIGN_OR_RETURN(run.params, InitParams(config, o.seed, o.threads));
   ParamSet grads = run.params.ZerosLike();
   std::vector<NamedTensor<float>> m = grads.tensors(), v = grads.tensors();
   SplitMix64 rng(o.seed * 0x9E3779B97F4A7C15ull + 0x7a5c);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "train/orthogonal_init.h"
 #include "train/rng.h"
 
 namespace anser {
@@ -14,41 +15,6 @@ int RoundedRank(int n_embd, double exponent, double factor) {
   const double r =
       std::round(factor * std::pow(static_cast<double>(n_embd), exponent) / 32.0) * 32.0;
   return std::max(32, static_cast<int>(r));
-}
-
-// torch.nn.init.orthogonal_: the Q of a Gaussian matrix's QR (tall orientation; R's diagonal
-// made positive, which Gram-Schmidt gives directly), transposed back when wide, times `gain`.
-// Official 2-D inits multiply the gain by √(rows/cols) when rows > cols.
-void Orthogonal(float* out, int64_t rows, int64_t cols, double gain, SplitMix64& rng) {
-  if (rows > cols) gain *= std::sqrt(static_cast<double>(rows) / static_cast<double>(cols));
-  const int64_t p = std::max(rows, cols), q = std::min(rows, cols);
-  // q vectors of length p, orthonormalised in turn (modified Gram-Schmidt, applied twice so
-  // the columns stay orthogonal to float precision).
-  std::vector<double> v(static_cast<size_t>(p * q));
-  for (double& x : v) x = rng.Normal();
-  for (int64_t j = 0; j < q; ++j) {
-    double* vj = v.data() + j * p;
-    for (int pass = 0; pass < 2; ++pass) {
-      for (int64_t i = 0; i < j; ++i) {
-        const double* vi = v.data() + i * p;
-        double dot = 0;
-        for (int64_t t = 0; t < p; ++t) dot += vi[t] * vj[t];
-        for (int64_t t = 0; t < p; ++t) vj[t] -= dot * vi[t];
-      }
-    }
-    double norm = 0;
-    for (int64_t t = 0; t < p; ++t) norm += vj[t] * vj[t];
-    norm = std::sqrt(norm);
-    for (int64_t t = 0; t < p; ++t) vj[t] /= norm;
-  }
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) {
-      // Tall: column c is vector c. Wide: row r is vector r.
-      const double x =
-          rows >= cols ? v[static_cast<size_t>(c * p + r)] : v[static_cast<size_t>(r * p + c)];
-      out[r * cols + c] = static_cast<float>(gain * x);
-    }
-  }
 }
 
 }  // namespace
@@ -83,7 +49,7 @@ Result<ModelConfig> ScratchConfig(int n_layer, int n_embd, int head_size, int n_
   return c;
 }
 
-Result<ParamSet> InitParams(const ModelConfig& c, uint64_t seed) {
+Result<ParamSet> InitParams(const ModelConfig& c, uint64_t seed, int threads) {
   if (c.n_layer <= 0 || c.n_embd < 2 || c.head_size < 2 || c.n_head * c.head_size != c.n_embd ||
       c.n_ffn <= 0 || c.n_vocab <= 0 || c.lora_ranks.w <= 0 || c.lora_ranks.a <= 0 ||
       c.lora_ranks.v <= 0 || c.lora_ranks.g <= 0) {
@@ -102,7 +68,7 @@ Result<ParamSet> InitParams(const ModelConfig& c, uint64_t seed) {
     for (int64_t n = 0; n < C; ++n) d[n] = static_cast<float>(f(n));
   };
   auto ortho = [&](const std::string& name, int64_t rows, int64_t cols, double gain) {
-    Orthogonal(add(name, {rows, cols}), rows, cols, gain, rng);
+    OrthogonalInit(add(name, {rows, cols}), rows, cols, gain, rng, threads);
   };
 
   float* emb = add("emb.weight", {V, C});

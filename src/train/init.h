@@ -20,7 +20,7 @@ LoraRanks OfficialLoraRanks(int n_embd);
 Result<ModelConfig> ScratchConfig(int n_layer, int n_embd, int head_size, int n_vocab);
 
 // Every tensor of `config` under its official name (layer 0 carries v0/v1/v2 as official files
-// do), initialised as the official trainer does.
-Result<ParamSet> InitParams(const ModelConfig& config, uint64_t seed);
+// do), initialised as the official trainer does. The values do not depend on `threads`.
+Result<ParamSet> InitParams(const ModelConfig& config, uint64_t seed, int threads);
 
 }  // namespace anser

@@ -92,7 +92,7 @@ Result<std::unique_ptr<Trainer>> StartRun(const TrainArgs& a) {
     ANSER_ASSIGN_OR_RETURN(ModelConfig config,
                            ScratchConfig(a.layers, a.width, a.head_size, n_vocab));
     ANSER_ASSIGN_OR_RETURN(config.variant, ParseModelVariant(a.ablate, a.iclr_mult));
-    ANSER_ASSIGN_OR_RETURN(params, InitParams(config, a.options.seed));
+    ANSER_ASSIGN_OR_RETURN(params, InitParams(config, a.options.seed, a.options.threads));
     ANSER_ASSIGN_OR_RETURN(tok, CorpusTokenizer(a, a.out + "/model.pth", n_vocab));
   }
   ANSER_ASSIGN_OR_RETURN(Corpus corpus, ReadCorpus(a, *tok));
