@@ -7,6 +7,7 @@
 #include "io/atomic_file_writer.h"
 #include "io/formats.h"
 #include "io/little_endian.h"
+#include "kernels/ggml_dequant.h"
 
 namespace anser {
 namespace {
@@ -94,13 +95,16 @@ Status SaveGguf(const std::string& path, const GgufMetadata& metadata, const std
   uint64_t offset = 0;
   for (const TensorSource& t : tensors) {
     const std::string where = "[gguf] tensor '" + t.name + "' " + ShapeOf(t.shape) + " writing " + path;
-    const std::optional<uint32_t> ggml_type = GgmlFromDType(t.dtype);
+    const std::optional<uint32_t> ggml_type = t.ggml_type ? t.ggml_type : GgmlFromDType(t.dtype);
     if (!ggml_type) return Status::Error(where + ": type " + std::string(DTypeName(t.dtype)) + " has no GGML code");
+    const int64_t block = t.ggml_type ? GgmlDequantBlock(*t.ggml_type).value_or(GgmlBlock{1, 0}).elems
+                                      : DTypeBlockElems(t.dtype);
     if (t.name.size() > kMaxNameBytes) return Status::Error(where + ": name longer than 63 bytes");
     if (!names.insert(t.name).second) return Status::Error(where + ": duplicate name");
     if (t.shape.empty() || t.shape.size() > 4) return Status::Error(where + ": GGUF tensors have 1 to 4 dimensions");
-    if (t.shape.back() % DTypeBlockElems(t.dtype) != 0) {
-      return Status::Error(where + ": rows must be a multiple of 32 for " + std::string(DTypeName(t.dtype)));
+    if (t.shape.back() % block != 0) {
+      return Status::Error(where + ": rows must be a multiple of " + std::to_string(block) + " for " +
+                           GgmlTypeName(*ggml_type));
     }
     AppendString(header, t.name);
     AppendLe32(header, static_cast<uint32_t>(t.shape.size()));

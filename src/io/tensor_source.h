@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct TensorSource {
   std::string name;
   DType dtype = DType::kF32;
   std::vector<int64_t> shape;  // PyTorch order
+  // GGUF only: a GGML type Anser writes but runs only after converting it at load (q4_K,
+  // iq4_xs, … : kernels/ggml_quantize.h); when set it is the stored type, not `dtype`.
+  std::optional<uint32_t> ggml_type;
   // Passes exactly nbytes() bytes to `sink`, in order, in pieces of any size.
   std::function<Status(const ByteSink& sink)> produce;
 

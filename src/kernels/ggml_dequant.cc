@@ -9,10 +9,6 @@ namespace {
 
 constexpr int kSuper = 256;  // elements of a K-quant or iq4_xs super-block
 
-// The 16 levels of iq4_nl and iq4_xs: a 4-bit code indexes them.
-constexpr int8_t kIq4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
-                                   1,    13,   25,  38,  53,  69,  89,  113};
-
 float Half(const uint8_t* p) { return F16ToF32(LoadU16(p)); }
 
 // {f16 d; f16 m; u8 qh[4]; u8 qs[16]}: as q5_0's bits, value = q·d + m.

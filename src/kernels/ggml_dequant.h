@@ -22,6 +22,10 @@ inline constexpr uint32_t kGgmlQ8_K = 15;
 inline constexpr uint32_t kGgmlIq4Nl = 20;
 inline constexpr uint32_t kGgmlIq4Xs = 23;
 
+// The 16 levels of iq4_nl and iq4_xs, ascending: a 4-bit code indexes them.
+inline constexpr int8_t kIq4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                          1,    13,   25,  38,  53,  69,  89,  113};
+
 struct GgmlBlock {
   int64_t elems;  // elements per block
   size_t bytes;   // bytes per block

@@ -10,6 +10,8 @@
 #include "core/check.h"
 #include "core/mapped_file.h"
 #include "io/formats.h"
+#include "kernels/ggml_dequant.h"
+#include "kernels/ggml_quantize.h"
 #include "kernels/quantize.h"
 #include "model/variant.h"
 #include "model/weights.h"
@@ -142,20 +144,27 @@ nlohmann::json HfConfig(const ModelConfig& c, DType dtype) {
 // Streams one planned tensor as `dtype`: the parts' elements in order (each transposed first
 // when planned), cut into rows of the output's last dimension. A lone part already stored as
 // `dtype` in the same row layout is passed through byte for byte.
-Status ProduceTensor(const TensorPlan& plan, DType dtype, const std::vector<const TensorView*>& parts,
+Status ProduceTensor(const TensorPlan& plan, const StoredType& type, const std::vector<const TensorView*>& parts,
                      const ByteSink& sink) {
   const int64_t cols = plan.shape.empty() ? 1 : plan.shape.back();
   const TensorView& first = *parts[0];
-  if (parts.size() == 1 && !plan.transpose && first.dtype == dtype &&
+  const DType dtype = type.dtype;
+  if (!type.ggml && parts.size() == 1 && !plan.transpose && first.dtype == dtype &&
       (!DTypeIsBlock(dtype) || first.shape.back() == cols)) {
     return sink(first.data, first.nbytes());
   }
   std::vector<float> pending;
   size_t start = 0;
-  std::vector<uint8_t> row(DTypeRowBytes(dtype, cols));
+  const std::optional<GgmlBlock> block = type.ggml ? GgmlDequantBlock(*type.ggml) : std::nullopt;
+  std::vector<uint8_t> row(block ? static_cast<size_t>(cols / block->elems) * block->bytes
+                                 : DTypeRowBytes(dtype, cols));
   auto emit = [&]() -> Status {
     while (pending.size() - start >= static_cast<size_t>(cols) && cols > 0) {
-      QuantizeRow(dtype, pending.data() + start, cols, row.data());
+      if (type.ggml) {
+        QuantizeGgmlRow(*type.ggml, pending.data() + start, cols, nullptr, row.data());
+      } else {
+        QuantizeRow(dtype, pending.data() + start, cols, row.data());
+      }
       ANSER_RETURN_IF_ERROR(sink(row.data(), row.size()));
       start += static_cast<size_t>(cols);
     }
@@ -185,6 +194,27 @@ Status ProduceTensor(const TensorPlan& plan, DType dtype, const std::vector<cons
     }
   }
   return Status::Ok();
+}
+
+// A tensor's stored type under a GGML target: the large matrices at the target's types (or
+// their fallbacks, announced through `notice`), the LoRA matrices as stored, vectors in f32.
+StoredType ChooseGgmlType(const TensorPlan& plan, int64_t cols, DType stored, const GgmlTarget& target,
+                          const std::function<void(const std::string&)>& notice) {
+  switch (plan.role) {
+    case TensorRole::kVector: return {std::nullopt, DType::kF32};
+    case TensorRole::kLora: return {std::nullopt, DTypeIsBlock(stored) ? DType::kF32 : stored};
+    case TensorRole::kHead:
+    case TensorRole::kProjection:
+    case TensorRole::kEmbedding: break;
+  }
+  const uint32_t want = plan.role == TensorRole::kHead ? target.head.value_or(target.base) : target.base;
+  const StoredType type = FitGgmlType(want, cols);
+  if (type.ggml != want && notice) {
+    notice("tensor '" + plan.name + "' has rows of " + std::to_string(cols) + " elements, which " +
+           GgmlTypeName(want) + "'s blocks do not divide: written as " + StoredTypeName(type) +
+           " (as llama-quantize does)");
+  }
+  return type;
 }
 
 // Resolves a plan's parts in `store` and checks that they hold exactly the planned elements.
@@ -286,8 +316,15 @@ Status SaveModel(const Model& model, const std::string& path, const ConvertOptio
     ANSER_ASSIGN_OR_RETURN(std::vector<const TensorView*> parts, Parts(plan, store));
     const int64_t cols = plan.shape.empty() ? 1 : plan.shape.back();
     // Switch tensors stay float32 (model/variant.h), whatever the target type.
-    const DType dtype = IsSwitchTensorName(plan.name) ? DType::kF32
-                                                      : ChooseDType(plan.role, cols, parts[0]->dtype, options, format);
+    StoredType type;
+    if (IsSwitchTensorName(plan.name)) {
+      type.dtype = DType::kF32;
+    } else if (options.ggml_target && format == ModelFormat::kGguf) {
+      type = ChooseGgmlType(plan, cols, parts[0]->dtype, *options.ggml_target, options.notice);
+    } else {
+      type.dtype = ChooseDType(plan.role, cols, parts[0]->dtype, options, format);
+    }
+    const DType dtype = type.dtype;
     if (format != ModelFormat::kGguf && DTypeIsBlock(dtype)) {
       return Status::Error("[convert] tensor '" + plan.name + "' would be " + std::string(DTypeName(dtype)) +
                            ": quantized types are written as GGUF only (name the output *.gguf)");
@@ -296,17 +333,21 @@ Status SaveModel(const Model& model, const std::string& path, const ConvertOptio
     TensorSource s;
     s.name = plan.name;
     s.dtype = dtype;
+    s.ggml_type = type.ggml;
     s.shape = plan.shape;
-    s.produce = [plan, dtype, parts](const ByteSink& sink) { return ProduceTensor(plan, dtype, parts, sink); };
+    s.produce = [plan, type, parts](const ByteSink& sink) { return ProduceTensor(plan, type, parts, sink); };
     sources.push_back(std::move(s));
-    const bool same = parts.size() == 1 && !plan.transpose && parts[0]->dtype == dtype && parts[0]->shape == plan.shape;
+    const bool same = !type.ggml && parts.size() == 1 && !plan.transpose && parts[0]->dtype == dtype &&
+                      parts[0]->shape == plan.shape;
     unchanged.push_back(same ? parts[0] : nullptr);
   }
 
   switch (format) {
-    case ModelFormat::kGguf:
-      return SaveGguf(path, Rwkv7Metadata(config, file_type, options.tokenizer, options.name), sources,
-                      options.progress);
+    case ModelFormat::kGguf: {
+      GgufMetadata metadata = Rwkv7Metadata(config, file_type, options.tokenizer, options.name);
+      if (options.ggml_target) metadata.Set("general.file_type", GgufValue::U32(options.ggml_target->file_type));
+      return SaveGguf(path, metadata, sources, options.progress);
+    }
     case ModelFormat::kPth: {
       // The torch writer takes views: tensors whose type changes are converted into memory
       // held while the archive is written; the others are the stored views themselves.

@@ -16,6 +16,7 @@
 #include "core/dtype.h"
 #include "io/gguf.h"
 #include "io/tensor_source.h"
+#include "model/ggml_target.h"
 #include "model/tensor_plan.h"
 
 namespace anser {
@@ -39,6 +40,12 @@ struct ConvertOptions {
   std::optional<DType> embedding_dtype = DType::kF16;
   std::optional<DType> head_dtype = DType::kQ8_0;
   DType lora_dtype = DType::kF16;
+  // GGUF only: a GGML type or mix Anser writes but runs only after converting it at load; when
+  // set it replaces `dtype` and the three choices above (the LoRA matrices keep their stored
+  // type, as llama-quantize leaves them).
+  std::optional<GgmlTarget> ggml_target;
+  // Called for each matrix whose rows do not fit the target's blocks, with what it became.
+  std::function<void(const std::string& message)> notice;
   // GGUF only: the vocabulary to embed (tokenizer.ggml.*); null writes placeholders.
   const Tokenizer* tokenizer = nullptr;
   std::string name;  // GGUF general.name; empty leaves it out

@@ -63,12 +63,14 @@ int RunConversion(ConversionInput input, std::string out, const std::string& dty
   ConvertOptions options;
   if (!dtype.empty()) {
     options.dtype = ParseConvertDType(dtype);
-    if (!options.dtype)
-      return Fail("unknown --dtype '" + dtype +
-                  "': choose f32, f16, bf16, q8_0, q5_0, q4_0 or q4_1");
+    if (!options.dtype) options.ggml_target = ParseGgmlTarget(dtype);
+    if (!options.dtype && !options.ggml_target)
+      return Fail("unknown --dtype '" + dtype + "': choose f32, f16, bf16, q8_0, q5_0, q4_0, q4_1, " +
+                  GgmlTargetNames());
   }
+  options.notice = [](const std::string& message) { std::fprintf(stderr, "note: %s\n", message.c_str()); };
   const ModelFormat format = FormatForPath(out);
-  if (options.dtype && DTypeIsBlock(*options.dtype) && format != ModelFormat::kGguf) {
+  if (((options.dtype && DTypeIsBlock(*options.dtype)) || options.ggml_target) && format != ModelFormat::kGguf) {
     return Fail("--dtype " + dtype +
                 " is a quantized type, written as GGUF only: name the output *.gguf");
   }

@@ -1,8 +1,11 @@
 // anser quantize: a model to a stored type (quantized types as GGUF only).
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common.h"
+#include "model/ggml_target.h"
 
 namespace anser::cli {
 namespace {
@@ -15,6 +18,18 @@ struct QuantizeArgs {
   bool force = false;
 };
 
+// Every --dtype name in its canonical case (CLI11 maps any case onto it).
+std::vector<std::string> QuantizeDTypeNames() {
+  std::vector<std::string> names = {"f32", "f16", "bf16", "q8_0", "q5_0", "q4_0", "q4_1"};
+  const std::string ggml_names = GgmlTargetNames();
+  for (std::string_view rest = ggml_names; !rest.empty();) {
+    const size_t comma = rest.find(", ");
+    names.emplace_back(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+  }
+  return names;
+}
+
 }  // namespace
 
 Command AddQuantize(CLI::App& app) {
@@ -22,9 +37,11 @@ Command AddQuantize(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "quantize", "Write a model with its weights in another type (quantized types as *.gguf only)");
   AddConversionInput(sub, &args->input, &args->out);
-  sub->add_option("--dtype", args->dtype, "Stored type of the weights")
+  sub->add_option("--dtype", args->dtype,
+                  "Stored type of the weights (any case): f32, f16, bf16, q8_0, q5_0, q4_0, q4_1, "
+                  "or for llama.cpp " + GgmlTargetNames() + " (docs/FORMATS.md)")
       ->required()
-      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q5_0", "q4_0", "q4_1"}));
+      ->transform(CLI::IsMember(QuantizeDTypeNames(), CLI::ignore_case));
   sub->add_option("--vocab", args->vocab, "World vocabulary file to embed in a GGUF of a 65536-token model");
   sub->add_flag("--force", args->force, "Overwrite OUT if it exists");
   return {sub, [args] { return RunConversion(args->input, args->out, args->dtype, args->vocab, args->force); }};
