@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "core/check.h"
+#include "core/thread_pool.h"
 #include "core/mapped_file.h"
 #include "io/formats.h"
 #include "kernels/ggml_dequant.h"
@@ -154,22 +155,31 @@ Status ProduceTensor(const TensorPlan& plan, const StoredType& type, const std::
     return sink(first.data, first.nbytes());
   }
   std::vector<float> pending;
-  size_t start = 0;
   const std::optional<GgmlBlock> block = type.ggml ? GgmlDequantBlock(*type.ggml) : std::nullopt;
-  std::vector<uint8_t> row(block ? static_cast<size_t>(cols / block->elems) * block->bytes
-                                 : DTypeRowBytes(dtype, cols));
-  auto emit = [&]() -> Status {
-    while (pending.size() - start >= static_cast<size_t>(cols) && cols > 0) {
-      if (type.ggml) {
-        QuantizeGgmlRow(*type.ggml, pending.data() + start, cols, nullptr, row.data());
-      } else {
-        QuantizeRow(dtype, pending.data() + start, cols, row.data());
+  const size_t row_bytes_out = block ? static_cast<size_t>(cols / block->elems) * block->bytes
+                                      : DTypeRowBytes(dtype, cols);
+  std::vector<uint8_t> rows_out;
+  // Encodes the complete rows pending, on the kernel threads: the K-quants' rounding searches
+  // make quantizing a large model take minutes on one. `flush` = also when only a few are
+  // pending (the end of the tensor); otherwise rows wait until a batch is worth the threads.
+  constexpr size_t kBatchRows = 64;
+  auto emit = [&](bool flush) -> Status {
+    const size_t n = cols > 0 ? pending.size() / static_cast<size_t>(cols) : 0;
+    if (n == 0 || (!flush && n < kBatchRows)) return Status::Ok();
+    rows_out.resize(n * row_bytes_out);
+    KernelPool().ParallelFor(static_cast<int64_t>(n), 1, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        const float* x = pending.data() + r * cols;
+        uint8_t* out = rows_out.data() + static_cast<size_t>(r) * row_bytes_out;
+        if (type.ggml) {
+          QuantizeGgmlRow(*type.ggml, x, cols, nullptr, out);
+        } else {
+          QuantizeRow(dtype, x, cols, out);
+        }
       }
-      ANSER_RETURN_IF_ERROR(sink(row.data(), row.size()));
-      start += static_cast<size_t>(cols);
-    }
-    pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(start));
-    start = 0;
+    });
+    ANSER_RETURN_IF_ERROR(sink(rows_out.data(), rows_out.size()));
+    pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n * static_cast<size_t>(cols)));
     return Status::Ok();
   };
   for (const TensorView* t : parts) {
@@ -182,7 +192,7 @@ Status ProduceTensor(const TensorPlan& plan, const StoredType& type, const std::
       for (int64_t r = 0; r < pr; ++r) DequantizeRow(t->dtype, bytes + static_cast<size_t>(r) * row_bytes, pc, &m[static_cast<size_t>(r * pc)]);
       for (int64_t c = 0; c < pc; ++c) {
         for (int64_t r = 0; r < pr; ++r) pending.push_back(m[static_cast<size_t>(r * pc + c)]);
-        ANSER_RETURN_IF_ERROR(emit());
+        ANSER_RETURN_IF_ERROR(emit(false));
       }
       continue;
     }
@@ -190,10 +200,10 @@ Status ProduceTensor(const TensorPlan& plan, const StoredType& type, const std::
       const size_t at = pending.size();
       pending.resize(at + static_cast<size_t>(pc));
       DequantizeRow(t->dtype, bytes + static_cast<size_t>(r) * row_bytes, pc, pending.data() + at);
-      ANSER_RETURN_IF_ERROR(emit());
+      ANSER_RETURN_IF_ERROR(emit(false));
     }
   }
-  return Status::Ok();
+  return emit(true);
 }
 
 // A tensor's stored type under a GGML target: the large matrices at the target's types (or
