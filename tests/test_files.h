@@ -19,14 +19,31 @@
 
 namespace anser::testing {
 
+// This process's scratch root, removed when the process exits (set ANSER_KEEP_TEST_FILES to
+// keep it for a look after a failure): runs of the suite must not fill /tmp.
+class ScratchRoot {
+ public:
+  ScratchRoot()
+      : path_(std::filesystem::path(::testing::TempDir()) / ("anser_" + std::to_string(::getpid()))) {}
+  ~ScratchRoot() {
+    if (std::getenv("ANSER_KEEP_TEST_FILES") != nullptr) return;
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 // CTest runs every test as its own process, two at a time, so a fixed file name under
 // testing::TempDir() would be written by one test while another has it mapped (SIGBUS). Each
 // test gets a folder named after its process and itself.
 inline std::string ScratchDir() {
+  static const ScratchRoot root;
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   const std::string test = info == nullptr ? "static" : std::string(info->test_suite_name()) + "." + info->name();
-  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
-                                    ("anser_" + std::to_string(::getpid())) / test;
+  const std::filesystem::path dir = root.path() / test;
   std::filesystem::create_directories(dir);
   return dir.string();
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server_process.h"
+#include "test_files.h"
 
 namespace anser::serve {
 namespace {
@@ -365,7 +366,7 @@ TEST(ServeHttpLimits, ShutdownEndsOpenStreams) {
 // the same tokens either way).
 TEST(ServeHttpState, ServerWideInitialState) {
   const std::string model = kShared + "/fixtures/tiny-rwkv7-834K/model.fp32.pth";
-  const std::string state = ::testing::TempDir() + "/romeo_" + std::to_string(getpid()) + ".pth";
+  const std::string state = anser::testing::ScratchPath("romeo.pth");
   const std::string command = std::string(ANSER_BINARY) + " generate -m " + model + " -p ROMEO: -n 0 --save-state " +
                               state + " 2>/dev/null";
   ASSERT_EQ(std::system(command.c_str()), 0);
