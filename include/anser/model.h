@@ -161,6 +161,8 @@ struct SessionOptions {
   int threads = 0;  // kernel threads, process-wide (the last Session created sets it); 0 = all cores
 };
 
+class ActivationStats;  // src/model/activation_stats.h
+
 class Session {
  public:
   explicit Session(std::shared_ptr<const Model> model, SessionOptions options = {});
@@ -192,6 +194,11 @@ class Session {
   // it is) with every intermediate quantity checked, and returns the first one that holds a NaN
   // or an infinity (nullopt if none does). Several times slower than Step: for the error path.
   std::optional<NonFiniteSite> FindNonFinite(const State& state, int token);
+
+  // From now on, adds the inputs of every large matrix (projections, FFN, head) of each run to
+  // `stats` (null stops): what `anser imatrix` collects. The head's inputs are those of the
+  // positions whose logits are computed.
+  void CollectActivations(ActivationStats* stats);
 
   struct Scratch;  // per-session buffers, defined with the forward pass
 

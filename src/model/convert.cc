@@ -145,8 +145,8 @@ nlohmann::json HfConfig(const ModelConfig& c, DType dtype) {
 // Streams one planned tensor as `dtype`: the parts' elements in order (each transposed first
 // when planned), cut into rows of the output's last dimension. A lone part already stored as
 // `dtype` in the same row layout is passed through byte for byte.
-Status ProduceTensor(const TensorPlan& plan, const StoredType& type, const std::vector<const TensorView*>& parts,
-                     const ByteSink& sink) {
+Status ProduceTensor(const TensorPlan& plan, const StoredType& type, const float* importance,
+                     const std::vector<const TensorView*>& parts, const ByteSink& sink) {
   const int64_t cols = plan.shape.empty() ? 1 : plan.shape.back();
   const TensorView& first = *parts[0];
   const DType dtype = type.dtype;
@@ -172,7 +172,7 @@ Status ProduceTensor(const TensorPlan& plan, const StoredType& type, const std::
         const float* x = pending.data() + r * cols;
         uint8_t* out = rows_out.data() + static_cast<size_t>(r) * row_bytes_out;
         if (type.ggml) {
-          QuantizeGgmlRow(*type.ggml, x, cols, nullptr, out);
+          QuantizeGgmlRow(*type.ggml, x, cols, importance, out);
         } else {
           QuantizeRow(dtype, x, cols, out);
         }
@@ -345,7 +345,21 @@ Status SaveModel(const Model& model, const std::string& path, const ConvertOptio
     s.dtype = dtype;
     s.ggml_type = type.ggml;
     s.shape = plan.shape;
-    s.produce = [plan, type, parts](const ByteSink& sink) { return ProduceTensor(plan, type, parts, sink); };
+    const float* importance = nullptr;
+    if (type.ggml && options.importance != nullptr) {
+      const auto found = options.importance->find(plan.name);
+      if (found != options.importance->end()) {
+        if (static_cast<int64_t>(found->second.size()) != cols) {
+          return Status::Error("[convert] the importance matrix has " + std::to_string(found->second.size()) +
+                               " columns for '" + plan.name + "', whose rows have " + std::to_string(cols) +
+                               ": it was collected on another model");
+        }
+        importance = found->second.data();
+      }
+    }
+    s.produce = [plan, type, importance, parts](const ByteSink& sink) {
+      return ProduceTensor(plan, type, importance, parts, sink);
+    };
     sources.push_back(std::move(s));
     const bool same = !type.ggml && parts.size() == 1 && !plan.transpose && parts[0]->dtype == dtype &&
                       parts[0]->shape == plan.shape;

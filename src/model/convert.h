@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,9 @@ struct ConvertOptions {
   // set it replaces `dtype` and the three choices above (the LoRA matrices keep their stored
   // type, as llama-quantize leaves them).
   std::optional<GgmlTarget> ggml_target;
+  // With ggml_target: each column's importance by GGUF tensor name (Imatrix::Importance), for
+  // the matrices it names; null or a missing name weighs columns alike.
+  const std::map<std::string, std::vector<float>>* importance = nullptr;
   // Called for each matrix whose rows do not fit the target's blocks, with what it became.
   std::function<void(const std::string& message)> notice;
   // GGUF only: the vocabulary to embed (tokenizer.ggml.*); null writes placeholders.

@@ -11,6 +11,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/kernels.h"
 #include "kernels/quantize.h"
+#include "model/activation_stats.h"
 #include "model/weights.h"
 
 namespace anser {
@@ -54,6 +55,8 @@ struct Session::Scratch {
   std::vector<float*> shifts;  // one per sequence of a window
   // Set only during FindNonFinite: receives the first quantity that is not finite.
   std::optional<NonFiniteSite>* trace = nullptr;
+  // Set only while collecting an importance matrix: receives the large matrices' inputs.
+  ActivationStats* stats = nullptr;
 };
 
 namespace {
@@ -120,6 +123,14 @@ void Trace(Session::Scratch& s, int layer, const char* quantity, const float* x,
   if (!AllFinite(std::span<const float>(x, static_cast<size_t>(count)))) *s.trace = NonFiniteSite{layer, quantity};
 }
 
+// Adds n inputs of a large matrix to the collected statistics, under its GGUF name (layer < 0:
+// not a layer's). When not collecting, a check costs one test of `s.stats`.
+void Observe(Session::Scratch& s, int layer, const char* matrix, const float* x, int64_t n, int64_t cols) {
+  if (s.stats == nullptr) return;
+  const std::string prefix = layer < 0 ? "" : "blk." + std::to_string(layer) + ".";
+  s.stats->Add(prefix + matrix + ".weight", x, n, cols);
+}
+
 // One window through every layer: states.size() sequences of per_seq tokens each (rows in
 // sequence-major order, at most s.window in all). Leaves the final hidden vectors in s.x.
 void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
@@ -177,6 +188,9 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
     });
     StoreShifts(s.h.data(), shifts, n_seq, per_seq, C);
     // r = W_r·xr ; k = W_k·xk ; v = W_v·xv
+    Observe(s, l, "time_mix_receptance", s.xr.data(), n, C);
+    Observe(s, l, "time_mix_key", s.xk.data(), n, C);
+    Observe(s, l, "time_mix_value", s.xv.data(), n, C);
     Project(kn, L.receptance, s.xr.data(), n, s.r_.data());
     Project(kn, L.key, s.xk.data(), n, s.k.data());
     Project(kn, L.value, s.xv.data(), n, s.v.data());
@@ -287,6 +301,7 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
     });
     // x = x + W_o·(y ⊙ g)
     Trace(s, l, "y (after ln_x, bonus, gate)", s.y.data(), n * C);
+    Observe(s, l, "time_mix_output", s.y.data(), n, C);
     Project(kn, L.output, s.y.data(), n, s.h.data());
     Trace(s, l, "attention output (W_o·y)", s.h.data(), n * C);
     // ---- channel mix ----
@@ -301,9 +316,11 @@ void ForwardWindow(const Weights& W, const CpuKernels& kn, Session::Scratch& s,
     StoreShifts(s.xv.data(), shifts, n_seq, per_seq, C);
     // x = x + W_v_ffn · relu(W_k_ffn · xk)²
     Trace(s, l, "ln2", s.xv.data(), n * C);
+    Observe(s, l, "channel_mix_key", s.xk.data(), n, C);
     Project(kn, L.ffn_key, s.xk.data(), n, s.hidden.data());
     ForTokens(n, [&](int64_t t) { Apply(row(s.hidden, t, F), F, [](float q) { return q > 0.0f ? q * q : 0.0f; }); });
     Trace(s, l, "ffn hidden (relu(W_k_ffn·xk)²)", s.hidden.data(), n * F);
+    Observe(s, l, "channel_mix_value", s.hidden.data(), n, F);
     Project(kn, L.ffn_value, s.hidden.data(), n, s.h.data());
     Trace(s, l, "ffn output (W_v_ffn·hidden)", s.h.data(), n * C);
     ForTokens(n, [&](int64_t t) {
@@ -324,6 +341,7 @@ void Head(const Weights& W, const CpuKernels& kn, Session::Scratch& s, int64_t f
     LayerNorm(s.x.data() + (first + t) * C, W.ln_out_w, W.ln_out_b, C, kLayerNormEps, h + t * C);
   }
   Trace(s, W.config().n_layer, "ln_out", h, n * C);
+  Observe(s, -1, "output", h, n, C);
   Project(kn, W.head, h, n, logits);
   Trace(s, W.config().n_layer, "logits (head·ln_out)", logits, n * W.config().n_vocab);
 }
@@ -339,6 +357,8 @@ std::span<const float> Session::Step(State& state, int token) {
   Head(model_->weights(), kn, *scratch_, 0, 1, scratch_->logits.data());
   return scratch_->logits;
 }
+
+void Session::CollectActivations(ActivationStats* stats) { scratch_->stats = stats; }
 
 std::optional<NonFiniteSite> Session::FindNonFinite(const State& state, int token) {
   State copy = state;

@@ -87,4 +87,24 @@ TEST(CliConvert, RandomWeightsOfAnOfficialShape) {
   fs::remove(out);
 }
 
+// `anser imatrix` collects on a text; `quantize --imatrix` takes it for the llama.cpp types and
+// refuses it, as a usage error, for a type it cannot steer.
+TEST(CliConvert, ImatrixSteersTheLlamaCppTypes) {
+  const std::string text = Dir() + "/calib.txt";
+  std::ofstream(text) << std::string(600, 'a') + "ROMEO: what light through yonder window breaks?";
+  const std::string imatrix = Dir() + "/imatrix.gguf";
+  fs::remove(imatrix);
+  ASSERT_EQ(RunAnser("imatrix -m " + kTiny + " --text-file " + text + " --out " + imatrix + " --ctx 64 --chunks 3"), 0)
+      << Stderr();
+  EXPECT_NE(Stderr().find("3 chunks of 64 tokens"), std::string::npos) << Stderr();
+  const std::string out = Dir() + "/tiny.iq4_nl.gguf";
+  fs::remove(out);
+  ASSERT_EQ(RunAnser("quantize " + kTiny + " " + out + " --dtype IQ4_NL --imatrix " + imatrix), 0) << Stderr();
+  EXPECT_TRUE(anser::Model::Load(out).ok());
+  EXPECT_EQ(RunAnser("quantize " + kTiny + " " + Dir() + "/tiny.q4_0.gguf --dtype q4_0 --imatrix " + imatrix), 2);
+  EXPECT_NE(Stderr().find("--imatrix steers"), std::string::npos) << Stderr();
+  EXPECT_EQ(RunAnser("imatrix -m " + kTiny + " --text-file " + text + " --out " + imatrix), 1);
+  EXPECT_NE(Stderr().find("--force"), std::string::npos) << Stderr();
+}
+
 }  // namespace

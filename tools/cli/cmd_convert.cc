@@ -2,12 +2,15 @@
 // stored types; also the conversion runner `anser quantize` shares.
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "common.h"
 #include "flag_checks.h"
+#include "io/imatrix_file.h"
 #include "model/convert.h"
 
 namespace anser::cli {
@@ -47,7 +50,7 @@ void AddConversionInput(CLI::App* sub, ConversionInput* input, std::string* out)
 }
 
 int RunConversion(ConversionInput input, std::string out, const std::string& dtype,
-                  const std::string& vocab, bool force) {
+                  const std::string& vocab, bool force, const std::string& imatrix) {
   // CLI11 fills the positionals in order, so `--shape S OUT` arrives as IN.
   if (!input.shape.empty()) {
     if (!out.empty()) return Fail("with --shape, give only OUT (the weights are generated, not read)");
@@ -69,6 +72,19 @@ int RunConversion(ConversionInput input, std::string out, const std::string& dty
                   GgmlTargetNames());
   }
   options.notice = [](const std::string& message) { std::fprintf(stderr, "note: %s\n", message.c_str()); };
+  std::map<std::string, std::vector<float>> importance;
+  if (!imatrix.empty()) {
+    if (!options.ggml_target) {
+      return FailUsage("--imatrix steers the llama.cpp types (" + GgmlTargetNames() + "); --dtype " + dtype +
+                       " rounds each value to nearest, as GGML's reference quantizer does");
+    }
+    auto loaded = LoadImatrix(imatrix);
+    if (!loaded.ok()) return Fail(loaded.message());
+    importance = loaded->Importance();
+    options.importance = &importance;
+    std::fprintf(stderr, "importance matrix %s: %zu matrices, %u chunks\n", imatrix.c_str(), importance.size(),
+                 loaded->chunk_count);
+  }
   const ModelFormat format = FormatForPath(out);
   if (((options.dtype && DTypeIsBlock(*options.dtype)) || options.ggml_target) && format != ModelFormat::kGguf) {
     return Fail("--dtype " + dtype +

@@ -15,6 +15,7 @@ struct QuantizeArgs {
   std::string out;
   std::string dtype;
   std::string vocab;
+  std::string imatrix;
   bool force = false;
 };
 
@@ -43,8 +44,13 @@ Command AddQuantize(CLI::App& app) {
       ->required()
       ->transform(CLI::IsMember(QuantizeDTypeNames(), CLI::ignore_case));
   sub->add_option("--vocab", args->vocab, "World vocabulary file to embed in a GGUF of a 65536-token model");
+  sub->add_option("--imatrix", args->imatrix,
+                  "Importance matrix (anser imatrix, or llama-imatrix's GGUF or .dat) steering the llama.cpp types")
+      ->type_name("FILE");
   sub->add_flag("--force", args->force, "Overwrite OUT if it exists");
-  return {sub, [args] { return RunConversion(args->input, args->out, args->dtype, args->vocab, args->force); }};
+  return {sub, [args] {
+            return RunConversion(args->input, args->out, args->dtype, args->vocab, args->force, args->imatrix);
+          }};
 }
 
 }  // namespace anser::cli

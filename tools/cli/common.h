@@ -34,6 +34,7 @@ Command AddCheck(CLI::App& app);
 Command AddEval(CLI::App& app);
 Command AddBench(CLI::App& app);
 Command AddQuantize(CLI::App& app);
+Command AddImatrix(CLI::App& app);
 Command AddConvert(CLI::App& app);
 Command AddGrad(CLI::App& app);
 Command AddTrain(CLI::App& app);
@@ -58,8 +59,9 @@ void AddConversionInput(CLI::App* sub, ConversionInput* input, std::string* out)
 // Writes the model `input` names to `out` (format by its name) as `dtype` ("" keeps the stored
 // types), embedding the vocabulary in GGUF outputs; refuses an existing `out` unless `force`.
 // Returns the exit code.
+// `imatrix`, if not empty, is an importance matrix file that steers the llama.cpp types.
 int RunConversion(ConversionInput input, std::string out, const std::string& dtype,
-                  const std::string& vocab, bool force);
+                  const std::string& vocab, bool force, const std::string& imatrix = "");
 
 // Exit statuses: a command that failed at run time, and a command line that makes no sense
 // (a flag out of range, a missing input), as CLI11's parse errors.

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
         anser::cli::AddGenerate(app), anser::cli::AddChat(app),       anser::cli::AddLogits(app),
         anser::cli::AddTokenize(app), anser::cli::AddDetokenize(app), anser::cli::AddInfo(app),
         anser::cli::AddEval(app),     anser::cli::AddBench(app),      anser::cli::AddQuantize(app),
+        anser::cli::AddImatrix(app),
         anser::cli::AddConvert(app),
         anser::cli::AddGrad(app),
         anser::cli::AddTrain(app),
