@@ -95,6 +95,7 @@ TEST_F(CliUsage, EveryNumericFlagRefusesOutOfRangeValuesWithStatus2) {
   const std::vector<std::string> convert = {"convert", "--shape", "0.1b", "out.pth"};
   const std::vector<std::string> quantize = {"quantize", "--shape", "0.1b", "out.gguf",
                                              "--dtype", "q8_0"};
+  const std::vector<std::string> imatrix = {"imatrix", "-m", kTiny, "--text-file", kTiny, "--out", "im.gguf"};
   const std::vector<std::string> group_word = {"experiment", "group-word", "--group", "A5",
                                                "--out", "run"};
   const std::vector<std::string> mqar = {"experiment", "mqar", "--out", "run"};
@@ -133,6 +134,8 @@ TEST_F(CliUsage, EveryNumericFlagRefusesOutOfRangeValuesWithStatus2) {
       {group_word, "--lr", "-1"},            {mqar, "--width", "0"},
       {mqar, "--lrs", "0"},                  {mqar, "--pairs", "-4"},
       {ablation, "--seeds", "0"},            {ablation, "--ctx", "0"},
+      {imatrix, "--ctx", "0"},               {imatrix, "--chunks", "-1"},
+      {imatrix, "--threads", "-1"},
   };
   for (const BadFlag& c : cases) {
     std::vector<std::string> args = c.command;
