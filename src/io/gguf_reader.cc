@@ -10,7 +10,6 @@
 #include "io/little_endian.h"
 #include "io/tensor_bytes.h"
 #include "kernels/ggml_dequant.h"
-#include "kernels/quantize.h"
 
 namespace anser {
 namespace {
@@ -29,16 +28,9 @@ constexpr const char* kReadTypes =
     "f32, f16, bf16, q8_0, q5_0, q5_1, q4_0, q4_1, q2_K, q3_K, q4_K, q5_K, q6_K, q8_K, iq4_nl, "
     "iq4_xs";
 
-// The type a tensor of a GGML type Anser has no kernels for runs as (kernels/ggml_dequant.h).
-// q8_0 keeps llama-quantize's files within the fixture bar (rms deviation from the float64
-// reference ≤ 1.25× llama.cpp's, tests/gguf/gguf_quants_test.cc) for every type but q5_1: its
-// offset levels do not fall on q8_0's grid, and rounding them again to 8 bits doubled
-// llama.cpp's deviation, so q5_1 runs as f32. iq4_nl's levels are q8_0 codes: it is copied
-// across exactly (GgmlRowAsQ8_0Exactly).
-DType RunAs(uint32_t ggml_type) { return ggml_type == kGgmlQ5_1 ? DType::kF32 : DType::kQ8_0; }
 
 // One tensor's entry in the header. A tensor of a type Anser converts at load has view.dtype
-// RunAs(its type) and `stored` its layout in the file.
+// GgmlRunAs(its type) and `stored` its layout in the file.
 struct TensorInfo {
   TensorView view;
   uint64_t offset = 0;
@@ -287,7 +279,7 @@ class GgufReader {
         return Error("tensor '" + view->name + "' has GGML type " + GgmlTypeName(ggml_type) +
                      ", which Anser does not read (it reads " + kReadTypes + ")");
       }
-      dtype = RunAs(ggml_type);
+      dtype = GgmlRunAs(ggml_type);
     }
     view->dtype = *dtype;
     // ne[0] is the fastest-varying dimension: PyTorch order is the reverse.
@@ -343,7 +335,7 @@ class GgufReader {
     return PlaceTensorData(out_->tensors, bytes, nbytes, dtype);
   }
 
-  // The rows of a tensor stored as `ggml_type` in view.dtype (RunAs), in a buffer the store
+  // The rows of a tensor stored as `ggml_type` in view.dtype (GgmlRunAs), in a buffer the store
   // owns: each row dequantized to float32 and, for a block type, quantized as `anser quantize`
   // does.
   const void* Convert(const TensorView& view, const uint8_t* bytes, GgmlBlock stored,
@@ -353,16 +345,8 @@ class GgufReader {
     const size_t stored_row = static_cast<size_t>(cols / stored.elems) * stored.bytes;
     const size_t out_row = DTypeRowBytes(view.dtype, cols);
     auto* out = static_cast<uint8_t*>(out_->tensors.Allocate(static_cast<size_t>(rows) * out_row));
-    std::vector<float> row(static_cast<size_t>(cols));
     for (int64_t r = 0; r < rows; ++r) {
-      const uint8_t* in = bytes + static_cast<size_t>(r) * stored_row;
-      uint8_t* to = out + static_cast<size_t>(r) * out_row;
-      if (view.dtype == DType::kF32) {
-        DequantizeGgmlRow(ggml_type, in, cols, reinterpret_cast<float*>(to));
-      } else if (!GgmlRowAsQ8_0Exactly(ggml_type, in, cols, to)) {
-        DequantizeGgmlRow(ggml_type, in, cols, row.data());
-        QuantizeRow(view.dtype, row.data(), cols, to);
-      }
+      ConvertGgmlRow(ggml_type, bytes + static_cast<size_t>(r) * stored_row, cols, out + static_cast<size_t>(r) * out_row);
     }
     return out;
   }

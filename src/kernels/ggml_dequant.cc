@@ -1,8 +1,11 @@
 #include "kernels/ggml_dequant.h"
 
+#include <vector>
+
 #include "core/check.h"
 #include "core/dtype.h"
 #include "kernels/quant_blocks.h"
+#include "kernels/quantize.h"
 
 namespace anser {
 namespace {
@@ -211,6 +214,19 @@ bool GgmlRowAsQ8_0Exactly(uint32_t ggml_type, const uint8_t* row, int64_t cols, 
     }
   }
   return true;
+}
+
+DType GgmlRunAs(uint32_t ggml_type) { return ggml_type == kGgmlQ5_1 ? DType::kF32 : DType::kQ8_0; }
+
+void ConvertGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, uint8_t* out) {
+  const DType run_as = GgmlRunAs(ggml_type);
+  if (run_as == DType::kF32) {
+    DequantizeGgmlRow(ggml_type, row, cols, reinterpret_cast<float*>(out));
+  } else if (!GgmlRowAsQ8_0Exactly(ggml_type, row, cols, out)) {
+    std::vector<float> values(static_cast<size_t>(cols));
+    DequantizeGgmlRow(ggml_type, row, cols, values.data());
+    QuantizeRow(run_as, values.data(), cols, out);
+  }
 }
 
 void DequantizeGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, float* out) {

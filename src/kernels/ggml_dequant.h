@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "core/dtype.h"
+
 namespace anser {
 
 // ggml.h's enum ggml_type codes of these types.
@@ -37,6 +39,18 @@ std::optional<GgmlBlock> GgmlDequantBlock(uint32_t ggml_type);
 // `cols` floats from one stored row of `ggml_type` (a type GgmlDequantBlock knows; `cols` a
 // multiple of its block). `row` may have any alignment.
 void DequantizeGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, float* out);
+
+// The type a tensor of one of these types runs as in Anser. q8_0 keeps llama-quantize's files
+// within the fixture bar (rms deviation from the float64 reference ≤ 1.25× llama.cpp's,
+// tests/gguf/gguf_quants_test.cc) for every type but q5_1: its offset levels do not fall on
+// q8_0's grid, and rounding them again to 8 bits doubled llama.cpp's deviation, so q5_1 runs as
+// f32. iq4_nl's levels are q8_0 codes: it is copied across exactly (GgmlRowAsQ8_0Exactly).
+DType GgmlRunAs(uint32_t ggml_type);
+
+// One stored row of `ggml_type` as a row of GgmlRunAs(ggml_type) (DTypeRowBytes of it at
+// `out`): dequantized, and for q8_0 quantized again as `anser quantize` does, except where
+// GgmlRowAsQ8_0Exactly carries the values across exactly.
+void ConvertGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, uint8_t* out);
 
 // Writes one stored row of `ggml_type` as q8_0 blocks ({f16 d; int8 qs[32]}) holding exactly
 // the values DequantizeGgmlRow gives, where the type's levels are q8_0 codes under its own scale:

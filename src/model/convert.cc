@@ -206,20 +206,13 @@ Status ProduceTensor(const TensorPlan& plan, const StoredType& type, const float
   return emit(true);
 }
 
-// A tensor's stored type under a GGML target: the large matrices at the target's types (or
-// their fallbacks, announced through `notice`), the LoRA matrices as stored, vectors in f32.
+// GgmlTypeForRole, with a notice for each matrix that falls back.
 StoredType ChooseGgmlType(const TensorPlan& plan, int64_t cols, DType stored, const GgmlTarget& target,
                           const std::function<void(const std::string&)>& notice) {
-  switch (plan.role) {
-    case TensorRole::kVector: return {std::nullopt, DType::kF32};
-    case TensorRole::kLora: return {std::nullopt, DTypeIsBlock(stored) ? DType::kF32 : stored};
-    case TensorRole::kHead:
-    case TensorRole::kProjection:
-    case TensorRole::kEmbedding: break;
-  }
+  const StoredType type = GgmlTypeForRole(plan.role, cols, stored, target);
   const uint32_t want = plan.role == TensorRole::kHead ? target.head.value_or(target.base) : target.base;
-  const StoredType type = FitGgmlType(want, cols);
-  if (type.ggml != want && notice) {
+  const bool large = plan.role != TensorRole::kVector && plan.role != TensorRole::kLora;
+  if (large && type.ggml != want && notice) {
     notice("tensor '" + plan.name + "' has rows of " + std::to_string(cols) + " elements, which " +
            GgmlTypeName(want) + "'s blocks do not divide: written as " + StoredTypeName(type) +
            " (as llama-quantize does)");

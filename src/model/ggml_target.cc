@@ -43,9 +43,15 @@ std::optional<GgmlTarget> ParseGgmlTarget(std::string_view name) {
   return std::nullopt;
 }
 
+std::vector<std::string> GgmlTargetNameList() {
+  std::vector<std::string> names;
+  for (const GgmlTarget& t : kTargets) names.push_back(t.name);
+  return names;
+}
+
 std::string GgmlTargetNames() {
   std::string names;
-  for (const GgmlTarget& t : kTargets) names += (names.empty() ? "" : ", ") + t.name;
+  for (const std::string& n : GgmlTargetNameList()) names += (names.empty() ? "" : ", ") + n;
   return names;
 }
 
@@ -59,6 +65,17 @@ StoredType FitGgmlType(uint32_t type, int64_t cols) {
     case kGgmlQ6_K: return {std::nullopt, DType::kQ8_0};
     default: return {kGgmlIq4Nl, DType::kF16};
   }
+}
+
+StoredType GgmlTypeForRole(TensorRole role, int64_t cols, DType stored, const GgmlTarget& target) {
+  switch (role) {
+    case TensorRole::kVector: return {std::nullopt, DType::kF32};
+    case TensorRole::kLora: return {std::nullopt, DTypeIsBlock(stored) ? DType::kF32 : stored};
+    case TensorRole::kHead: return FitGgmlType(target.head.value_or(target.base), cols);
+    case TensorRole::kProjection:
+    case TensorRole::kEmbedding: break;
+  }
+  return FitGgmlType(target.base, cols);
 }
 
 std::string StoredTypeName(const StoredType& type) {

@@ -7,8 +7,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/dtype.h"
+#include "model/tensor_plan.h"
 
 namespace anser {
 
@@ -25,7 +27,8 @@ struct GgmlTarget {
 // type ("--pure"). q2_K names the Q2_K mix: the two names differ only in case.
 std::optional<GgmlTarget> ParseGgmlTarget(std::string_view name);
 
-// "q2_K, q3_K, …" for messages.
+// Every name ParseGgmlTarget takes, in its canonical case; and joined by ", " for messages.
+std::vector<std::string> GgmlTargetNameList();
 std::string GgmlTargetNames();
 
 // A matrix's stored type: a GGML type of kernels/ggml_quantize.h, or a DType.
@@ -38,6 +41,10 @@ struct StoredType {
 // fallback (q4_K → q5_0, q5_K → q5_1, q6_K → q8_0, q2_K, q3_K and iq4_xs → iq4_nl), and f16
 // for rows no 32-element block divides.
 StoredType FitGgmlType(uint32_t type, int64_t cols);
+
+// A tensor's stored type under `target`, by its role: the large matrices at the target's types
+// (FitGgmlType), the LoRA matrices as `stored` (f32 if that is a block type), vectors f32.
+StoredType GgmlTypeForRole(TensorRole role, int64_t cols, DType stored, const GgmlTarget& target);
 
 // "q4_K", "q5_0", … of a stored type.
 std::string StoredTypeName(const StoredType& type);

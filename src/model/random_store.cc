@@ -1,7 +1,10 @@
 #include "model/random_store.h"
 
 #include <cmath>
+#include <optional>
 
+#include "kernels/ggml_dequant.h"
+#include "kernels/ggml_quantize.h"
 #include "kernels/quantize.h"
 #include "model/convert.h"
 #include "model/variant.h"
@@ -30,29 +33,43 @@ struct Draw {
 
 class Filler {
  public:
-  Filler(TensorStore& store, DType dtype, uint64_t seed) : store_(store), dtype_(dtype), rng_(seed) {}
+  Filler(TensorStore& store, DType dtype, std::optional<GgmlTarget> target, uint64_t seed)
+      : store_(store), dtype_(dtype), target_(std::move(target)), rng_(seed) {}
 
   // A tensor of random values, stored as a file of the chosen type would store it: every tensor
-  // in that type for float types; for block types, the types `anser quantize` gives each role.
+  // in that type for float types; for block types, the types `anser quantize` gives each role;
+  // for the llama.cpp types, those of `quantize --dtype`, converted as loading the file would.
   void Add(const std::string& name, std::vector<int64_t> shape, TensorRole role, Draw draw) {
     TensorView v;
     v.name = name;
     v.shape = std::move(shape);
     const int64_t cols = v.shape.back();
-    if (DTypeIsBlock(dtype_)) {
+    StoredType type{std::nullopt, dtype_};
+    if (target_) {
+      type = GgmlTypeForRole(role, cols, DType::kBF16, *target_);
+    } else if (DTypeIsBlock(dtype_)) {
       ConvertOptions options;
       options.dtype = dtype_;
-      v.dtype = ChooseDType(role, cols, DType::kF32, options, ModelFormat::kGguf);
-    } else {
-      v.dtype = dtype_;
+      type.dtype = ChooseDType(role, cols, DType::kF32, options, ModelFormat::kGguf);
     }
+    v.dtype = type.ggml ? GgmlRunAs(*type.ggml) : type.dtype;
     const int64_t rows = v.numel() / cols;
     const size_t row_bytes = DTypeRowBytes(v.dtype, cols);
     auto* data = static_cast<uint8_t*>(store_.Allocate(v.nbytes()));
     row_.resize(static_cast<size_t>(cols));
+    if (type.ggml) {
+      const GgmlBlock block = *GgmlDequantBlock(*type.ggml);
+      stored_.resize(static_cast<size_t>(cols / block.elems) * block.bytes);
+    }
     for (int64_t r = 0; r < rows; ++r) {
       for (float& x : row_) x = draw.offset + draw.scale * rng_.Uniform();
-      QuantizeRow(v.dtype, row_.data(), cols, data + static_cast<size_t>(r) * row_bytes);
+      uint8_t* out = data + static_cast<size_t>(r) * row_bytes;
+      if (type.ggml) {
+        QuantizeGgmlRow(*type.ggml, row_.data(), cols, nullptr, stored_.data());
+        ConvertGgmlRow(*type.ggml, stored_.data(), cols, out);
+      } else {
+        QuantizeRow(v.dtype, row_.data(), cols, out);
+      }
     }
     v.data = data;
     store_.Add(std::move(v));
@@ -61,24 +78,27 @@ class Filler {
  private:
   TensorStore& store_;
   DType dtype_;
+  std::optional<GgmlTarget> target_;
   Rng rng_;
   std::vector<float> row_;
+  std::vector<uint8_t> stored_;  // a row as the llama.cpp type stores it
 };
 
 }  // namespace
 
 Result<TensorStore> RandomStore(const ModelConfig& c, const std::string& dtype, uint64_t seed) {
   const std::optional<DType> dtype_id = ParseConvertDType(dtype);
-  if (!dtype_id) {
-    return Status::Error("unsupported dtype '" + dtype +
-                         "' for random weights: use f32, f16, bf16, q8_0, q5_0, q4_0 or q4_1");
+  const std::optional<GgmlTarget> target = dtype_id ? std::nullopt : ParseGgmlTarget(dtype);
+  if (!dtype_id && !target) {
+    return Status::Error("unsupported dtype '" + dtype + "' for random weights: use f32, f16, bf16, q8_0, q5_0, q4_0, q4_1, " +
+                         GgmlTargetNames());
   }
   if (c.n_layer <= 0 || c.n_embd <= 0 || c.n_head <= 0 || c.n_head * c.head_size != c.n_embd ||
       c.n_ffn <= 0 || c.n_vocab <= 0) {
     return Status::Error("invalid model configuration for random weights");
   }
   TensorStore store("random weights");
-  Filler fill(store, *dtype_id, seed);
+  Filler fill(store, dtype_id.value_or(DType::kBF16), target, seed);
   const int64_t C = c.n_embd, F = c.n_ffn, V = c.n_vocab;
   const auto scaled = [](float s) { return Draw{0.0f, s}; };
   const auto constant = [](float k) { return Draw{k, 0.0f}; };

@@ -17,6 +17,7 @@
 #include "kernels/quantize.h"
 #include "model/convert.h"
 #include "model/fixtures.h"
+#include "model/weights.h"
 #include "test_files.h"
 
 namespace anser {
@@ -212,6 +213,29 @@ TEST(GgmlQuantizeMix, FallsBackWhereBlocksDoNotFit) {
   ASSERT_TRUE(gguf.ok()) << gguf.message();
   EXPECT_EQ(gguf->tensors.Find("blk.0.time_mix_key.weight")->dtype, DType::kQ5_0);
   EXPECT_TRUE(Model::Load(path).ok());
+}
+
+// Random weights in a llama.cpp type (what `bench --shape S --dtype Q4_K_M` runs) are stored as
+// loading such a file stores them: q4_K matrices and the q6_K head as q8_0, LoRA as bf16, and
+// rows that 256 does not divide at the fallback (here the 128-wide FFN value: q5_0).
+TEST(GgmlQuantizeMix, RandomWeightsRunAsTheLoadedFileWould) {
+  ModelConfig c;
+  c.n_layer = 1, c.n_embd = 256, c.n_head = 4, c.head_size = 64, c.n_ffn = 128, c.n_vocab = 300;
+  c.lora_ranks = {32, 32, 16, 32};
+  auto model = Model::Random(c, "q4_k_m", 1, WeightLayout::kStored);
+  ASSERT_TRUE(model.ok()) << model.message();
+  const TensorStore& store = (*model)->weights().store();
+  EXPECT_EQ(store.Find("blocks.0.att.key.weight")->dtype, DType::kQ8_0);
+  EXPECT_EQ(store.Find("head.weight")->dtype, DType::kQ8_0);
+  EXPECT_EQ(store.Find("emb.weight")->dtype, DType::kQ8_0);
+  EXPECT_EQ(store.Find("blocks.0.ffn.value.weight")->dtype, DType::kQ5_0);
+  EXPECT_EQ(store.Find("blocks.0.att.w1")->dtype, DType::kBF16);
+  Session session(*model, {1});
+  State state(c);
+  std::vector<float> logits;
+  session.Prefill(state, std::vector<int>{1, 2, 3}, false, &logits);
+  for (float x : logits) ASSERT_TRUE(std::isfinite(x));
+  EXPECT_FALSE(Model::Random(c, "iq2_xxs", 1).ok());
 }
 
 TEST(GgmlTargetNames, AreCaseInsensitiveAndQ2_KIsTheMix) {

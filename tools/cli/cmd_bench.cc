@@ -233,8 +233,10 @@ Command AddBench(CLI::App& app) {
       sub->add_option("-m,--model", args->model, "Model file or Hugging Face folder")
           ->type_name("MODEL");
   shape->excludes(model);
-  sub->add_option("--dtype", args->dtype, "Storage dtype of the random weights (--shape only)")
-      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q5_0", "q4_0", "q4_1"}))
+  sub->add_option("--dtype", args->dtype,
+                  "Storage dtype of the random weights (--shape only; any case; the llama.cpp types run as "
+                  "loading their GGUF would: q8_0, q5_1 f32)")
+      ->transform(CLI::IsMember(StoredTypeNames(), CLI::ignore_case))
       ->needs(shape)
       ->capture_default_str();
   sub->add_option("--prompt", args->prompt, "Prompt tokens to prefill")

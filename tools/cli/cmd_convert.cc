@@ -37,6 +37,12 @@ uint64_t SizeOnDisk(const std::string& path) {
 
 }  // namespace
 
+std::vector<std::string> StoredTypeNames() {
+  std::vector<std::string> names = {"f32", "f16", "bf16", "q8_0", "q5_0", "q4_0", "q4_1"};
+  for (std::string& n : GgmlTargetNameList()) names.push_back(std::move(n));
+  return names;
+}
+
 void AddConversionInput(CLI::App* sub, ConversionInput* input, std::string* out) {
   sub->add_option("IN", input->path, "Model: .pth, .gguf or Hugging Face folder (omitted with --shape)");
   sub->add_option("OUT", *out, "Output: *.gguf, *.pth, otherwise a Hugging Face folder");

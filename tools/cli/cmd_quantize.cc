@@ -1,8 +1,6 @@
 // anser quantize: a model to a stored type (quantized types as GGUF only).
 #include <memory>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include "common.h"
 #include "model/ggml_target.h"
@@ -19,18 +17,6 @@ struct QuantizeArgs {
   bool force = false;
 };
 
-// Every --dtype name in its canonical case (CLI11 maps any case onto it).
-std::vector<std::string> QuantizeDTypeNames() {
-  std::vector<std::string> names = {"f32", "f16", "bf16", "q8_0", "q5_0", "q4_0", "q4_1"};
-  const std::string ggml_names = GgmlTargetNames();
-  for (std::string_view rest = ggml_names; !rest.empty();) {
-    const size_t comma = rest.find(", ");
-    names.emplace_back(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
-  }
-  return names;
-}
-
 }  // namespace
 
 Command AddQuantize(CLI::App& app) {
@@ -42,7 +28,7 @@ Command AddQuantize(CLI::App& app) {
                   "Stored type of the weights (any case): f32, f16, bf16, q8_0, q5_0, q4_0, q4_1, "
                   "or for llama.cpp " + GgmlTargetNames() + " (docs/FORMATS.md)")
       ->required()
-      ->transform(CLI::IsMember(QuantizeDTypeNames(), CLI::ignore_case));
+      ->transform(CLI::IsMember(StoredTypeNames(), CLI::ignore_case));
   sub->add_option("--vocab", args->vocab, "World vocabulary file to embed in a GGUF of a 65536-token model");
   sub->add_option("--imatrix", args->imatrix,
                   "Importance matrix (anser imatrix, or llama-imatrix's GGUF or .dat) steering the llama.cpp types")

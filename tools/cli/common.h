@@ -59,6 +59,10 @@ void AddConversionInput(CLI::App* sub, ConversionInput* input, std::string* out)
 // Writes the model `input` names to `out` (format by its name) as `dtype` ("" keeps the stored
 // types), embedding the vocabulary in GGUF outputs; refuses an existing `out` unless `force`.
 // Returns the exit code.
+// Every --dtype name of quantize and bench in its canonical case: the types Anser runs as
+// stored, then the llama.cpp types and mixes (model/ggml_target.h).
+std::vector<std::string> StoredTypeNames();
+
 // `imatrix`, if not empty, is an importance matrix file that steers the llama.cpp types.
 int RunConversion(ConversionInput input, std::string out, const std::string& dtype,
                   const std::string& vocab, bool force, const std::string& imatrix = "");
