@@ -156,6 +156,19 @@ float QuantizeSignedScales(const float* s, int n, int lo, int hi, uint8_t* store
   return df;
 }
 
+// The 16 sub-blocks of 16 elements of a super-block fitted to the integer levels nmin…nmax, and
+// their scales stored as integers in [lo, hi] under one f16 multiplier (at `stored`): returns
+// the multiplier as read back, the integers in `codes`.
+float FitSubBlockScales(const float* x, const float* imp, int nmin, int nmax, int lo, int hi, uint8_t* stored,
+                        int* codes) {
+  float w[16], s[16];
+  for (int j = 0; j < 16; ++j) {
+    Weights(x + 16 * j, imp ? imp + 16 * j : nullptr, 16, w);
+    s[j] = FitIntegerScale(x + 16 * j, w, 16, nmin, nmax);
+  }
+  return QuantizeSignedScales(s, 16, lo, hi, stored, codes);
+}
+
 // A group's weighted error with value = step·q − offset, each q in [0, nmax] rounded to nearest.
 double AffineError(const float* x, const float* w, int n, int nmax, float step, float offset) {
   double e = 0;
@@ -218,13 +231,8 @@ void QuantizeQ45K(const float* x, const float* imp, int nmax, uint8_t* b) {
 
 // {u8 ql[128]; u8 qh[64]; int8 scales[16]; f16 d}
 void QuantizeQ6K(const float* x, const float* imp, uint8_t* b) {
-  float w[16], s[16];
-  for (int j = 0; j < 16; ++j) {
-    Weights(x + 16 * j, imp ? imp + 16 * j : nullptr, 16, w);
-    s[j] = FitIntegerScale(x + 16 * j, w, 16, -32, 31);
-  }
   int sc[16];
-  const float d = QuantizeSignedScales(s, 16, -128, 127, b + 208, sc);
+  const float d = FitSubBlockScales(x, imp, -32, 31, -128, 127, b + 208, sc);
   uint8_t* ql = b;
   uint8_t* qh = b + 128;
   std::memset(b, 0, 192);
@@ -240,13 +248,8 @@ void QuantizeQ6K(const float* x, const float* imp, uint8_t* b) {
 
 // {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}
 void QuantizeQ3K(const float* x, const float* imp, uint8_t* b) {
-  float w[16], s[16];
-  for (int j = 0; j < 16; ++j) {
-    Weights(x + 16 * j, imp ? imp + 16 * j : nullptr, 16, w);
-    s[j] = FitIntegerScale(x + 16 * j, w, 16, -4, 3);
-  }
   int sc[16];
-  const float d = QuantizeSignedScales(s, 16, -32, 31, b + 108, sc);
+  const float d = FitSubBlockScales(x, imp, -4, 3, -32, 31, b + 108, sc);
   uint8_t* hmask = b;
   uint8_t* qs = b + 32;
   uint8_t* scales = b + 96;

@@ -137,8 +137,7 @@ TEST(GgmlQuantizerImportance, SteersTheErrorToTheColumnsThatMatter) {
 double RmsDeviation(const std::shared_ptr<const Model>& model) {
   const testing::Fixture fixture = testing::ReadFixture("gguf-quants");
   const int V = fixture.vocab;
-  double sum_sq = 0;
-  int64_t n = 0;
+  testing::LogitDeviation deviation;
   for (const testing::FixtureCase& c : fixture.cases) {
     if (c.model != "model.q8_0.pure.gguf") continue;
     Session session(model, {0});
@@ -146,18 +145,11 @@ double RmsDeviation(const std::shared_ptr<const Model>& model) {
     std::vector<float> logits;
     session.Prefill(state, c.tokens, true, &logits);
     for (size_t i = 0; i < c.positions.size(); ++i) {
-      const float* got = logits.data() + static_cast<size_t>(c.positions[i]) * V;
-      const float* want = c.logits.data() + i * V;
-      double mean = 0, var = 0;
-      for (int v = 0; v < V; ++v) mean += want[v];
-      mean /= V;
-      for (int v = 0; v < V; ++v) var += (want[v] - mean) * (want[v] - mean);
-      const double sd = std::sqrt(var / V);
-      for (int v = 0; v < V; ++v) sum_sq += std::pow((got[v] - want[v]) / sd, 2), ++n;
+      deviation.AddRow(logits.data() + static_cast<size_t>(c.positions[i]) * V, c.logits.data() + i * V, V);
     }
   }
-  EXPECT_GT(n, 0);
-  return std::sqrt(sum_sq / static_cast<double>(std::max<int64_t>(n, 1)));
+  EXPECT_GT(deviation.rows(), 0);
+  return deviation.rms();
 }
 
 // Anser's Q4_K_M of the model is llama-quantize's mix (q4_K matrices, q6_K head, float32

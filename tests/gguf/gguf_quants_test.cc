@@ -147,8 +147,7 @@ TEST_P(GgufQuants, LogitsNoFurtherFromTheReferenceThanLlamaCpp) {
   auto model = Model::Load(kDir + file);
   ASSERT_TRUE(model.ok()) << model.message();
   const int V = fixture.vocab;
-  double max_dev = 0, sum_sq = 0;
-  int64_t n = 0, rows = 0;
+  testing::LogitDeviation deviation;
   for (const testing::FixtureCase& c : fixture.cases) {
     if (c.model != file) continue;
     Session session(*model, {0});
@@ -156,24 +155,11 @@ TEST_P(GgufQuants, LogitsNoFurtherFromTheReferenceThanLlamaCpp) {
     std::vector<float> logits;
     session.Prefill(state, c.tokens, true, &logits);
     for (size_t i = 0; i < c.positions.size(); ++i) {
-      const float* got = logits.data() + static_cast<size_t>(c.positions[i]) * V;
-      const float* want = c.logits.data() + i * V;
-      double mean = 0, var = 0;
-      for (int v = 0; v < V; ++v) mean += want[v];
-      mean /= V;
-      for (int v = 0; v < V; ++v) var += (want[v] - mean) * (want[v] - mean);
-      const double sd = std::sqrt(var / V);
-      for (int v = 0; v < V; ++v) {
-        const double dev = (static_cast<double>(got[v]) - want[v]) / sd;
-        max_dev = std::max(max_dev, std::fabs(dev));
-        sum_sq += dev * dev;
-        ++n;
-      }
-      ++rows;
+      deviation.AddRow(logits.data() + static_cast<size_t>(c.positions[i]) * V, c.logits.data() + i * V, V);
     }
   }
-  ASSERT_EQ(rows, 51);
-  const double rms_dev = std::sqrt(sum_sq / static_cast<double>(n));
+  ASSERT_EQ(deviation.rows(), 51);
+  const double max_dev = deviation.max(), rms_dev = deviation.rms();
   std::printf(
       "%-24s anser max_dev %.3g rms_dev %.3g | llama.cpp max_dev %.3g rms_dev %.3g | ratio %.2f "
       "%.2f\n",

@@ -37,6 +37,23 @@ Fixture ReadFixture(const std::string& folder) {
   return f;
 }
 
+void LogitDeviation::AddRow(const float* got, const float* ref, int vocab) {
+  double mean = 0, var = 0;
+  for (int v = 0; v < vocab; ++v) mean += ref[v];
+  mean /= vocab;
+  for (int v = 0; v < vocab; ++v) var += (ref[v] - mean) * (ref[v] - mean);
+  const double sd = std::sqrt(var / vocab);
+  for (int v = 0; v < vocab; ++v) {
+    const double dev = (static_cast<double>(got[v]) - ref[v]) / sd;
+    max_ = std::max(max_, std::fabs(dev));
+    sum_sq_ += dev * dev;
+    ++n_;
+  }
+  ++rows_;
+}
+
+double LogitDeviation::rms() const { return n_ == 0 ? 0.0 : std::sqrt(sum_sq_ / static_cast<double>(n_)); }
+
 std::string CompareRow(const float* got, const float* ref, int vocab) {
   double mean = 0.0;
   for (int i = 0; i < vocab; ++i) mean += ref[i];
