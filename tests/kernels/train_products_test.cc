@@ -70,25 +70,16 @@ TEST(TrainProductsTest, MatchDoubleProduct) {
       const std::vector<float> b = RandomFloats(s.k * s.m, seed + 1);  // k × m, or m × k for NT
       const std::vector<float> c0 = RandomFloats(s.n * s.m, seed + 2);
       for (bool accumulate : {false, true}) {
-        double scale = 0.0;
-        {
-          SCOPED_TRACE(Name(*table, "NN", s, accumulate));
+        for (bool transposed : {false, true}) {
+          SCOPED_TRACE(Name(*table, transposed ? "NT" : "NN", s, accumulate));
+          double scale = 0.0;
           const std::vector<double> want = Expected(
               s.n, s.k, s.m, [&](int64_t i, int64_t p) { return a[i * s.k + p]; },
-              [&](int64_t p, int64_t j) { return b[p * s.m + j]; }, accumulate ? &c0 : nullptr,
-              &scale);
+              [&](int64_t p, int64_t j) { return transposed ? b[j * s.k + p] : b[p * s.m + j]; },
+              accumulate ? &c0 : nullptr, &scale);
           std::vector<float> got = c0;
-          table->gemm_nn(a.data(), b.data(), s.n, s.k, s.m, got.data(), accumulate, 2);
-          EXPECT_LE(Error(got, want, scale), kBound);
-        }
-        {
-          SCOPED_TRACE(Name(*table, "NT", s, accumulate));
-          const std::vector<double> want = Expected(
-              s.n, s.k, s.m, [&](int64_t i, int64_t p) { return a[i * s.k + p]; },
-              [&](int64_t p, int64_t j) { return b[j * s.k + p]; }, accumulate ? &c0 : nullptr,
-              &scale);
-          std::vector<float> got = c0;
-          table->gemm_nt(a.data(), b.data(), s.n, s.k, s.m, got.data(), accumulate, 2);
+          (transposed ? table->gemm_nt : table->gemm_nn)(a.data(), b.data(), s.n, s.k, s.m,
+                                                         got.data(), accumulate, 2);
           EXPECT_LE(Error(got, want, scale), kBound);
         }
       }
