@@ -67,6 +67,21 @@ struct CpuKernels {
   // products read fastest and records it in w.layout; the same values, the same size. A matrix
   // is packed once, before its first product; the reference keeps every matrix as it is.
   void (*pack)(MatRef& w, void* bytes);
+
+  // Training's float32 products (src/train/gemm.h), all row-major and of any sizes. They are not
+  // bound by the batch invariance above: a table blocks them for the caches as it likes, but
+  // sums each output in one order fixed by the table and the sizes alone, never by the threads,
+  // so a training run is reproducible on a table. Up to `threads` of the kernel pool's threads
+  // take output tiles.
+  // C[n][m] = A[n][k] · B[k][m]   (or C += … when accumulate)
+  void (*gemm_nn)(const float* a, const float* b, int64_t n, int64_t k, int64_t m, float* c,
+                  bool accumulate, int threads);
+  // C[n][m] = A[n][k] · B[m][k]ᵀ   (or C += …): a projection Y = X·Wᵀ with W stored (out, in).
+  void (*gemm_nt)(const float* a, const float* b, int64_t n, int64_t k, int64_t m, float* c,
+                  bool accumulate, int threads);
+  // C[m][k] += A[n][m]ᵀ · B[n][k]: a weight gradient dW += dYᵀ·X summed over n tokens.
+  void (*gemm_tn_acc)(const float* a, const float* b, int64_t n, int64_t m, int64_t k, float* c,
+                      int threads);
 };
 
 const CpuKernels& RefKernels();  // plain scalar C++: the specification and the test oracle

@@ -1,7 +1,7 @@
-// Dense row-major matrix products for training, in Real (float or double). Float uses the AVX2
-// register-blocked kernel (gemm_avx2.h) when the CPU has it; otherwise plain loops in the
-// axpy order (the innermost loop runs over contiguous output columns, so it vectorises without
-// reassociating sums), threaded over output rows.
+// Dense row-major matrix products for training, in Real (float or double). Float runs the
+// selected kernel table's training products (kernels.h gemm_*: blocked and packed for the
+// caches, threaded over output tiles); double, which the gradient tests use, the reference loops
+// (kernels/train_products.h).
 #pragma once
 
 #include <cstdint>

@@ -5,11 +5,17 @@
 #include <utility>
 #include <vector>
 
-#include "train/gemm_avx2.h"
+#include "core/cpu_features.h"
 #include "train/parallel.h"
 
 namespace anser {
 namespace {
+
+// Whether this CPU runs the AVX2/FMA builds of the recurrence below.
+bool Avx2Runs() {
+  const CpuFeatures& cpu = GetCpuFeatures();
+  return cpu.avx2 && cpu.fma;
+}
 
 int64_t CheckpointsPerSequence(int64_t n_tokens) {
   return (n_tokens + kWkvCheckpointEvery - 1) / kWkvCheckpointEvery;
@@ -193,8 +199,7 @@ void Wkv7TrainForward(const Wkv7TrainArgs<Real>& p, Real* y, Real* sa, Real* che
   ParallelFor(p.batch * p.n_head, p.threads, p.n_tokens * N * N * 4,
               [&](int64_t begin, int64_t end) {
                 if constexpr (std::is_same_v<Real, float>) {
-                  if (TrainAvx2Available())
-                    return ForwardRangeAvx2(p, begin, end, y, sa, checkpoints);
+                  if (Avx2Runs()) return ForwardRangeAvx2(p, begin, end, y, sa, checkpoints);
                 }
                 ForwardRangeBaseline(p, begin, end, y, sa, checkpoints);
               });
@@ -210,7 +215,7 @@ void Wkv7TrainBackward(const Wkv7TrainArgs<Real>& p, const Real* sa, const Real*
   ParallelFor(B * H, p.threads, T * N * N * 8, [&](int64_t begin, int64_t end) {
     Real* ds0p = dstate != nullptr ? ds0.data() : nullptr;
     if constexpr (std::is_same_v<Real, float>) {
-      if (TrainAvx2Available()) {
+      if (Avx2Runs()) {
         return BackwardRangeAvx2(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0p, begin, end);
       }
     }

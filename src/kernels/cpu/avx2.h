@@ -19,4 +19,12 @@ void GemvQuantAvx2(const MatRef& w, const float* x, int64_t n, float* y);
 
 void Wkv7Avx2(const Wkv7Args& args);
 
+// Training's float32 products (kernels.h gemm_*; train_gemm.h), shared with the avxvnni table.
+void TrainGemmNNAvx2(const float* a, const float* b, int64_t n, int64_t k, int64_t m, float* c,
+                     bool accumulate, int threads);
+void TrainGemmNTAvx2(const float* a, const float* b, int64_t n, int64_t k, int64_t m, float* c,
+                     bool accumulate, int threads);
+void TrainGemmTNAccAvx2(const float* a, const float* b, int64_t n, int64_t m, int64_t k, float* c,
+                        int threads);
+
 }  // namespace anser

@@ -20,4 +20,12 @@ void FloatProductAvx512(const MatRef& w, const float* x, int64_t n, float* y);
 // registers, one token in 256-bit ones, each row and token summed the same way.
 void GemvQuantAvx512(const MatRef& w, const float* x, int64_t n, float* y);
 
+// Training's float32 products (kernels.h gemm_*; train_gemm.h) in 512-bit registers.
+void TrainGemmNNAvx512(const float* a, const float* b, int64_t n, int64_t k, int64_t m, float* c,
+                       bool accumulate, int threads);
+void TrainGemmNTAvx512(const float* a, const float* b, int64_t n, int64_t k, int64_t m, float* c,
+                       bool accumulate, int threads);
+void TrainGemmTNAccAvx512(const float* a, const float* b, int64_t n, int64_t m, int64_t k, float* c,
+                          int threads);
+
 }  // namespace anser

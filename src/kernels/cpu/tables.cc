@@ -42,19 +42,24 @@ void FloatProductAvx512Table(const MatRef& w, const float* x, int64_t n, float* 
 
 const CpuKernels& Avx2Kernels() {
   using T = Table<FloatProductAvx2, GemvQuantAvx2>;
-  static const CpuKernels kAvx2{"avx2", T::Matvec, T::Matmul, Wkv7Avx2, PackTiles8};
+  static const CpuKernels kAvx2{"avx2",     T::Matvec,       T::Matmul,       Wkv7Avx2,
+                                PackTiles8, TrainGemmNNAvx2, TrainGemmNTAvx2, TrainGemmTNAccAvx2};
   return kAvx2;
 }
 
 const CpuKernels& AvxVnniKernels() {
   using T = Table<FloatProductAvx2, GemvQuantAvxVnni>;
-  static const CpuKernels kAvxVnni{"avxvnni", T::Matvec, T::Matmul, Wkv7Avx2, PackTiles8};
+  static const CpuKernels kAvxVnni{"avxvnni",       T::Matvec,         T::Matmul,
+                                   Wkv7Avx2,        PackTiles8,        TrainGemmNNAvx2,
+                                   TrainGemmNTAvx2, TrainGemmTNAccAvx2};
   return kAvxVnni;
 }
 
 const CpuKernels& Avx512Kernels() {
   using T = Table<FloatProductAvx512Table, GemvQuantAvx512>;
-  static const CpuKernels kAvx512{"avx512", T::Matvec, T::Matmul, Wkv7Avx2, PackTiles16};
+  static const CpuKernels kAvx512{"avx512",          T::Matvec,           T::Matmul,
+                                  Wkv7Avx2,          PackTiles16,         TrainGemmNNAvx512,
+                                  TrainGemmNTAvx512, TrainGemmTNAccAvx512};
   return kAvx512;
 }
 

@@ -5,6 +5,7 @@
 #include "kernels/kernels.h"
 #include "kernels/quant_blocks.h"
 #include "kernels/quantize.h"
+#include "kernels/train_products.h"
 
 namespace anser {
 namespace {
@@ -82,7 +83,9 @@ void KeepRows(MatRef&, void*) {}
 }  // namespace
 
 const CpuKernels& RefKernels() {
-  static const CpuKernels kRef{"ref", RefMatvec, RefMatmul, RefWkv7, KeepRows};
+  using Train = RefTrainProducts<float>;
+  static const CpuKernels kRef{"ref",    RefMatvec, RefMatmul, RefWkv7,
+                               KeepRows, Train::NN, Train::NT, Train::TNAcc};
   return kRef;
 }
 

@@ -1,0 +1,194 @@
+// Training's float32 products (the gemm_* entries of kernels.h) for the SIMD tables, written once
+// over a vector type V: V::Reg of V::kLanes floats with Zero, Load, Store, Add, Fma and
+// Broadcast, and V::kTileRows, the rows of the register tile.
+//
+// BLIS's loop nest. The output goes in blocks of kBlockRows × kBlockCols, the unit the threads
+// take. Per block, k runs in slices of kDepth; per slice, B's kDepth × kBlockCols block is packed
+// into panels of kCols = 2·kLanes columns (one k step of a panel is two contiguous vectors; the
+// block, 256 KiB, stays in L2) and A's kBlockRows × kDepth block into panels of kTileRows rows
+// (one panel, at most 12 KiB, stays in L1 while it meets every B panel). The register tile holds
+// kTileRows × 2 vectors of C while k runs: per k step two loads of B and kTileRows broadcasts of
+// A feed 2·kTileRows FMAs. Packing makes every layout (A or Aᵀ, B or Bᵀ) the same kernel, the
+// edges zero-padded.
+//
+// Each output is summed per slice from zero, k in order, and the slice's sum added to C: an order
+// fixed by the sizes alone, whatever thread takes the block.
+//
+// Everything here sits in an unnamed namespace: each ISA's translation unit keeps its own copy.
+// It instantiates no standard-library template (no vector, min or fill), whose one copy the
+// linker could take from this ISA's translation unit for every other.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/train_products.h"
+
+namespace anser {
+namespace {
+
+template <class V>
+struct TrainGemm {
+  using Reg = typename V::Reg;
+  static constexpr int kLanes = V::kLanes;
+  static constexpr int kRows = V::kTileRows;
+  static constexpr int kCols = 2 * kLanes;
+  static constexpr int64_t kDepth = 256;
+  static constexpr int64_t kBlockRows = 96;
+  static constexpr int64_t kBlockCols = 256;
+  static_assert(kBlockRows % kRows == 0 && kBlockCols % kCols == 0);
+
+  // A(i, p) = data[i·row_stride + p·col_stride]: a matrix or a transposed one, read in place.
+  static int64_t Min(int64_t a, int64_t b) { return a < b ? a : b; }
+  static int64_t RoundUp(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+
+  struct View {
+    const float* data;
+    int64_t row_stride;
+    int64_t col_stride;
+  };
+
+  // A's rows [i0, i0 + rows) × depth [p0, p0 + depth) into panels of kRows rows: the panel of
+  // rows q… (q a multiple of kRows) starts at out + q·depth and holds, per p, A(i0 + q + r, p)
+  // for r < kRows, zero past the last row.
+  static void PackA(View a, int64_t i0, int64_t rows, int64_t p0, int64_t depth, float* out) {
+    for (int64_t q = 0; q < rows; q += kRows) {
+      const int live = static_cast<int>(Min(kRows, rows - q));
+      const float* src = a.data + (i0 + q) * a.row_stride + p0 * a.col_stride;
+      float* panel = out + q * depth;
+      for (int64_t p = 0; p < depth; ++p) {
+        for (int r = 0; r < live; ++r)
+          panel[p * kRows + r] = src[r * a.row_stride + p * a.col_stride];
+        for (int r = live; r < kRows; ++r) panel[p * kRows + r] = 0.0f;
+      }
+    }
+  }
+
+  // B's depth [p0, p0 + depth) × columns [j0, j0 + cols) into panels of kCols columns: the panel
+  // of columns j… starts at out + j·depth and holds, per p, B(p0 + p, j0 + j + c) for c < kCols,
+  // zero past the last column. Read along whichever of B's strides is 1.
+  static void PackB(View b, int64_t p0, int64_t depth, int64_t j0, int64_t cols, float* out) {
+    for (int64_t j = 0; j < cols; j += kCols) {
+      const int live = static_cast<int>(Min(kCols, cols - j));
+      const float* src = b.data + p0 * b.row_stride + (j0 + j) * b.col_stride;
+      float* panel = out + j * depth;
+      if (b.col_stride == 1) {
+        for (int64_t p = 0; p < depth; ++p) {
+          const float* row = src + p * b.row_stride;
+          for (int c = 0; c < kCols; ++c) panel[p * kCols + c] = c < live ? row[c] : 0.0f;
+        }
+      } else {
+        for (int c = 0; c < kCols; ++c) {
+          for (int64_t p = 0; p < depth; ++p) {
+            panel[p * kCols + c] = c < live ? src[c * b.col_stride + p * b.row_stride] : 0.0f;
+          }
+        }
+      }
+    }
+  }
+
+  // C[r][c] (+)= Σ_p a[p·kRows + r] · b[p·kCols + c] for a whole tile at c (row stride ldc):
+  // added to C when `add`, else stored.
+  static void Tile(int64_t depth, const float* a, const float* b, float* c, int64_t ldc, bool add) {
+    Reg acc[kRows][2];
+    for (int r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = V::Zero();
+    for (int64_t p = 0; p < depth; ++p) {
+      const Reg b0 = V::Load(b + p * kCols), b1 = V::Load(b + p * kCols + kLanes);
+      for (int r = 0; r < kRows; ++r) {
+        const Reg s = V::Broadcast(a + p * kRows + r);
+        acc[r][0] = V::Fma(s, b0, acc[r][0]);
+        acc[r][1] = V::Fma(s, b1, acc[r][1]);
+      }
+    }
+    for (int r = 0; r < kRows; ++r) {
+      float* cr = c + r * ldc;
+      if (add) {
+        acc[r][0] = V::Add(V::Load(cr), acc[r][0]);
+        acc[r][1] = V::Add(V::Load(cr + kLanes), acc[r][1]);
+      }
+      V::Store(cr, acc[r][0]);
+      V::Store(cr + kLanes, acc[r][1]);
+    }
+  }
+
+  // The same for the `rows` × `cols` corner of a tile at an edge of C: the whole tile into a
+  // scratch tile (the packed panels are zero-padded), its corner added to C or stored.
+  static void EdgeTile(int64_t depth, const float* a, const float* b, float* c, int64_t ldc,
+                       int rows, int cols, bool add) {
+    float tile[kRows * kCols];
+    Tile(depth, a, b, tile, kCols, false);
+    for (int r = 0; r < rows; ++r) {
+      float* cr = c + r * ldc;
+      for (int j = 0; j < cols; ++j)
+        cr[j] = add ? cr[j] + tile[r * kCols + j] : tile[r * kCols + j];
+    }
+  }
+
+  // C[rows][cols] = A·B (or C += … when accumulate), A rows × depth, B depth × cols.
+  static void Run(View a, View b, int64_t rows, int64_t depth, int64_t cols, float* c,
+                  bool accumulate, int threads) {
+    if (rows == 0 || cols == 0) return;
+    if (depth == 0) {
+      if (!accumulate) {
+        for (int64_t i = 0; i < rows * cols; ++i) c[i] = 0.0f;
+      }
+      return;
+    }
+    const int64_t row_blocks = (rows + kBlockRows - 1) / kBlockRows;
+    const int64_t col_blocks = (cols + kBlockCols - 1) / kBlockCols;
+    const int64_t blocks = row_blocks * col_blocks;
+    // Packing buffers a part, as large as the largest block needs.
+    const int64_t slice = Min(depth, kDepth);
+    const int64_t a_floats = RoundUp(Min(rows, kBlockRows), kRows) * slice;
+    const int64_t b_floats = RoundUp(Min(cols, kBlockCols), kCols) * slice;
+    RunOverTiles(blocks, rows * cols / blocks * depth, threads, [&](int64_t begin, int64_t end) {
+      float* packed = new float[a_floats + b_floats];
+      for (int64_t block = begin; block < end; ++block) {
+        const int64_t i0 = block / col_blocks * kBlockRows;
+        const int64_t j0 = block % col_blocks * kBlockCols;
+        Block(a, b, i0, Min(kBlockRows, rows - i0), j0, Min(kBlockCols, cols - j0), depth, c, cols,
+              accumulate, packed, packed + a_floats);
+      }
+      delete[] packed;
+    });
+  }
+
+  // One block of C: rows [i0, i0 + rows) × columns [j0, j0 + cols), k in slices.
+  static void Block(View a, View b, int64_t i0, int64_t rows, int64_t j0, int64_t cols,
+                    int64_t depth, float* c, int64_t ldc, bool accumulate, float* packed_a,
+                    float* packed_b) {
+    for (int64_t p0 = 0; p0 < depth; p0 += kDepth) {
+      const int64_t d = Min(kDepth, depth - p0);
+      PackB(b, p0, d, j0, cols, packed_b);
+      PackA(a, i0, rows, p0, d, packed_a);
+      const bool add = accumulate || p0 > 0;
+      for (int64_t q = 0; q < rows; q += kRows) {
+        for (int64_t j = 0; j < cols; j += kCols) {
+          const int64_t tile_rows = Min(kRows, rows - q), tile_cols = Min(kCols, cols - j);
+          float* ct = c + (i0 + q) * ldc + j0 + j;
+          if (tile_rows == kRows && tile_cols == kCols) {
+            Tile(d, packed_a + q * d, packed_b + j * d, ct, ldc, add);
+          } else {
+            EdgeTile(d, packed_a + q * d, packed_b + j * d, ct, ldc, static_cast<int>(tile_rows),
+                     static_cast<int>(tile_cols), add);
+          }
+        }
+      }
+    }
+  }
+
+  static void NN(const float* a, const float* b, int64_t n, int64_t k, int64_t m, float* c,
+                 bool accumulate, int threads) {
+    Run({a, k, 1}, {b, m, 1}, n, k, m, c, accumulate, threads);
+  }
+  static void NT(const float* a, const float* b, int64_t n, int64_t k, int64_t m, float* c,
+                 bool accumulate, int threads) {
+    Run({a, k, 1}, {b, 1, k}, n, k, m, c, accumulate, threads);
+  }
+  static void TNAcc(const float* a, const float* b, int64_t n, int64_t m, int64_t k, float* c,
+                    int threads) {
+    Run({a, 1, m}, {b, k, 1}, m, n, k, c, true, threads);
+  }
+};
+
+}  // namespace
+}  // namespace anser
