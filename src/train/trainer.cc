@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -306,20 +307,21 @@ void Trainer::AverageGradients(std::vector<NamedTensor<float>>& grads) {
   for (const NamedTensor<float>& g : grads)
     fused_.insert(fused_.end(), g.data.begin(), g.data.end());
   job_->SumFloats(fused_.data(), fused_.size());
-  const float scale = 1.0f / static_cast<float>(job_->size());
+  const auto n = static_cast<float>(job_->size());
   size_t at = 0;
   for (NamedTensor<float>& g : grads) {
-    for (float& x : g.data) x = fused_[at++] * scale;
+    for (float& x : g.data) x = fused_[at++] / n;
   }
 }
 
 Status Trainer::CheckSameWeights() {
   if (job_->size() == 1) return Status::Ok();
-  uint64_t h = 1469598103934665603ull;  // FNV-1a over the bytes of the trainable weights
+  // FNV-1a over the bit patterns of the trainable weights, a word at a time (an evaluation
+  // costs far more than this pass).
+  uint64_t h = 1469598103934665603ull;
   for (const NamedTensor<float>& t : trainable()) {
-    const auto* bytes = reinterpret_cast<const unsigned char*>(t.data.data());
-    for (size_t i = 0; i < t.data.size() * sizeof(float); ++i) {
-      h ^= bytes[i];
+    for (const float x : t.data) {
+      h ^= std::bit_cast<uint32_t>(x);
       h *= 1099511628211ull;
     }
   }

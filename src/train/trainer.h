@@ -87,7 +87,8 @@ class Trainer {
   const std::vector<LogRow>& log() const { return log_; }
   const std::string& out_dir() const { return out_dir_; }
 
-  // The validation loss of the current weights (nats/token), over all processes' shares.
+  // The validation loss of the current weights (nats/token), over all processes' shares: a
+  // collective, like Step (every process of the job calls it).
   Result<double> Evaluate() const;
 
  private:
