@@ -8,7 +8,7 @@
 namespace anser {
 
 Result<std::unique_ptr<Distributed>> JoinLaunchedJob() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"}) {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
     const char* size = std::getenv(name);
     if (size != nullptr && std::atoi(size) > 1) {
       return Status::Error(
