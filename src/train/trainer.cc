@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -123,6 +124,12 @@ Status Unpack(const std::vector<float>& values, size_t* at, std::vector<NamedTen
 }  // namespace
 
 Status Trainer::Prepare() {
+  if (options_.batch % job_->size() != 0) {
+    return Status::Error("[train] --batch " + std::to_string(options_.batch) +
+                         " does not divide among the " + std::to_string(job_->size()) +
+                         " processes of the job: pass a multiple of " +
+                         std::to_string(job_->size()) + " (--batch is the global batch)");
+  }
   const ModelConfig& c = params_.config();
   validation_ =
       ValidationBatches(corpus_.validation, options_.batch, options_.ctx, options_.val_tokens);
@@ -147,23 +154,25 @@ Status Trainer::Prepare() {
 Result<std::unique_ptr<Trainer>> Trainer::Create(ParamSet params, Corpus corpus,
                                                  const TrainOptions& options,
                                                  const std::string& out_dir,
-                                                 const std::string& init_path) {
+                                                 const std::string& init_path, Distributed* job) {
   ANSER_RETURN_IF_ERROR(CheckOptions(options, corpus));
   if (options.tune_state && init_path.empty()) {
     return Status::Error("[train] state tuning needs the model it tunes for (--init MODEL)");
   }
   std::unique_ptr<Trainer> t(new Trainer());
+  if (job != nullptr) t->job_ = job;
   t->options_ = options;
   t->out_dir_ = out_dir;
   t->init_path_ = init_path;
   t->corpus_ = std::move(corpus);
   t->params_ = std::move(params);
   t->rng_ = SplitMix64(options.seed);
+  ANSER_RETURN_IF_ERROR(t->Prepare());
+  if (!t->writes_files()) return t;
   std::error_code ec;
   std::filesystem::create_directories(out_dir + "/resume", ec);
   if (ec) return Status::Error("[train] cannot create '" + out_dir + "/resume': " + ec.message());
   std::filesystem::remove(ResumePath(out_dir), ec);
-  ANSER_RETURN_IF_ERROR(t->Prepare());
   ANSER_RETURN_IF_ERROR(WriteLog(LogPath(out_dir), {}));
   return t;
 }
@@ -178,12 +187,13 @@ Result<ModelConfig> Trainer::SavedConfig(const std::string& out_dir) {
 }
 
 Result<std::unique_ptr<Trainer>> Trainer::Resume(const std::string& out_dir, Corpus corpus,
-                                                 int threads) {
+                                                 int threads, Distributed* job) {
   ANSER_ASSIGN_OR_RETURN(ResumeFile f, ReadResumeFile(ResumePath(out_dir)));
   const Json meta = Json::parse(f.meta_json, nullptr, false);
   if (meta.is_discarded())
     return Status::Error("[train] the resume file in '" + out_dir + "' is damaged");
   std::unique_ptr<Trainer> t(new Trainer());
+  if (job != nullptr) t->job_ = job;
   try {
     t->options_ = OptionsFromJson(meta.at("options"));
     t->options_.threads = threads;
@@ -217,7 +227,7 @@ Result<std::unique_ptr<Trainer>> Trainer::Resume(const std::string& out_dir, Cor
   if (at != f.values.size())
     return Status::Error("[train] the resume file does not match its model");
   // The rows after the checkpoint were lost with the interrupted session; replay from here.
-  ANSER_RETURN_IF_ERROR(WriteLog(LogPath(out_dir), t->log_));
+  if (t->writes_files()) ANSER_RETURN_IF_ERROR(WriteLog(LogPath(out_dir), t->log_));
   return t;
 }
 
@@ -244,6 +254,7 @@ std::string Trainer::MetaJson() const {
 }
 
 Status Trainer::Save() {
+  if (!writes_files()) return Status::Ok();
   std::vector<const std::vector<float>*> parts;
   for (const std::vector<NamedTensor<float>>* group :
        {&(options_.tune_state ? state_ : params_.tensors()), &m_, &v_}) {
@@ -256,15 +267,69 @@ Status Trainer::Save() {
 }
 
 Result<double> Trainer::Evaluate() const {
+  // Process r scores batches r, r + N, …; the sum of the per-batch losses (each from one
+  // process, zeros from the others: exact) is then added up in batch order, as one process does.
+  std::vector<double> losses(validation_.size(), 0.0);
+  const float* init = options_.tune_state ? state_[0].data.data() : nullptr;
+  for (size_t i = static_cast<size_t>(job_->rank()); i < validation_.size();
+       i += static_cast<size_t>(job_->size())) {
+    ANSER_ASSIGN_OR_RETURN(losses[i], ComputeLoss(params_, validation_[i], init, options_.threads));
+  }
+  job_->SumDoubles(losses.data(), losses.size());
   double sum = 0.0;
   int64_t count = 0;
-  const float* init = options_.tune_state ? state_[0].data.data() : nullptr;
-  for (const Batch& b : validation_) {
-    ANSER_ASSIGN_OR_RETURN(double loss, ComputeLoss(params_, b, init, options_.threads));
-    sum += loss * static_cast<double>(b.batch * b.n_tokens);
+  for (size_t i = 0; i < validation_.size(); ++i) {
+    const Batch& b = validation_[i];
+    sum += losses[i] * static_cast<double>(b.batch * b.n_tokens);
     count += b.batch * b.n_tokens;
   }
   return count > 0 ? sum / static_cast<double>(count) : 0.0;
+}
+
+Batch Trainer::Share(const Batch& global) const {
+  if (job_->size() == 1) return global;
+  const int64_t rows = global.batch / job_->size();
+  const auto begin = static_cast<ptrdiff_t>(job_->rank() * rows * global.n_tokens);
+  const auto end = begin + static_cast<ptrdiff_t>(rows * global.n_tokens);
+  Batch b;
+  b.batch = rows;
+  b.n_tokens = global.n_tokens;
+  b.inputs.assign(global.inputs.begin() + begin, global.inputs.begin() + end);
+  b.targets.assign(global.targets.begin() + begin, global.targets.begin() + end);
+  return b;
+}
+
+void Trainer::AverageGradients(std::vector<NamedTensor<float>>& grads) {
+  if (job_->size() == 1) return;
+  // Every share has the same number of labelled positions (text labels them all), so the mean
+  // over the global batch is the mean of the shares' means.
+  fused_.clear();
+  for (const NamedTensor<float>& g : grads)
+    fused_.insert(fused_.end(), g.data.begin(), g.data.end());
+  job_->SumFloats(fused_.data(), fused_.size());
+  const auto n = static_cast<float>(job_->size());
+  size_t at = 0;
+  for (NamedTensor<float>& g : grads) {
+    for (float& x : g.data) x = fused_[at++] / n;
+  }
+}
+
+Status Trainer::CheckSameWeights() {
+  if (job_->size() == 1) return Status::Ok();
+  // FNV-1a over the bit patterns of the trainable weights, a word at a time (an evaluation
+  // costs far more than this pass).
+  uint64_t h = 1469598103934665603ull;
+  for (const NamedTensor<float>& t : trainable()) {
+    for (const float x : t.data) {
+      h ^= std::bit_cast<uint32_t>(x);
+      h *= 1099511628211ull;
+    }
+  }
+  if (job_->AllEqual(h)) return Status::Ok();
+  return Status::Error("[train] the weights of the " + std::to_string(job_->size()) +
+                       " processes differ after step " + std::to_string(step_) +
+                       ": the processes must run the same anser build on CPUs that compute "
+                       "alike; resume from the last checkpoint");
 }
 
 Result<LogRow> Trainer::Step() {
@@ -274,7 +339,8 @@ Result<LogRow> Trainer::Step() {
   const auto t0 = std::chrono::steady_clock::now();
   LogRow row;
   row.lr = ScheduledLr(step_, options_.steps, options_.warmup, options_.lr, options_.lr_final);
-  const Batch batch = SampleBatch(corpus_.train, options_.batch, options_.ctx, rng_);
+  const Batch global = SampleBatch(corpus_.train, options_.batch, options_.ctx, rng_);
+  const Batch batch = Share(global);
   GradOptions g;
   g.l2wrap = options_.l2wrap;
   g.threads = options_.threads;
@@ -287,6 +353,9 @@ Result<LogRow> Trainer::Step() {
     ANSER_ASSIGN_OR_RETURN(row.loss, ComputeGradients(params_, batch, g, &grads_));
     grads = &grads_.tensors();
   }
+  AverageGradients(*grads);
+  job_->SumDoubles(&row.loss, 1);
+  row.loss /= job_->size();
   if (!std::isfinite(row.loss)) {
     return Status::Error("[train] the loss became " + std::to_string(row.loss) + " at step " +
                          std::to_string(step_ + 1) + ": lower --lr");
@@ -296,19 +365,20 @@ Result<LogRow> Trainer::Step() {
   adam.weight_decay = options_.weight_decay;
   AdamWStep(trainable(), *grads, m_, v_, row.lr, step_ + 1, adam, options_.threads);
   ++step_;
-  tokens_ += batch.batch * batch.n_tokens;
+  tokens_ += global.batch * global.n_tokens;
   row.step = step_;
   row.tokens = tokens_;
   row.tok_s =
-      static_cast<double>(batch.batch * batch.n_tokens) /
+      static_cast<double>(global.batch * global.n_tokens) /
       std::max(1e-9, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   if ((options_.eval_every > 0 && step_ % options_.eval_every == 0) || done()) {
     ANSER_ASSIGN_OR_RETURN(row.val_loss, Evaluate());
+    ANSER_RETURN_IF_ERROR(CheckSameWeights());
   }
   row.elapsed_s = elapsed_before_ +
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   log_.push_back(row);
-  ANSER_RETURN_IF_ERROR(AppendLog(LogPath(out_dir_), row));
+  if (writes_files()) ANSER_RETURN_IF_ERROR(AppendLog(LogPath(out_dir_), row));
   if ((options_.save_every > 0 && step_ % options_.save_every == 0) || done())
     ANSER_RETURN_IF_ERROR(Save());
   return row;

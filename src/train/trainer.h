@@ -7,6 +7,13 @@
 // resume/trainer.bin (master weights, Adam moments, data RNG state, step, log rows). Every
 // file except log.csv's per-step appends is written to a temporary and renamed; a resumed run
 // rewrites log.csv from the resume file, so it replays exactly the rows of an uninterrupted run.
+//
+// Data parallel over the processes of a Distributed job (mpirun): every process draws the same
+// global batch (the data order is a function of the seed and the global step, never of the
+// number of processes) and takes its contiguous share of the sequences; the gradients of the
+// shares are summed in one fused allreduce and averaged, and every process applies the same
+// AdamW step. The validation batches are shared out the same way. Every evaluation also checks
+// that the processes still hold the same weights. Rank 0 alone writes files.
 #pragma once
 
 #include <chrono>
@@ -19,6 +26,7 @@
 #include "train/adamw.h"
 #include "train/batch.h"
 #include "train/corpus.h"
+#include "train/distributed.h"
 #include "train/params.h"
 #include "train/rng.h"
 #include "train/train_log.h"
@@ -48,24 +56,27 @@ class Trainer {
  public:
   // A new run into `out_dir` (created if missing; a previous run's files there are replaced).
   // `params` are the starting weights; with tune_state they are frozen and `init_path` (the
-  // model file) is recorded so a resume can reload them.
+  // model file) is recorded so a resume can reload them. `job` (not owned, outliving the
+  // trainer) is the job of data-parallel processes; null: this process alone.
   static Result<std::unique_ptr<Trainer>> Create(ParamSet params, Corpus corpus,
                                                  const TrainOptions& options,
                                                  const std::string& out_dir,
-                                                 const std::string& init_path);
+                                                 const std::string& init_path,
+                                                 Distributed* job = nullptr);
 
   // The model configuration of the run saved in `out_dir` (to pick its tokenizer).
   static Result<ModelConfig> SavedConfig(const std::string& out_dir);
 
   // Continues the run saved in `out_dir` from its last checkpoint. `corpus` must be the run's
-  // (checked); `threads` replaces the saved thread count.
+  // (checked); `threads` replaces the saved thread count. The job may have another number of
+  // processes than the run had.
   static Result<std::unique_ptr<Trainer>> Resume(const std::string& out_dir, Corpus corpus,
-                                                 int threads);
+                                                 int threads, Distributed* job = nullptr);
 
   // One optimiser step; evaluates and saves when due (and always after the last step). The
   // returned row is the one appended to log.csv.
   Result<LogRow> Step();
-  // Writes model.pth / state.pth and the resume file now.
+  // Writes model.pth / state.pth and the resume file now (rank 0; the others write nothing).
   Status Save();
 
   bool done() const { return step_ >= options_.steps; }
@@ -76,17 +87,30 @@ class Trainer {
   const std::vector<LogRow>& log() const { return log_; }
   const std::string& out_dir() const { return out_dir_; }
 
-  // The validation loss of the current weights (nats/token).
+  // The validation loss of the current weights (nats/token), over all processes' shares: a
+  // collective, like Step (every process of the job calls it).
   Result<double> Evaluate() const;
 
  private:
   Trainer() = default;
-  Status Prepare();  // validation windows, gradient buffers and moments, after weights are set
+  // Validation windows, gradient buffers and moments, after weights are set; checks that the
+  // batch divides among the processes.
+  Status Prepare();
+  bool writes_files() const { return job_->rank() == 0; }
+  // This process's share of the global batch: its contiguous block of sequences.
+  Batch Share(const Batch& global) const;
+  // Sums the gradients of all processes' shares (one allreduce) and averages them.
+  void AverageGradients(std::vector<NamedTensor<float>>& grads);
+  // An error unless every process holds the same trainable weights.
+  Status CheckSameWeights();
   std::vector<NamedTensor<float>>& trainable() {
     return options_.tune_state ? state_ : params_.tensors();
   }
   std::string MetaJson() const;
 
+  SingleProcess solo_;
+  Distributed* job_ = &solo_;
+  std::vector<float> fused_;  // AverageGradients' buffer: every gradient, end to end
   TrainOptions options_;
   std::string out_dir_, init_path_;
   Corpus corpus_;

@@ -255,5 +255,64 @@ TEST(TrainerTest, CheckpointsReloadBitExactly) {
     EXPECT_EQ(half.tensors()[7].data[i], Bf16ToF32(F32ToBf16(w[i])));
 }
 
+// One process of a job of `size` seen from inside: every other process is taken to hold the
+// same values (sums scale by size), and the weights compare equal only when `same_weights`.
+class FakeJob final : public Distributed {
+ public:
+  FakeJob(int rank, int size, bool same_weights)
+      : rank_(rank), size_(size), same_weights_(same_weights) {}
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  int local_size() const override { return size_; }
+  void SumFloats(float* data, size_t n) override {
+    for (size_t i = 0; i < n; ++i) data[i] *= static_cast<float>(size_);
+  }
+  void SumDoubles(double* data, size_t n) override {
+    for (size_t i = 0; i < n; ++i) data[i] *= size_;
+  }
+  bool AllEqual(uint64_t) override { return same_weights_; }
+  void Abort(int) override {}
+
+ private:
+  int rank_, size_;
+  bool same_weights_;
+};
+
+TEST(DistributedTrainerTest, TheBatchMustDivideAmongTheProcesses) {
+  FakeJob job(0, 3, true);
+  auto trainer =
+      Trainer::Create(TinyParams(2), TextCorpus(), TinyOptions(), TempDir("odd"), "", &job);
+  ASSERT_FALSE(trainer.ok());
+  EXPECT_NE(trainer.message().find("--batch 4 does not divide among the 3 processes"),
+            std::string::npos)
+      << trainer.message();
+}
+
+TEST(DistributedTrainerTest, OnlyRankZeroWritesFiles) {
+  const std::string dir = TempDir("rank1");
+  FakeJob job(1, 2, true);
+  TrainOptions o = TinyOptions();
+  o.steps = 4;
+  auto trainer = Trainer::Create(TinyParams(2), TextCorpus(), o, dir, "", &job);
+  ASSERT_TRUE(trainer.ok()) << trainer.message();
+  while (!trainer.value()->done()) ASSERT_TRUE(trainer.value()->Step().ok());
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  // Rank 1 of 2 trains on sequences 2 and 3 of each global batch, counted as the whole batch.
+  EXPECT_EQ(trainer.value()->log().back().tokens, o.steps * o.batch * o.ctx);
+}
+
+TEST(DistributedTrainerTest, WeightsThatDifferStopTheRun) {
+  FakeJob job(0, 2, false);
+  TrainOptions o = TinyOptions();
+  auto trainer = Trainer::Create(TinyParams(2), TextCorpus(), o, TempDir("differ"), "", &job);
+  ASSERT_TRUE(trainer.ok()) << trainer.message();
+  for (int64_t s = 1; s < o.eval_every; ++s) ASSERT_TRUE(trainer.value()->Step().ok());
+  auto row = trainer.value()->Step();  // evaluates, and compares the weights
+  ASSERT_FALSE(row.ok());
+  EXPECT_NE(row.message().find("the weights of the 2 processes differ after step 3"),
+            std::string::npos)
+      << row.message();
+}
+
 }  // namespace
 }  // namespace anser

@@ -1,7 +1,8 @@
 // anser train: trains a model from scratch (official x070 init), fine-tunes one (--init), or
 // learns an initial state for a frozen model (--tune state), on a text corpus. The loop,
 // checkpoints and resume live in the library (train/trainer.h); this file reads the flags,
-// prepares the data and shows progress.
+// prepares the data and shows progress. Under `mpirun -np N` the N processes train one model
+// data-parallel (distributed/launch.h); rank 0 alone shows progress, the others only errors.
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "common.h"
+#include "distributed/launch.h"
 #include "flag_checks.h"
 #include "train/corpus.h"
 #include "train/init.h"
@@ -54,13 +56,13 @@ Result<Corpus> ReadCorpus(const TrainArgs& a, const Tokenizer& tokenizer) {
   return MakeCorpus(text, tokenizer);
 }
 
-Result<std::unique_ptr<Trainer>> StartRun(const TrainArgs& a) {
+Result<std::unique_ptr<Trainer>> StartRun(const TrainArgs& a, Distributed& job) {
   if (a.resume) {
     ANSER_ASSIGN_OR_RETURN(ModelConfig config, Trainer::SavedConfig(a.out));
     ANSER_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tok,
                            CorpusTokenizer(a, a.init, config.n_vocab));
     ANSER_ASSIGN_OR_RETURN(Corpus corpus, ReadCorpus(a, *tok));
-    return Trainer::Resume(a.out, std::move(corpus), a.options.threads);
+    return Trainer::Resume(a.out, std::move(corpus), a.options.threads, &job);
   }
   ParamSet params;
   std::unique_ptr<Tokenizer> tok;
@@ -96,10 +98,27 @@ Result<std::unique_ptr<Trainer>> StartRun(const TrainArgs& a) {
     ANSER_ASSIGN_OR_RETURN(tok, CorpusTokenizer(a, a.out + "/model.pth", n_vocab));
   }
   ANSER_ASSIGN_OR_RETURN(Corpus corpus, ReadCorpus(a, *tok));
-  return Trainer::Create(std::move(params), std::move(corpus), a.options, a.out, a.init);
+  return Trainer::Create(std::move(params), std::move(corpus), a.options, a.out, a.init, &job);
 }
 
+// An error of one process: printed (by every process that meets it, with its rank when there
+// are several), then the whole job ends, so that no process waits for this one in a collective.
+int FailJob(Distributed& job, const std::string& message) {
+  const int code =
+      Fail(job.size() > 1 ? "rank " + std::to_string(job.rank()) + ": " + message : message);
+  job.Abort(code);
+  return code;
+}
+
+int Train(TrainArgs a, Distributed& job);
+
 int RunTrain(TrainArgs a) {
+  auto job = JoinLaunchedJob();
+  if (!job.ok()) return Fail(job.message());
+  return Train(std::move(a), *job.value());
+}
+
+int Train(TrainArgs a, Distributed& job) {
   a.options.l2wrap = !a.no_l2wrap;
   if (a.dtype != "f32" && a.dtype != "bf16")
     return Fail("--dtype is f32 or bf16, not '" + a.dtype + "'");
@@ -107,22 +126,34 @@ int RunTrain(TrainArgs a) {
   if (!a.tune.empty() && a.tune != "state")
     return Fail("--tune takes 'state' (learn the initial state only)");
   a.options.tune_state = a.tune == "state";
-  if (a.options.threads <= 0)
-    a.options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  auto started = StartRun(a);
-  if (!started.ok()) return Fail(started.message());
+  if (a.options.threads <= 0) {
+    // The machine's cores shared among the job's processes on it.
+    a.options.threads =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / job.local_size());
+  }
+  auto started = StartRun(a, job);
+  if (!started.ok()) return FailJob(job, started.message());
   Trainer& trainer = *started.value();
+  if (job.rank() != 0) {
+    while (!trainer.done()) {
+      auto row = trainer.Step();
+      if (!row.ok()) return FailJob(job, row.message());
+    }
+    return 0;
+  }
   const TrainOptions& o = trainer.options();
   const ModelConfig& c = trainer.params().config();
   std::fprintf(
       stderr,
-      "anser train: L%d C%d H%d×%d vocab %d, %.2fM params%s; %s B=%lld T=%lld, %lld steps%s → %s\n",
+      "anser train: L%d C%d H%d×%d vocab %d, %.2fM params%s; %s B=%lld T=%lld, %lld steps%s%s → "
+      "%s\n",
       c.n_layer, c.n_embd, c.n_head, c.head_size, c.n_vocab,
       static_cast<double>(CountParams(c)) / 1e6, VariantNote(c.variant).c_str(),
       o.tune_state ? "state tuning," : "",
       static_cast<long long>(o.batch), static_cast<long long>(o.ctx),
       static_cast<long long>(o.steps),
       a.resume ? (" (resumed at step " + std::to_string(trainer.step()) + ")").c_str() : "",
+      job.size() > 1 ? (", " + std::to_string(job.size()) + " processes").c_str() : "",
       a.out.c_str());
   ProgressBar bar("train", o.steps);
   const int64_t first = trainer.step();
@@ -132,7 +163,7 @@ int RunTrain(TrainArgs a) {
     auto row = trainer.Step();
     if (!row.ok()) {
       bar.Finish();
-      return Fail(row.message());
+      return FailJob(job, row.message());
     }
     // Smoothed throughput over this session's steps.
     const double elapsed = SecondsSince(start);
