@@ -31,12 +31,19 @@ int RoundClamp(float v, int lo, int hi) {
 }
 
 // The weight of each element's error: the column's importance (1 without a matrix) times
-// rms + |x| — larger values weigh more, none counts for nothing.
+// rms + |x| — larger values weigh more, none counts for nothing. A group whose columns the
+// calibration text never reached (importance 0 throughout) is weighed as if there were no
+// matrix: rounding it to zero would lose what other text needs.
 void Weights(const float* x, const float* importance, int n, float* w) {
   double sum2 = 0;
-  for (int i = 0; i < n; ++i) sum2 += static_cast<double>(x[i]) * x[i];
+  bool reached = false;
+  for (int i = 0; i < n; ++i) {
+    sum2 += static_cast<double>(x[i]) * x[i];
+    reached = reached || (importance != nullptr && importance[i] > 0);
+  }
+  const float* imp = reached ? importance : nullptr;
   const float rms = static_cast<float>(std::sqrt(sum2 / n));
-  for (int i = 0; i < n; ++i) w[i] = (importance ? importance[i] : 1.0f) * (rms + std::fabs(x[i]));
+  for (int i = 0; i < n; ++i) w[i] = (imp ? imp[i] : 1.0f) * (rms + std::fabs(x[i]));
 }
 
 // x ≈ s·q + b with integer q in [0, nmax]: the weighted least-squares s and b over the roundings

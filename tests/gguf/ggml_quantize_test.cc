@@ -132,6 +132,19 @@ TEST(GgmlQuantizerImportance, SteersTheErrorToTheColumnsThatMatter) {
   EXPECT_LT(e_steered, e_plain);
 }
 
+// Columns the calibration text never reached (importance 0 throughout a block) are rounded as
+// without a matrix, not flattened to zero.
+TEST(GgmlQuantizerImportance, UnreachedColumnsKeepTheirValues) {
+  std::vector<float> x(256), plain(256), unreached(256), zeros(256, 0.0f);
+  for (int i = 0; i < 256; ++i) x[i] = std::cos(0.21f * static_cast<float>(i)) * 0.3f;
+  std::vector<uint8_t> row(210);
+  QuantizeGgmlRow(kGgmlQ6_K, x.data(), 256, nullptr, row.data());
+  DequantizeGgmlRow(kGgmlQ6_K, row.data(), 256, plain.data());
+  QuantizeGgmlRow(kGgmlQ6_K, x.data(), 256, zeros.data(), row.data());
+  DequantizeGgmlRow(kGgmlQ6_K, row.data(), 256, unreached.data());
+  EXPECT_EQ(unreached, plain);
+}
+
 // The logits of a model over the fixture's cases for the q8_0 file, against that file's
 // reference logits: rms of the deviation in units of each reference row's standard deviation.
 double RmsDeviation(const std::shared_ptr<const Model>& model) {
