@@ -345,8 +345,10 @@ class GgufReader {
     const size_t stored_row = static_cast<size_t>(cols / stored.elems) * stored.bytes;
     const size_t out_row = DTypeRowBytes(view.dtype, cols);
     auto* out = static_cast<uint8_t*>(out_->tensors.Allocate(static_cast<size_t>(rows) * out_row));
+    std::vector<float> scratch(static_cast<size_t>(cols));
     for (int64_t r = 0; r < rows; ++r) {
-      ConvertGgmlRow(ggml_type, bytes + static_cast<size_t>(r) * stored_row, cols, out + static_cast<size_t>(r) * out_row);
+      ConvertGgmlRow(ggml_type, bytes + static_cast<size_t>(r) * stored_row, cols, scratch.data(),
+                     out + static_cast<size_t>(r) * out_row);
     }
     return out;
   }

@@ -1,6 +1,5 @@
 #include "kernels/ggml_dequant.h"
 
-#include <vector>
 
 #include "core/check.h"
 #include "core/dtype.h"
@@ -218,14 +217,13 @@ bool GgmlRowAsQ8_0Exactly(uint32_t ggml_type, const uint8_t* row, int64_t cols, 
 
 DType GgmlRunAs(uint32_t ggml_type) { return ggml_type == kGgmlQ5_1 ? DType::kF32 : DType::kQ8_0; }
 
-void ConvertGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, uint8_t* out) {
+void ConvertGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, float* scratch, uint8_t* out) {
   const DType run_as = GgmlRunAs(ggml_type);
   if (run_as == DType::kF32) {
     DequantizeGgmlRow(ggml_type, row, cols, reinterpret_cast<float*>(out));
   } else if (!GgmlRowAsQ8_0Exactly(ggml_type, row, cols, out)) {
-    std::vector<float> values(static_cast<size_t>(cols));
-    DequantizeGgmlRow(ggml_type, row, cols, values.data());
-    QuantizeRow(run_as, values.data(), cols, out);
+    DequantizeGgmlRow(ggml_type, row, cols, scratch);
+    QuantizeRow(run_as, scratch, cols, out);
   }
 }
 

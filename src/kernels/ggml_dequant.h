@@ -49,8 +49,9 @@ DType GgmlRunAs(uint32_t ggml_type);
 
 // One stored row of `ggml_type` as a row of GgmlRunAs(ggml_type) (DTypeRowBytes of it at
 // `out`): dequantized, and for q8_0 quantized again as `anser quantize` does, except where
-// GgmlRowAsQ8_0Exactly carries the values across exactly.
-void ConvertGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, uint8_t* out);
+// GgmlRowAsQ8_0Exactly carries the values across exactly. `scratch` holds `cols` floats (the
+// caller's, so converting a tensor allocates nothing per row).
+void ConvertGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, float* scratch, uint8_t* out);
 
 // Writes one stored row of `ggml_type` as q8_0 blocks ({f16 d; int8 qs[32]}) holding exactly
 // the values DequantizeGgmlRow gives, where the type's levels are q8_0 codes under its own scale:

@@ -66,7 +66,7 @@ class Filler {
       uint8_t* out = data + static_cast<size_t>(r) * row_bytes;
       if (type.ggml) {
         QuantizeGgmlRow(*type.ggml, row_.data(), cols, nullptr, stored_.data());
-        ConvertGgmlRow(*type.ggml, stored_.data(), cols, out);
+        ConvertGgmlRow(*type.ggml, stored_.data(), cols, row_.data(), out);  // row_ is spent: scratch
       } else {
         QuantizeRow(v.dtype, row_.data(), cols, out);
       }
