@@ -16,6 +16,8 @@ std::string_view DTypeName(DType dtype) {
     case DType::kQ4_0: return "q4_0";
     case DType::kQ4_1: return "q4_1";
     case DType::kQ5_0: return "q5_0";
+    case DType::kQ4_K: return "q4_K";
+    case DType::kQ6_K: return "q6_K";
   }
   return "?";
 }
@@ -31,7 +33,9 @@ size_t DTypeSize(DType dtype) {
     case DType::kQ8_0:
     case DType::kQ4_0:
     case DType::kQ4_1:
-    case DType::kQ5_0: return 0;
+    case DType::kQ5_0:
+    case DType::kQ4_K:
+    case DType::kQ6_K: return 0;
   }
   return 0;
 }
@@ -42,6 +46,8 @@ int64_t DTypeBlockElems(DType dtype) {
     case DType::kQ4_0:
     case DType::kQ4_1:
     case DType::kQ5_0: return 32;
+    case DType::kQ4_K:
+    case DType::kQ6_K: return 256;
     default: return 1;
   }
 }
@@ -52,6 +58,8 @@ size_t DTypeBlockBytes(DType dtype) {
     case DType::kQ4_0: return 2 + 16;
     case DType::kQ4_1: return 2 + 2 + 16;
     case DType::kQ5_0: return 2 + 4 + 16;
+    case DType::kQ4_K: return 2 + 2 + 12 + 128;
+    case DType::kQ6_K: return 128 + 64 + 16 + 2;
     default: return DTypeSize(dtype);
   }
 }

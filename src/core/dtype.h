@@ -9,12 +9,17 @@ namespace anser {
 
 enum class DType : uint8_t {
   kF32, kF16, kBF16, kI64, kI32, kU8,
-  // Block-quantized types with the GGML layouts: blocks of 32 consecutive elements of a row.
+  // Block-quantized types with the GGML layouts: blocks of 32 consecutive elements of a row
+  // (the K-quants: super-blocks of 256; field offsets and accessors in kernels/quant_blocks.h).
   kQ8_0,  // {f16 d; int8 qs[32]}: value = q·d
   kQ4_0,  // {f16 d; u8 qs[16]}: low nibbles are elements 0..15, high 16..31; value = (q − 8)·d
   kQ4_1,  // {f16 d; f16 m; u8 qs[16]}: nibbles as q4_0; value = q·d + m
   kQ5_0,  // {f16 d; u8 qh[4]; u8 qs[16]}: bit j of qh (little-endian u32) is bit 4 of element j;
           // value = (q − 16)·d
+  kQ4_K,  // {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]}: 8 sub-blocks of 32, each with a 6-bit
+          // scale sc and min m; value = d·sc·q − dmin·m, q in 0..15
+  kQ6_K,  // {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}: 16 groups of 16 with an int8 scale;
+          // value = d·scale·(q − 32), q in 0..63
 };
 
 std::string_view DTypeName(DType dtype);  // "f32", "f16", "bf16", …
@@ -39,12 +44,12 @@ inline uint16_t F32ToBf16(float f) {
 float F16ToF32(uint16_t h);
 uint16_t F32ToF16(float f);
 
-// Elements per block: 32 for the block-quantized types, 1 for the others.
+// Elements per block: 32 for the block-quantized types (256 for the K-quants), 1 for the others.
 int64_t DTypeBlockElems(DType dtype);
 // Bytes of one block (of DTypeBlockElems elements).
 size_t DTypeBlockBytes(DType dtype);
 inline bool DTypeIsBlock(DType dtype) { return DTypeBlockElems(dtype) > 1; }
-// Bytes of a row of `cols` elements; for block types `cols` must be a multiple of 32.
+// Bytes of a row of `cols` elements; for block types `cols` must be a multiple of the block.
 size_t DTypeRowBytes(DType dtype, int64_t cols);
 
 }  // namespace anser

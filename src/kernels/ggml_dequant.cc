@@ -1,5 +1,6 @@
 #include "kernels/ggml_dequant.h"
 
+#include <cstring>
 
 #include "core/check.h"
 #include "core/dtype.h"
@@ -62,26 +63,15 @@ void Q3_KBlock(const uint8_t* b, float* y) {
   }
 }
 
-// The 6-bit scale and minimum of sub-block j (0..7) of q4_K and q5_K, packed in 12 bytes.
-void ScaleMin(const uint8_t* s, int j, int* scale, int* min) {
-  if (j < 4) {
-    *scale = s[j] & 63;
-    *min = s[j + 4] & 63;
-  } else {
-    *scale = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
-    *min = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-  }
-}
-
 // {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]}: 8 sub-blocks of 32; sub-block j takes the low
 // (j even) or high (j odd) nibbles of qs[32·(j / 2) …]; value = d·sc·q − dmin·m.
 void Q4_KBlock(const uint8_t* b, float* y) {
-  const float d = Half(b), dmin = Half(b + 2);
-  const uint8_t* scales = b + 4;
-  const uint8_t* qs = b + 16;
+  const float d = Half(b), dmin = Half(b + kQ4_KDmin);
+  const uint8_t* scales = b + kQ4_KScales;
+  const uint8_t* qs = b + kQ4_KQs;
   for (int j = 0; j < 8; ++j) {
     int sc = 0, m = 0;
-    ScaleMin(scales, j, &sc, &m);
+    KScaleMin(scales, j, &sc, &m);
     const float dl = d * static_cast<float>(sc), ml = dmin * static_cast<float>(m);
     for (int l = 0; l < 32; ++l) {
       const int q = (qs[32 * (j / 2) + l] >> (4 * (j % 2))) & 0xF;
@@ -99,7 +89,7 @@ void Q5_KBlock(const uint8_t* b, float* y) {
   const uint8_t* qs = b + 48;
   for (int j = 0; j < 8; ++j) {
     int sc = 0, m = 0;
-    ScaleMin(scales, j, &sc, &m);
+    KScaleMin(scales, j, &sc, &m);
     const float dl = d * static_cast<float>(sc), ml = dmin * static_cast<float>(m);
     for (int l = 0; l < 32; ++l) {
       const int q = ((qs[32 * (j / 2) + l] >> (4 * (j % 2))) & 0xF) | (((qh[l] >> j) & 1) << 4);
@@ -112,10 +102,10 @@ void Q5_KBlock(const uint8_t* b, float* y) {
 // takes the low (k < 2) or high nibble of ql[64·half + 32·(k % 2) + l] and bits 2k, 2k+1 of
 // qh[32·half + l]; scale of 16 elements each; value = d·scale·(q − 32).
 void Q6_KBlock(const uint8_t* b, float* y) {
-  const uint8_t* ql = b;
-  const uint8_t* qh = b + 128;
-  const auto* scales = reinterpret_cast<const int8_t*>(b + 192);
-  const float d = Half(b + 208);
+  const uint8_t* ql = b + kQ6_KQl;
+  const uint8_t* qh = b + kQ6_KQh;
+  const auto* scales = reinterpret_cast<const int8_t*>(b + kQ6_KScales);
+  const float d = Half(b + kQ6_KD);
   for (int i = 0; i < kSuper; ++i) {
     const int half = i / 128, k = (i % 128) / 32, l = i % 32;
     const int low = (ql[64 * half + 32 * (k % 2) + l] >> (4 * (k / 2))) & 0xF;
@@ -215,11 +205,28 @@ bool GgmlRowAsQ8_0Exactly(uint32_t ggml_type, const uint8_t* row, int64_t cols, 
   return true;
 }
 
-DType GgmlRunAs(uint32_t ggml_type) { return ggml_type == kGgmlQ5_1 ? DType::kF32 : DType::kQ8_0; }
+std::optional<uint32_t> GgmlKQuantType(DType dtype) {
+  switch (dtype) {
+    case DType::kQ4_K: return kGgmlQ4_K;
+    case DType::kQ6_K: return kGgmlQ6_K;
+    default: return std::nullopt;
+  }
+}
+
+DType GgmlRunAs(uint32_t ggml_type) {
+  switch (ggml_type) {
+    case kGgmlQ4_K: return DType::kQ4_K;
+    case kGgmlQ6_K: return DType::kQ6_K;
+    case kGgmlQ5_1: return DType::kF32;
+    default: return DType::kQ8_0;
+  }
+}
 
 void ConvertGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, float* scratch, uint8_t* out) {
   const DType run_as = GgmlRunAs(ggml_type);
-  if (run_as == DType::kF32) {
+  if (GgmlKQuantType(run_as) == ggml_type) {
+    std::memcpy(out, row, DTypeRowBytes(run_as, cols));
+  } else if (run_as == DType::kF32) {
     DequantizeGgmlRow(ggml_type, row, cols, reinterpret_cast<float*>(out));
   } else if (!GgmlRowAsQ8_0Exactly(ggml_type, row, cols, out)) {
     DequantizeGgmlRow(ggml_type, row, cols, scratch);

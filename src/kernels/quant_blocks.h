@@ -9,7 +9,8 @@
 
 namespace anser {
 
-inline constexpr int kQBlock = 32;  // elements per block, for every block type
+inline constexpr int kQBlock = 32;    // elements per block of the 32-element block types
+inline constexpr int kKBlock = 256;   // elements per super-block of the K-quants
 
 inline uint16_t LoadU16(const uint8_t* p) {
   uint16_t v;
@@ -30,5 +31,30 @@ inline constexpr int kQ4_1M = 2;   // {f16 d; f16 m; u8 qs[16]}
 inline constexpr int kQ4_1Qs = 4;
 inline constexpr int kQ5_0Qh = 2;  // {f16 d; u8 qh[4]; u8 qs[16]}
 inline constexpr int kQ5_0Qs = 6;
+// {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]}: sub-block j (32 elements) takes the low (j even)
+// or high (j odd) nibbles of qs[32·(j / 2) …], in element order.
+inline constexpr int kQ4_KDmin = 2;
+inline constexpr int kQ4_KScales = 4;
+inline constexpr int kQ4_KQs = 16;
+// {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}: in each 128-half h, element 32·k + l (k 0..3)
+// has the low (k < 2) or high nibble of ql[64·h + 32·(k % 2) + l] as bits 0..3 and bits 2k, 2k+1
+// of qh[32·h + l] as bits 4, 5; scales[i / 16] scales element i.
+inline constexpr int kQ6_KQl = 0;
+inline constexpr int kQ6_KQh = 128;
+inline constexpr int kQ6_KScales = 192;
+inline constexpr int kQ6_KD = 208;
+
+// The 6-bit scale and min of sub-block j (0..7) of a q4_K or q5_K super-block, from its 12
+// scale bytes s: for j < 4 the low 6 bits of s[j] and s[j + 4]; for j ≥ 4 the nibbles of s[j + 4]
+// with the top 2 bits of s[j − 4] and s[j] as bits 4, 5.
+inline void KScaleMin(const uint8_t* s, int j, int* scale, int* min) {
+  if (j < 4) {
+    *scale = s[j] & 63;
+    *min = s[j + 4] & 63;
+  } else {
+    *scale = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+    *min = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+  }
+}
 
 }  // namespace anser

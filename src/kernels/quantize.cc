@@ -5,6 +5,8 @@
 #include <cstring>
 
 #include "core/check.h"
+#include "kernels/ggml_dequant.h"
+#include "kernels/ggml_quantize.h"
 #include "kernels/quant_blocks.h"
 
 namespace anser {
@@ -135,6 +137,10 @@ void QuantizeRow(DType dtype, const float* x, int64_t cols, void* out) {
       return;
     default: break;
   }
+  if (const std::optional<uint32_t> k_quant = GgmlKQuantType(dtype)) {
+    ANSER_CHECK(cols % kKBlock == 0, "QuantizeRow: K-quant row not a multiple of 256");
+    return QuantizeGgmlRow(*k_quant, x, cols, nullptr, o);
+  }
   ANSER_CHECK(DTypeIsBlock(dtype) && cols % kQBlock == 0, "QuantizeRow: bad dtype or cols");
   const size_t bb = DTypeBlockBytes(dtype);
   for (int64_t c = 0; c < cols; c += kQBlock, o += bb) {
@@ -160,6 +166,9 @@ void DequantizeRow(DType dtype, const void* row, int64_t cols, float* out) {
       }
       return;
     default: break;
+  }
+  if (const std::optional<uint32_t> k_quant = GgmlKQuantType(dtype)) {
+    return DequantizeGgmlRow(*k_quant, b, cols, out);
   }
   ANSER_CHECK(DTypeIsBlock(dtype) && cols % kQBlock == 0, "DequantizeRow: bad dtype or cols");
   const size_t bb = DTypeBlockBytes(dtype);

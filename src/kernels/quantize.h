@@ -9,9 +9,10 @@
 namespace anser {
 
 // Stores `cols` floats as one row of `dtype` (f32, f16, bf16 or a block type) at `out`
-// (DTypeRowBytes(dtype, cols) bytes, any alignment). Block types round to nearest exactly as
-// GGML's reference quantizers do, so rows match the files llama.cpp writes; for them `cols`
-// must be a multiple of 32.
+// (DTypeRowBytes(dtype, cols) bytes, any alignment). The 32-element block types round to nearest
+// exactly as GGML's reference quantizers do, so rows match the files llama.cpp writes; the
+// K-quants take QuantizeGgmlRow's search (kernels/ggml_quantize.h) without an importance matrix.
+// For block types `cols` must be a multiple of the block.
 void QuantizeRow(DType dtype, const float* x, int64_t cols, void* out);
 
 // The inverse: `cols` floats from a stored row.

@@ -186,8 +186,10 @@ TEST(GgmlQuantizeMix, Q4_K_MIsLlamaQuantizesMixAndAsClose) {
   ASSERT_TRUE(gguf.ok()) << gguf.message();
   EXPECT_EQ(gguf->metadata.Find("general.file_type")->u, 15u);
   for (const std::string& name : LargeMatrixNames()) {
-    ASSERT_EQ(gguf->converted.count(name), 1u) << name;
-    EXPECT_EQ(gguf->converted.at(name).ggml_type, name == "output.weight" ? kGgmlQ6_K : kGgmlQ4_K) << name;
+    EXPECT_EQ(gguf->converted.count(name), 0u) << name;  // q4_K and q6_K run as stored
+    ASSERT_NE(gguf->tensors.Find(name), nullptr) << name;
+    EXPECT_EQ(gguf->tensors.Find(name)->dtype, name == "output.weight" ? DType::kQ6_K : DType::kQ4_K)
+        << name;
   }
   EXPECT_EQ(gguf->tensors.Find("blk.1.time_mix_w1.weight")->dtype, DType::kF32);
 
@@ -221,7 +223,7 @@ TEST(GgmlQuantizeMix, FallsBackWhereBlocksDoNotFit) {
 }
 
 // Random weights in a llama.cpp type (what `bench --shape S --dtype Q4_K_M` runs) are stored as
-// loading such a file stores them: q4_K matrices and the q6_K head as q8_0, LoRA as bf16, and
+// loading such a file stores them: q4_K matrices and the q6_K head as they are, LoRA as bf16, and
 // rows that 256 does not divide at the fallback (here the 128-wide FFN value: q5_0).
 TEST(GgmlQuantizeMix, RandomWeightsRunAsTheLoadedFileWould) {
   ModelConfig c;
@@ -230,9 +232,9 @@ TEST(GgmlQuantizeMix, RandomWeightsRunAsTheLoadedFileWould) {
   auto model = Model::Random(c, "q4_k_m", 1, WeightLayout::kStored);
   ASSERT_TRUE(model.ok()) << model.message();
   const TensorStore& store = (*model)->weights().store();
-  EXPECT_EQ(store.Find("blocks.0.att.key.weight")->dtype, DType::kQ8_0);
-  EXPECT_EQ(store.Find("head.weight")->dtype, DType::kQ8_0);
-  EXPECT_EQ(store.Find("emb.weight")->dtype, DType::kQ8_0);
+  EXPECT_EQ(store.Find("blocks.0.att.key.weight")->dtype, DType::kQ4_K);
+  EXPECT_EQ(store.Find("head.weight")->dtype, DType::kQ6_K);
+  EXPECT_EQ(store.Find("emb.weight")->dtype, DType::kQ4_K);
   EXPECT_EQ(store.Find("blocks.0.ffn.value.weight")->dtype, DType::kQ5_0);
   EXPECT_EQ(store.Find("blocks.0.att.w1")->dtype, DType::kBF16);
   Session session(*model, {1});

@@ -12,8 +12,8 @@
 namespace anser::testing {
 namespace {
 
-constexpr DType kTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ8_0,
-                            DType::kQ4_0, DType::kQ4_1, DType::kQ5_0};
+constexpr DType kTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ8_0, DType::kQ4_0,
+                            DType::kQ4_1, DType::kQ5_0, DType::kQ4_K, DType::kQ6_K};
 constexpr int64_t kTokens[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 64, 300};
 
 struct Shape {
@@ -24,6 +24,7 @@ struct Shape {
 // vector lanes for the float types; the larger matrices split over two threads in several
 // chunks, and their columns give several token blocks at 64 and 300 tokens.
 std::vector<Shape> Shapes(DType dtype) {
+  if (DTypeBlockElems(dtype) == 256) return {{37, 256}, {139, 1024}};
   if (DTypeIsBlock(dtype)) return {{37, 96}, {139, 1024}};
   return {{37, 300}, {139, 300}, {13, 2100}};
 }

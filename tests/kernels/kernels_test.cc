@@ -69,19 +69,21 @@ TEST(KernelsTest, Avx512TableIsListedWhereTheCpuRunsIt) {
                                  cpu.avx512vl && cpu.avx512vnni);
 }
 
-// Packing keeps the reference's matrices and every float matrix as stored, and only block types
-// change layout; a packed matrix is not packed twice.
+// Packing keeps the reference's matrices, every float matrix and the K-quants as stored, and only
+// the 32-element block types change layout; a packed matrix is not packed twice.
 TEST(KernelsTest, PackChangesOnlyBlockLayoutsOfFastTables) {
   for (const CpuKernels* k : AllKernels()) {
-    for (DType dtype : {DType::kF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0}) {
-      SCOPED_TRACE(Describe(*k, dtype, 17, 64, 0));
-      TestMatrix w(dtype, 17, 64, 0, 5);
+    for (DType dtype : {DType::kF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
+                        DType::kQ4_K, DType::kQ6_K}) {
+      const int64_t cols = std::max<int64_t>(64, DTypeBlockElems(dtype));
+      SCOPED_TRACE(Describe(*k, dtype, 17, cols, 0));
+      TestMatrix w(dtype, 17, cols, 0, 5);
       const MatRef packed = w.Layouts(*k)[1];
-      const bool changes = k != &RefKernels() && DTypeIsBlock(dtype);
+      const bool changes = k != &RefKernels() && DTypeBlockElems(dtype) == 32;
       const MatLayout tiles =
           std::string_view(k->name) == "avx512" ? MatLayout::kTiles16 : MatLayout::kTiles8;
       EXPECT_EQ(packed.layout, changes ? tiles : MatLayout::kRows);
-      const size_t bytes = DTypeRowBytes(dtype, 64) * 17;
+      const size_t bytes = DTypeRowBytes(dtype, cols) * 17;
       const std::vector<uint8_t> once(w.packed.data(), w.packed.data() + bytes);
       MatRef again = packed;
       k->pack(again, w.packed.data());
@@ -119,6 +121,43 @@ TEST(KernelsTest, MatvecBlockTypes) {
         }
       }
     }
+  }
+}
+
+// The K-quants (super-blocks of 256): rows around the thread chunks, every whole number of
+// super-blocks up to 3, and a long row.
+TEST(KernelsTest, MatvecKQuantTypes) {
+  constexpr int64_t kRows[] = {0, 1, 7, 9, 65, 130};
+  constexpr int64_t kCols[] = {0, 256, 512, 768, 4352};
+  for (const CpuKernels* k : FastKernels()) {
+    for (DType dtype : {DType::kQ4_K, DType::kQ6_K}) {
+      size_t case_index = 0;
+      for (int64_t rows : kRows) {
+        for (int64_t cols : kCols) {
+          CheckMatvec(*k, dtype, rows, cols, kMisalign[case_index++ % 3], kQuantBound);
+        }
+      }
+    }
+  }
+}
+
+// The reference against the product of its dequantized weights summed in double: the float
+// rounding of its own sum, a few ulps times √cols, and nothing else (no wrong element).
+TEST(KernelsTest, ReferenceMatvecKQuantsIsTheDequantizedProduct) {
+  for (DType dtype : {DType::kQ4_K, DType::kQ6_K}) {
+    constexpr int64_t kRows = 9, kCols = 1024;
+    SCOPED_TRACE(DTypeName(dtype));
+    TestMatrix w(dtype, kRows, kCols, 1, 17);
+    const std::vector<float> x = RandomFloats(kCols, 3);
+    std::vector<float> got(kRows), want(kRows), row(kCols);
+    RefKernels().matvec(w.ref, x.data(), got.data());
+    for (int64_t r = 0; r < kRows; ++r) {
+      DequantizeRow(dtype, w.buffer.data() + r * DTypeRowBytes(dtype, kCols), kCols, row.data());
+      double sum = 0.0;
+      for (int64_t c = 0; c < kCols; ++c) sum += static_cast<double>(row[c]) * x[c];
+      want[r] = static_cast<float>(sum);
+    }
+    EXPECT_LE(ProductError(got.data(), want.data(), w.ref, x.data(), 1), 1e-6);
   }
 }
 

@@ -2,6 +2,9 @@
 // around the register tile (1, 2, 5, 17) and a full window (512 + 3), awkward widths.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "kernels/kernels.h"
 #include "test_util.h"
 
@@ -68,6 +71,60 @@ TEST(MatmulTest, BlockTypes) {
         for (int64_t rows : kRows) {
           for (int64_t cols : kCols) {
             CheckMatmul(*k, dtype, n, rows, cols, kMisalign[case_index++ % 3]);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(MatmulTest, KQuantTypes) {
+  constexpr int64_t kN[] = {1, 2, 3, 4, 5, 8, 9, 17};
+  constexpr int64_t kRows[] = {1, 17, 40};
+  constexpr int64_t kCols[] = {256, 768};
+  for (const CpuKernels* k : FastKernels()) {
+    for (DType dtype : {DType::kQ4_K, DType::kQ6_K}) {
+      size_t case_index = 0;
+      for (int64_t n : kN) {
+        for (int64_t rows : kRows) {
+          for (int64_t cols : kCols) {
+            CheckMatmul(*k, dtype, n, rows, cols, kMisalign[case_index++ % 3]);
+          }
+        }
+      }
+    }
+  }
+}
+
+// K-quant super-blocks whose every quant and scale is at its extreme (q4_K: q 15, scale and min
+// 63; q6_K: q − 32 = −32 with scale −128, and 31 with 127) against activations that quantize to
+// ±127 throughout: the largest partial sums the kernels form, which must not overflow.
+TEST(MatmulTest, KQuantTypesAtTheirLargestQuants) {
+  constexpr int64_t kRows = 4, kCols = 512;
+  for (DType dtype : {DType::kQ4_K, DType::kQ6_K}) {
+    for (uint8_t fill : {0x00, 0xff}) {
+      TestMatrix w(dtype, kRows, kCols, 1, 0);
+      const size_t block_bytes = DTypeBlockBytes(dtype);
+      const size_t blocks = DTypeRowBytes(dtype, kCols) * kRows / block_bytes;
+      const uint16_t scale = F32ToF16(1.0f / 1024);
+      for (size_t b = 0; b < blocks; ++b) {
+        uint8_t* blk = w.buffer.data() + b * block_bytes;
+        std::fill(blk, blk + block_bytes, dtype == DType::kQ4_K ? uint8_t{0xff} : fill);
+        if (dtype == DType::kQ6_K) std::fill(blk + 192, blk + 208, fill == 0 ? 0x80 : 0x7f);
+        std::memcpy(blk + (dtype == DType::kQ4_K ? 0 : 208), &scale, 2);
+        if (dtype == DType::kQ4_K) std::memcpy(blk + 2, &scale, 2);
+      }
+      for (const CpuKernels* k : FastKernels()) {
+        for (float sign : {1.0f, -1.0f}) {
+          for (int64_t n : {1, 5}) {
+            SCOPED_TRACE(Describe(*k, dtype, kRows, kCols, 1) + " fill " + std::to_string(fill) +
+                         " n " + std::to_string(n) + " x " + std::to_string(sign));
+            TestVector x(std::vector<float>(static_cast<size_t>(n * kCols), sign), 0);
+            Output want(n * kRows, 0);
+            RefKernels().matmul(w.ref, x.data(), n, want.data());
+            Output got(n * kRows, 0);
+            k->matmul(w.ref, x.data(), n, got.data());
+            EXPECT_LE(RelL2(got.data(), want.data(), n * kRows), 1e-5);
           }
         }
       }

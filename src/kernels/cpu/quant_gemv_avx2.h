@@ -23,6 +23,7 @@
 
 #include "core/check.h"
 #include "core/thread_pool.h"
+#include "kernels/cpu/kquant_gemv_avx2.h"
 #include "kernels/cpu/matvec_split.h"
 #include "kernels/cpu/quant_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
@@ -216,7 +217,7 @@ void GemvBlocks(const MatRef& w, const QuantizedActs* qx, int64_t n, float* y) {
       });
 }
 
-// Y[n][rows] = X[n][cols]·Wᵀ for block-quantized W.
+// Y[n][rows] = X[n][cols]·Wᵀ for block-quantized W (the K-quants: kquant_gemv_avx2.h).
 template <class W, template <DType> class Dot>
 void GemvQuant(const MatRef& w, const float* x, int64_t n, float* y) {
   // Per calling thread, so sessions on different threads never share them; grown, then reused.
@@ -230,6 +231,10 @@ void GemvQuant(const MatRef& w, const float* x, int64_t n, float* y) {
       return GemvBlocks<W, Dot, DType::kQ4_0>(w, qx.data(), n, y);
     case DType::kQ4_1:
       return GemvBlocks<W, Dot, DType::kQ4_1>(w, qx.data(), n, y);
+    case DType::kQ4_K:
+      return GemvKBlocks<Dot, DType::kQ4_K>(w, qx.data(), n, y);
+    case DType::kQ6_K:
+      return GemvKBlocks<Dot, DType::kQ6_K>(w, qx.data(), n, y);
     default:
       return GemvBlocks<W, Dot, DType::kQ5_0>(w, qx.data(), n, y);
   }

@@ -39,8 +39,9 @@ void PackColumn(DType d, int rows, const uint8_t* const* blocks, uint8_t* out) {
 }
 
 void PackTiles(MatLayout layout, MatRef& w, void* bytes) {
-  // Rows of no blocks have nothing to rearrange (and no bytes to copy).
-  if (!DTypeIsBlock(w.dtype) || w.layout != MatLayout::kRows || w.cols == 0) return;
+  // Rows of no blocks have nothing to rearrange (and no bytes to copy); the K-quants' products
+  // read their super-blocks as stored.
+  if (DTypeBlockElems(w.dtype) != kQBlock || w.layout != MatLayout::kRows || w.cols == 0) return;
   const int rows = TileRows(layout);
   const size_t row_bytes = DTypeRowBytes(w.dtype, w.cols);
   const size_t block_bytes = DTypeBlockBytes(w.dtype);

@@ -35,8 +35,8 @@ constexpr size_t TileQuantsOffset(DType d, int rows) {
   return static_cast<size_t>(rows) * (d == DType::kQ4_1 ? 4 : d == DType::kQ5_0 ? 6 : 2);
 }
 
-// The `pack` of the AVX2 tables (kTiles8) and of the AVX-512 table (kTiles16): block-quantized
-// matrices rearranged, others left as they are.
+// The `pack` of the AVX2 tables (kTiles8) and of the AVX-512 table (kTiles16): matrices of the
+// 32-element block types rearranged, others (float types, K-quants) left as they are.
 void PackTiles8(MatRef& w, void* bytes);
 void PackTiles16(MatRef& w, void* bytes);
 

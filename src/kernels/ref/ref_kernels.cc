@@ -29,11 +29,12 @@ float DotRow(const MatRef& w, int64_t row, const float* x) {
   const auto* base = static_cast<const uint8_t*>(w.data) + static_cast<size_t>(row) * row_bytes;
   float acc = 0.0f;
   if (DTypeIsBlock(w.dtype)) {
-    float block[kQBlock];
+    float block[kKBlock];
+    const int64_t be = DTypeBlockElems(w.dtype);
     const size_t bb = DTypeBlockBytes(w.dtype);
-    for (int64_t c = 0; c < w.cols; c += kQBlock, base += bb) {
-      DequantizeRow(w.dtype, base, kQBlock, block);
-      for (int j = 0; j < kQBlock; ++j) acc += block[j] * x[c + j];
+    for (int64_t c = 0; c < w.cols; c += be, base += bb) {
+      DequantizeRow(w.dtype, base, be, block);
+      for (int64_t j = 0; j < be; ++j) acc += block[j] * x[c + j];
     }
     return acc;
   }
