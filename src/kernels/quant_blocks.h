@@ -33,12 +33,14 @@ inline constexpr int kQ5_0Qh = 2;  // {f16 d; u8 qh[4]; u8 qs[16]}
 inline constexpr int kQ5_0Qs = 6;
 // {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]}: sub-block j (32 elements) takes the low (j even)
 // or high (j odd) nibbles of qs[32·(j / 2) …], in element order.
+inline constexpr size_t kQ4_KBytes = 2 + 2 + 12 + 128;
 inline constexpr int kQ4_KDmin = 2;
 inline constexpr int kQ4_KScales = 4;
 inline constexpr int kQ4_KQs = 16;
 // {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}: in each 128-half h, element 32·k + l (k 0..3)
 // has the low (k < 2) or high nibble of ql[64·h + 32·(k % 2) + l] as bits 0..3 and bits 2k, 2k+1
 // of qh[32·h + l] as bits 4, 5; scales[i / 16] scales element i.
+inline constexpr size_t kQ6_KBytes = 128 + 64 + 16 + 2;
 inline constexpr int kQ6_KQl = 0;
 inline constexpr int kQ6_KQh = 128;
 inline constexpr int kQ6_KScales = 192;

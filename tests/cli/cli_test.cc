@@ -221,17 +221,23 @@ TEST_F(CliTest, InfoReportsTheConfiguration) {
   EXPECT_NE(RunOk({"info", "-m", kTiny}).find("layers:     12"), std::string::npos);
 }
 
-// llama-quantize's Q4_K_M mix: 48 f32 tensors, 13 q4_K, the head q6_K; both run as q8_0.
+// llama-quantize's Q4_K_M mix: 48 f32 tensors, 13 q4_K, the head q6_K, all run as stored; its
+// Q3_K_M mix has q3_K matrices, which run as q8_0, converted at load.
 TEST_F(CliTest, InfoNamesStoredGgmlTypesAndWhatTheyRunAs) {
-  const std::string q4_k_m = std::string(ANSER_SHARED_DIR) + "/fixtures/gguf-quants/model.Q4_K_M.gguf";
-  const nlohmann::json info = nlohmann::json::parse(RunOk({"info", "-m", q4_k_m, "--format", "json"}));
+  const std::string dir = std::string(ANSER_SHARED_DIR) + "/fixtures/gguf-quants/";
+  const nlohmann::json info =
+      nlohmann::json::parse(RunOk({"info", "-m", dir + "model.Q4_K_M.gguf", "--format", "json"}));
   EXPECT_EQ(info["dtypes"], (nlohmann::json{{"f32", 48}, {"q4_K", 13}, {"q6_K", 1}}));
-  EXPECT_EQ(info["converted_at_load"], (nlohmann::json{{"q4_K", "q8_0"}, {"q6_K", "q8_0"}}));
+  EXPECT_EQ(info["converted_at_load"], nlohmann::json::object());
+  const std::string q3_k_m = dir + "model.Q3_K_M.gguf";
+  EXPECT_EQ(nlohmann::json::parse(RunOk({"info", "-m", q3_k_m, "--format", "json"}))["converted_at_load"],
+            (nlohmann::json{{"q3_K", "q8_0"}}));
   EXPECT_EQ(nlohmann::json::parse(RunOk({"info", "-m", kTiny, "--format", "json"}))["converted_at_load"],
             nlohmann::json::object());
-  const std::string text = RunOk({"info", "-m", q4_k_m});
-  EXPECT_NE(text.find("q4_K x13, q6_K x1"), std::string::npos) << text;
-  EXPECT_NE(text.find("runs as:    q8_0 (q4_K, q6_K converted at load)"), std::string::npos) << text;
+  EXPECT_NE(RunOk({"info", "-m", dir + "model.Q4_K_M.gguf"}).find("q4_K x13, q6_K x1"), std::string::npos);
+  const std::string text = RunOk({"info", "-m", q3_k_m});
+  EXPECT_NE(text.find("q3_K x13, q6_K x1"), std::string::npos) << text;
+  EXPECT_NE(text.find("runs as:    q8_0 (q3_K converted at load)"), std::string::npos) << text;
 }
 
 TEST_F(CliTest, GenerateIsReproducible) {

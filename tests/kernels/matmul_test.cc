@@ -100,7 +100,7 @@ TEST(MatmulTest, KQuantTypes) {
 // 63; q6_K: q − 32 = −32 with scale −128, and 31 with 127) against activations that quantize to
 // ±127 throughout: the largest partial sums the kernels form, which must not overflow.
 TEST(MatmulTest, KQuantTypesAtTheirLargestQuants) {
-  constexpr int64_t kRows = 4, kCols = 512;
+  constexpr int64_t kRows = 19, kCols = 512;  // a 16-row tile group and rows left over
   for (DType dtype : {DType::kQ4_K, DType::kQ6_K}) {
     for (uint8_t fill : {0x00, 0xff}) {
       TestMatrix w(dtype, kRows, kCols, 1, 0);
@@ -122,9 +122,12 @@ TEST(MatmulTest, KQuantTypesAtTheirLargestQuants) {
             TestVector x(std::vector<float>(static_cast<size_t>(n * kCols), sign), 0);
             Output want(n * kRows, 0);
             RefKernels().matmul(w.ref, x.data(), n, want.data());
-            Output got(n * kRows, 0);
-            k->matmul(w.ref, x.data(), n, got.data());
-            EXPECT_LE(RelL2(got.data(), want.data(), n * kRows), 1e-5);
+            for (const MatRef& layout : w.Layouts(*k)) {
+              SCOPED_TRACE(LayoutName(layout));
+              Output got(n * kRows, 0);
+              k->matmul(layout, x.data(), n, got.data());
+              EXPECT_LE(RelL2(got.data(), want.data(), n * kRows), 1e-5);
+            }
           }
         }
       }

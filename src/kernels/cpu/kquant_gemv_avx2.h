@@ -18,11 +18,13 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "core/thread_pool.h"
 #include "kernels/cpu/matvec_split.h"
 #include "kernels/cpu/quant_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
+#include "kernels/cpu/tiles.h"
 #include "kernels/kernels.h"
 
 namespace anser {
@@ -36,20 +38,57 @@ inline void PrefetchAhead(const uint8_t* blk, size_t bytes) {
     _mm_prefetch(reinterpret_cast<const char*>(blk + kStreamPrefetchBytes + off), _MM_HINT_T0);
 }
 
-// Row · x_t of kN tokens for a q4_K row of `supers` super-blocks; y[t·y_stride].
+// One token's activation scales by 32-block, contiguous, so that a super-block's eight load as
+// one register: d and s = d·Σq of each QuantizedActs block.
+struct ActScales {
+  const float* d;
+  const float* s;
+};
+
+// The eight 6-bit scales and mins of a q4_K super-block (KScaleMin) as floats times d and dmin:
+// sub-blocks 0..3 in the low 6 bits of bytes 0..3 (scales) and 4..7 (mins); 4..7 in the nibbles
+// of bytes 8..11, their top 2 bits in the top bits of bytes 0..3 and 4..7.
+inline void Q4KScales(const uint8_t* s, float d, float dmin, __m256* dsc, __m256* dm) {
+  const uint32_t a = LoadU32(s), b = LoadU32(s + 4), c = LoadU32(s + 8);
+  const uint64_t scales = (a & 0x3f3f3f3fu) |
+                          static_cast<uint64_t>((c & 0x0f0f0f0fu) | ((a >> 2) & 0x30303030u)) << 32;
+  const uint64_t mins = (b & 0x3f3f3f3fu) |
+                        static_cast<uint64_t>(((c >> 4) & 0x0f0f0f0fu) | ((b >> 2) & 0x30303030u))
+                            << 32;
+  auto floats = [](uint64_t bytes) {
+    return _mm256_cvtepi32_ps(
+        _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(bytes))));
+  };
+  *dsc = _mm256_mul_ps(_mm256_set1_ps(d), floats(scales));
+  *dm = _mm256_mul_ps(_mm256_set1_ps(dmin), floats(mins));
+}
+
+// Lane j of v in every lane.
+inline __m256 Lane(__m256 v, int j) { return _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(j)); }
+
+// Row · x_t of kN tokens for a q4_K row of `supers` super-blocks; y[t·y_stride]. Two
+// accumulators (even and odd sub-blocks) per token, so the multiply-adds do not wait on one
+// another; the mins meet the activations' block sums eight at a time.
 template <template <DType> class Dot, int kN>
-void DotQ4KRows(const uint8_t* row, const QuantizedActs* qx, int64_t supers, float* y,
-                int64_t y_stride) {
-  constexpr size_t kBytes = 2 + 2 + 12 + 128;
+void DotQ4KRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
+                float* y, int64_t y_stride) {
+  constexpr size_t kBytes = kQ4_KBytes;
   using Block = typename Dot<DType::kQ4_0>::Block;
   const __m256i low = _mm256_set1_epi8(0x0f);
-  __m256 acc[kN];
-  float mins[kN];
-  for (int t = 0; t < kN; ++t) acc[t] = _mm256_setzero_ps(), mins[t] = 0.0f;
+  __m256 acc[kN][2], mins[kN];
+  for (int t = 0; t < kN; ++t) acc[t][0] = acc[t][1] = mins[t] = _mm256_setzero_ps();
   for (int64_t s = 0; s < supers; ++s) {
     const uint8_t* blk = row + static_cast<size_t>(s) * kBytes;
     PrefetchAhead(blk, kBytes);
-    const float d = _cvtsh_ss(LoadU16(blk)), dmin = _cvtsh_ss(LoadU16(blk + kQ4_KDmin));
+    __m256 dsc, dm;
+    Q4KScales(blk + kQ4_KScales, _cvtsh_ss(LoadU16(blk)), _cvtsh_ss(LoadU16(blk + kQ4_KDmin)),
+              &dsc, &dm);
+    const size_t x0 = static_cast<size_t>(s * kPiecesPerK);
+    __m256 f[kN];  // lane j: d·sc_j·x.d of sub-block j
+    for (int t = 0; t < kN; ++t) {
+      f[t] = _mm256_mul_ps(dsc, _mm256_loadu_ps(xs[t].d + x0));
+      mins[t] = _mm256_fmadd_ps(dm, _mm256_loadu_ps(xs[t].s + x0), mins[t]);
+    }
     for (int p = 0; p < kPiecesPerK / 2; ++p) {
       // One 32-byte load holds two pieces: low nibbles piece 2p, high nibbles piece 2p + 1.
       const __m256i bytes =
@@ -57,37 +96,35 @@ void DotQ4KRows(const uint8_t* row, const QuantizedActs* qx, int64_t supers, flo
       const Block pieces[2] = {Block(_mm256_and_si256(bytes, low)),
                                Block(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), low))};
       for (int h = 0; h < 2; ++h) {
-        const int j = 2 * p + h;
-        int sc = 0, m = 0;
-        KScaleMin(blk + kQ4_KScales, j, &sc, &m);
-        const float dsc = d * static_cast<float>(sc), dm = dmin * static_cast<float>(m);
-        const size_t xb = static_cast<size_t>(s * kPiecesPerK + j);
         for (int t = 0; t < kN; ++t) {
-          const QuantizedActs::Block& x = qx[t].blocks[xb];
-          const __m256 dot = _mm256_cvtepi32_ps(pieces[h].Dot(x));
-          acc[t] = _mm256_fmadd_ps(dot, _mm256_set1_ps(dsc * x.d), acc[t]);
-          mins[t] += dm * x.s;
+          const __m256 dot = _mm256_cvtepi32_ps(pieces[h].Dot(qx[t].blocks[x0 + 2 * p + h]));
+          acc[t][h] = _mm256_fmadd_ps(dot, Lane(f[t], 2 * p + h), acc[t][h]);
         }
       }
     }
   }
-  for (int t = 0; t < kN; ++t) y[t * y_stride] = Hsum(acc[t]) - mins[t];
+  for (int t = 0; t < kN; ++t)
+    y[t * y_stride] = Hsum(_mm256_add_ps(acc[t][0], acc[t][1])) - Hsum(mins[t]);
 }
 
-// Row · x_t of kN tokens for a q6_K row of `supers` super-blocks; y[t·y_stride].
+// Row · x_t of kN tokens for a q6_K row of `supers` super-blocks; y[t·y_stride]. Two
+// accumulators per token, as for q4_K.
 template <template <DType> class Dot, int kN>
-void DotQ6KRows(const uint8_t* row, const QuantizedActs* qx, int64_t supers, float* y,
-                int64_t y_stride) {
-  constexpr size_t kBytes = 128 + 64 + 16 + 2;
+void DotQ6KRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
+                float* y, int64_t y_stride) {
+  constexpr size_t kBytes = kQ6_KBytes;
   using Block = typename Dot<DType::kQ8_0>::Block;
   const __m256i low = _mm256_set1_epi8(0x0f), high = _mm256_set1_epi8(0x30);
   const __m256i offset = _mm256_set1_epi8(32);
-  __m256 acc[kN];
-  for (int t = 0; t < kN; ++t) acc[t] = _mm256_setzero_ps();
+  __m256 acc[kN][2];
+  for (int t = 0; t < kN; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
   for (int64_t s = 0; s < supers; ++s) {
     const uint8_t* blk = row + static_cast<size_t>(s) * kBytes;
     PrefetchAhead(blk, kBytes);
-    const float d = _cvtsh_ss(LoadU16(blk + kQ6_KD));
+    const __m256 d = _mm256_set1_ps(_cvtsh_ss(LoadU16(blk + kQ6_KD)));
+    const size_t x0 = static_cast<size_t>(s * kPiecesPerK);
+    __m256 f[kN];  // lane j: d·x.d of piece j
+    for (int t = 0; t < kN; ++t) f[t] = _mm256_mul_ps(d, _mm256_loadu_ps(xs[t].d + x0));
     for (int half = 0; half < 2; ++half) {
       const uint8_t* ql = blk + kQ6_KQl + 64 * half;
       const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
@@ -114,47 +151,156 @@ void DotQ6KRows(const uint8_t* row, const QuantizedActs* qx, int64_t supers, flo
         const __m256i scale = _mm256_permutevar8x32_epi32(
             scales, _mm256_setr_epi32(2 * k, 2 * k, 2 * k, 2 * k, 2 * k + 1, 2 * k + 1, 2 * k + 1,
                                       2 * k + 1));
-        const size_t xb = static_cast<size_t>(s * kPiecesPerK + 4 * half + k);
+        const int j = 4 * half + k;
         for (int t = 0; t < kN; ++t) {
-          const QuantizedActs::Block& x = qx[t].blocks[xb];
-          const __m256 dot = _mm256_cvtepi32_ps(_mm256_mullo_epi32(piece.Dot(x), scale));
-          acc[t] = _mm256_fmadd_ps(dot, _mm256_set1_ps(d * x.d), acc[t]);
+          const __m256i dot = _mm256_mullo_epi32(piece.Dot(qx[t].blocks[x0 + j]), scale);
+          acc[t][k % 2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), Lane(f[t], j), acc[t][k % 2]);
         }
       }
     }
   }
-  for (int t = 0; t < kN; ++t) y[t * y_stride] = Hsum(acc[t]);
+  for (int t = 0; t < kN; ++t) y[t * y_stride] = Hsum(_mm256_add_ps(acc[t][0], acc[t][1]));
 }
 
-template <template <DType> class Dot, DType D, int kN>
-void DotKRows(const uint8_t* row, const QuantizedActs* qx, int64_t supers, float* y,
-              int64_t y_stride) {
-  if constexpr (D == DType::kQ4_K) {
-    DotQ4KRows<Dot, kN>(row, qx, supers, y, y_stride);
-  } else {
-    DotQ6KRows<Dot, kN>(row, qx, supers, y, y_stride);
+// The 4-bit quants of a tile block column for W::kRows rows (tiles.h: register k's bytes from
+// q + 4·W::kGroupRows·k): qt[k] the low nibbles (elements 4k…4k+3), qt[k + 4] the high ones.
+template <class W>
+inline void UnpackNibbles(const uint8_t* q, typename W::I* qt) {
+  constexpr size_t kRegisterBytes = 4 * W::kGroupRows;
+  const typename W::I low = W::Bytes(0x0f);
+  for (int k = 0; k < 4; ++k) {
+    const typename W::I nibbles = W::Load(q + kRegisterBytes * k);
+    qt[k] = W::And(nibbles, low);
+    qt[k + 4] = W::And(W::Shift16(nibbles, -4), low);
   }
 }
 
-// Y[n][rows] = X[n][cols]·Wᵀ for a K-quant W (D) in the stored layout. Threads take chunks of
-// rows; within a chunk the tokens go four at a time over all its rows, so the four tokens'
-// activations stay in L1 while the chunk's rows stream once per four tokens.
-template <template <DType> class Dot, DType D>
+// y[t·y_stride + r] = row r · x_t for the W::kGroupRows rows of one q4_K tile group (tiles.h)
+// and kN ≥ 1 tokens, one lane per row: per sub-block the integer dot times its scale, then
+//   acc += float(idot·sc)·(d·x.d),  mins += (dmin·m)·x.s;   y = acc − mins
+// each lane the same arithmetic whatever the register width.
+template <class W, template <DType> class Dot, int kN>
+void DotQ4KTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, float* y,
+                int64_t y_stride) {
+  using I = typename W::I;
+  using F = typename W::F;
+  constexpr int kR = W::kGroupRows;
+  constexpr int kParts = kR / W::kRows;
+  constexpr size_t kColumnBytes = kR * kQ4_KBytes;
+  using Tile = typename Dot<DType::kQ4_0>::Tile;
+  F acc[kParts][kN], mins[kParts][kN];
+  for (int p = 0; p < kParts; ++p) {
+    for (int t = 0; t < kN; ++t) acc[p][t] = mins[p][t] = W::Zero();
+  }
+  for (int64_t s = 0; s < supers; ++s) {
+    const uint8_t* col = group + static_cast<size_t>(s) * kColumnBytes;
+    for (size_t off = 0; off < kColumnBytes; off += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(col + kStreamPrefetchBytes + off), _MM_HINT_T0);
+    for (int p = 0; p < kParts; ++p) {
+      const size_t lanes = static_cast<size_t>(W::kRows * p);
+      const F d = W::Halves(col + 2 * lanes), dmin = W::Halves(col + 2 * kR + 2 * lanes);
+      for (int j = 0; j < kPiecesPerK; ++j) {
+        I qt[8];
+        UnpackNibbles<W>(col + TileQ4KQuantsOffset(kR, j) + 4 * lanes, qt);
+        const Tile tile(qt);
+        const I packed = W::ByteInts(col + TileQ4KScalesOffset(kR) + j * kR + lanes);
+        const I sc = W::And(packed, W::Ints(63));
+        const I high = W::And(
+            W::Shift32(W::ByteInts(col + TileQ4KMinsOffset(kR) + (j / 2) * kR + lanes),
+                       -4 * (j % 2)),
+            W::Ints(15));
+        const F dm = W::Mul(dmin, W::Float(W::Or(W::Shift32(packed, -6), W::Shift32(high, 2))));
+        const size_t xb = static_cast<size_t>(s * kPiecesPerK + j);
+        for (int t = 0; t < kN; ++t) {
+          const QuantizedActs::Block& x = qx[t].blocks[xb];
+          const I idot = W::Mullo(tile.Dot(x), sc);
+          acc[p][t] = W::Fma(W::Float(idot), W::Mul(d, x.d), acc[p][t]);
+          mins[p][t] = W::FmaScalar(dm, x.s, mins[p][t]);
+        }
+      }
+    }
+  }
+  for (int p = 0; p < kParts; ++p) {
+    for (int t = 0; t < kN; ++t)
+      W::Store(y + t * y_stride + p * W::kRows, W::Sub(acc[p][t], mins[p][t]));
+  }
+}
+
+// DotQ4KTile for 1 ≤ n ≤ 8 tokens.
+template <class W, template <DType> class Dot>
+void DotQ4KTileN(const uint8_t* group, const QuantizedActs* qx, int64_t n, int64_t supers,
+                 float* y, int64_t y_stride) {
+  switch (n) {
+    case 1: return DotQ4KTile<W, Dot, 1>(group, qx, supers, y, y_stride);
+    case 2: return DotQ4KTile<W, Dot, 2>(group, qx, supers, y, y_stride);
+    case 3: return DotQ4KTile<W, Dot, 3>(group, qx, supers, y, y_stride);
+    case 4: return DotQ4KTile<W, Dot, 4>(group, qx, supers, y, y_stride);
+    case 5: return DotQ4KTile<W, Dot, 5>(group, qx, supers, y, y_stride);
+    case 6: return DotQ4KTile<W, Dot, 6>(group, qx, supers, y, y_stride);
+    case 7: return DotQ4KTile<W, Dot, 7>(group, qx, supers, y, y_stride);
+    default: return DotQ4KTile<W, Dot, 8>(group, qx, supers, y, y_stride);
+  }
+}
+
+template <template <DType> class Dot, DType D, int kN>
+void DotKRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
+              float* y, int64_t y_stride) {
+  if constexpr (D == DType::kQ4_K) {
+    DotQ4KRows<Dot, kN>(row, qx, xs, supers, y, y_stride);
+  } else {
+    DotQ6KRows<Dot, kN>(row, qx, xs, supers, y, y_stride);
+  }
+}
+
+// Y[n][rows] = X[n][cols]·Wᵀ for a K-quant W (D). Threads take chunks of rows. A q4_K matrix in
+// the table's tile layout goes a group of rows at a time (DotQ4KTile), tokens in groups of up to
+// eight; rows in the stored layout (q6_K, the rows past the last group, a matrix no table packed)
+// go four tokens at a time over all the chunk's rows, so the four tokens' activations stay in L1
+// while the rows stream once per four tokens.
+template <class W, template <DType> class Dot, DType D>
 void GemvKBlocks(const MatRef& w, const QuantizedActs* qx, int64_t n, float* y) {
-  ANSER_CHECK(w.layout == MatLayout::kRows, "K-quant matrix in a tile layout");
+  ANSER_CHECK(w.layout == MatLayout::kRows || (D == DType::kQ4_K && w.layout == W::kLayout),
+              "matrix packed for another kernel table");
+  const bool tiles = w.layout == W::kLayout;
+  const int64_t group = tiles ? W::kGroupRows : 1;
   const size_t row_bytes = DTypeRowBytes(D, w.cols);
   const int64_t supers = w.cols / kKBlock;
   const auto* base = static_cast<const uint8_t*>(w.data);
+  // Per calling thread, as the activations: grown, then reused.
+  const auto blocks = static_cast<size_t>(w.cols / kQBlock);
+  const auto tokens = static_cast<size_t>(n);
+  thread_local std::vector<float> scale_floats;
+  thread_local std::vector<ActScales> scales;
+  if (scale_floats.size() < 2 * blocks * tokens) scale_floats.resize(2 * blocks * tokens);
+  if (scales.size() < tokens) scales.resize(tokens);
+  for (size_t t = 0; t < tokens; ++t) {
+    float* d = scale_floats.data() + 2 * blocks * t;
+    float* s = d + blocks;
+    for (size_t b = 0; b < blocks; ++b) d[b] = qx[t].blocks[b].d, s[b] = qx[t].blocks[b].s;
+    scales[t] = {d, s};
+  }
+  const ActScales* xs = scales.data();  // the workers see this thread's, not their own
   KernelPool().ParallelFor(
-      w.rows, MatvecRowChunk(w.rows, row_bytes, 1), [&](int64_t begin, int64_t end) {
+      w.rows, MatvecRowChunk(w.rows, row_bytes, group), [&](int64_t begin, int64_t end) {
+        if constexpr (D == DType::kQ4_K) {
+          constexpr int64_t kTileTokens = 8;
+          for (; tiles && begin + W::kGroupRows <= end; begin += W::kGroupRows) {
+            for (int64_t t = 0; t < n; t += kTileTokens) {
+              DotQ4KTileN<W, Dot>(base + begin * row_bytes, qx + t, std::min(kTileTokens, n - t),
+                                  supers, y + t * w.rows + begin, w.rows);
+            }
+          }
+        }
         int64_t t = 0;
         for (; t + 4 <= n; t += 4) {
           for (int64_t r = begin; r < end; ++r)
-            DotKRows<Dot, D, 4>(base + r * row_bytes, qx + t, supers, y + t * w.rows + r, w.rows);
+            DotKRows<Dot, D, 4>(base + r * row_bytes, qx + t, xs + t, supers,
+                                y + t * w.rows + r, w.rows);
         }
         for (; t < n; ++t) {
           for (int64_t r = begin; r < end; ++r)
-            DotKRows<Dot, D, 1>(base + r * row_bytes, qx + t, supers, y + t * w.rows + r, w.rows);
+            DotKRows<Dot, D, 1>(base + r * row_bytes, qx + t, xs + t, supers,
+                                y + t * w.rows + r, w.rows);
         }
       });
 }

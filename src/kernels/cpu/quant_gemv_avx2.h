@@ -98,12 +98,7 @@ inline void UnpackTile(const uint8_t* col, int part, typename W::I* qt) {
   if constexpr (D == DType::kQ8_0) {
     for (int k = 0; k < 8; ++k) qt[k] = W::Load(q + kRegisterBytes * k);
   } else {
-    const typename W::I low = W::Bytes(0x0f);
-    for (int k = 0; k < 4; ++k) {
-      const typename W::I nibbles = W::Load(q + kRegisterBytes * k);
-      qt[k] = W::And(nibbles, low);
-      qt[k + 4] = W::And(W::Shift16(nibbles, -4), low);
-    }
+    UnpackNibbles<W>(q, qt);
     if constexpr (D == DType::kQ5_0) {
       // Bit k of each byte is bit 4 of register k's element: shifted into place (16-bit shifts
       // of at most 4 carry nothing into another byte's bit 4).
@@ -232,9 +227,9 @@ void GemvQuant(const MatRef& w, const float* x, int64_t n, float* y) {
     case DType::kQ4_1:
       return GemvBlocks<W, Dot, DType::kQ4_1>(w, qx.data(), n, y);
     case DType::kQ4_K:
-      return GemvKBlocks<Dot, DType::kQ4_K>(w, qx.data(), n, y);
+      return GemvKBlocks<W, Dot, DType::kQ4_K>(w, qx.data(), n, y);
     case DType::kQ6_K:
-      return GemvKBlocks<Dot, DType::kQ6_K>(w, qx.data(), n, y);
+      return GemvKBlocks<W, Dot, DType::kQ6_K>(w, qx.data(), n, y);
     default:
       return GemvBlocks<W, Dot, DType::kQ5_0>(w, qx.data(), n, y);
   }

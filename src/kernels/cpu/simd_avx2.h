@@ -128,6 +128,17 @@ struct Avx2Tiles {
                      : _mm256_srl_epi16(v, _mm_cvtsi32_si128(-bits));
   }
   static I Sub(I a, int32_t b) { return _mm256_sub_epi32(a, _mm256_set1_epi32(b)); }
+  static I Ints(int32_t v) { return _mm256_set1_epi32(v); }
+  static I Mullo(I a, I b) { return _mm256_mullo_epi32(a, b); }
+  // Each 32-bit lane shifted left by `bits` (right for negative `bits`).
+  static I Shift32(I v, int bits) {
+    return bits >= 0 ? _mm256_sll_epi32(v, _mm_cvtsi32_si128(bits))
+                     : _mm256_srl_epi32(v, _mm_cvtsi32_si128(-bits));
+  }
+  // The kRows bytes at p, one per 32-bit lane.
+  static I ByteInts(const uint8_t* p) {
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  }
   static F Zero() { return _mm256_setzero_ps(); }
   static F Float(I v) { return _mm256_cvtepi32_ps(v); }
   // The kRows f16 values at p (a row field of a block column), as floats.
@@ -135,6 +146,8 @@ struct Avx2Tiles {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
   static F Mul(F a, float b) { return _mm256_mul_ps(a, _mm256_set1_ps(b)); }
+  static F Mul(F a, F b) { return _mm256_mul_ps(a, b); }
+  static F Sub(F a, F b) { return _mm256_sub_ps(a, b); }
   static F Fma(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
   static F FmaScalar(F a, float b, F c) { return _mm256_fmadd_ps(a, _mm256_set1_ps(b), c); }
   static void Store(float* p, F v) { _mm256_storeu_ps(p, v); }

@@ -111,6 +111,17 @@ struct Avx512Tiles {
   static I Add(I a, I b) { return _mm512_add_epi32(a, b); }
   static I Sub(I a, I b) { return _mm512_sub_epi32(a, b); }
   static I Sub(I a, int32_t b) { return _mm512_sub_epi32(a, _mm512_set1_epi32(b)); }
+  static I Ints(int32_t v) { return _mm512_set1_epi32(v); }
+  static I Mullo(I a, I b) { return _mm512_mullo_epi32(a, b); }
+  // Each 32-bit lane shifted left by `bits` (right for negative `bits`).
+  static I Shift32(I v, int bits) {
+    return bits >= 0 ? _mm512_sll_epi32(v, _mm_cvtsi32_si128(bits))
+                     : _mm512_srl_epi32(v, _mm_cvtsi32_si128(-bits));
+  }
+  // The kRows bytes at p, one per 32-bit lane.
+  static I ByteInts(const uint8_t* p) {
+    return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
   static I And(I a, I b) { return _mm512_and_si512(a, b); }
   static I Xor(I a, I b) { return _mm512_xor_si512(a, b); }
   static I Or(I a, I b) { return _mm512_or_si512(a, b); }
@@ -127,6 +138,8 @@ struct Avx512Tiles {
     return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   }
   static F Mul(F a, float b) { return _mm512_mul_ps(a, _mm512_set1_ps(b)); }
+  static F Mul(F a, F b) { return _mm512_mul_ps(a, b); }
+  static F Sub(F a, F b) { return _mm512_sub_ps(a, b); }
   static F Fma(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
   static F FmaScalar(F a, float b, F c) { return _mm512_fmadd_ps(a, _mm512_set1_ps(b), c); }
   static void Store(float* p, F v) { _mm512_storeu_ps(p, v); }

@@ -38,14 +38,44 @@ void PackColumn(DType d, int rows, const uint8_t* const* blocks, uint8_t* out) {
   }
 }
 
+// One q4_K super-block column of `rows` rows (tiles.h).
+void PackQ4KColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
+  const auto r_count = static_cast<size_t>(rows);
+  for (int r = 0; r < rows; ++r) {
+    const uint8_t* blk = blocks[r];
+    std::memcpy(out + 2 * r, blk, 2);
+    std::memcpy(out + 2 * r_count + 2 * r, blk + kQ4_KDmin, 2);
+    int m[8];
+    for (int j = 0; j < 8; ++j) {
+      int sc = 0;
+      KScaleMin(blk + kQ4_KScales, j, &sc, &m[j]);
+      out[TileQ4KScalesOffset(rows) + j * r_count + r] = static_cast<uint8_t>(sc | (m[j] & 3) << 6);
+      uint8_t* q = out + TileQ4KQuantsOffset(rows, j);
+      const uint8_t* qs = blk + kQ4_KQs + 32 * (j / 2);
+      const int shift = 4 * (j % 2);
+      for (int k = 0; k < 4; ++k) {
+        for (int i = 0; i < 4; ++i) {
+          const int lo = (qs[4 * k + i] >> shift) & 0xF, hi = (qs[16 + 4 * k + i] >> shift) & 0xF;
+          q[4 * r_count * k + 4 * r + i] = static_cast<uint8_t>(lo | hi << 4);
+        }
+      }
+    }
+    for (int j = 0; j < 8; j += 2) {
+      out[TileQ4KMinsOffset(rows) + (j / 2) * r_count + r] =
+          static_cast<uint8_t>((m[j] >> 2) | (m[j + 1] >> 2) << 4);
+    }
+  }
+}
+
 void PackTiles(MatLayout layout, MatRef& w, void* bytes) {
-  // Rows of no blocks have nothing to rearrange (and no bytes to copy); the K-quants' products
-  // read their super-blocks as stored.
-  if (DTypeBlockElems(w.dtype) != kQBlock || w.layout != MatLayout::kRows || w.cols == 0) return;
+  // Rows of no blocks have nothing to rearrange (and no bytes to copy); q6_K's products read its
+  // super-blocks as stored.
+  const bool packs = DTypeBlockElems(w.dtype) == kQBlock || w.dtype == DType::kQ4_K;
+  if (!packs || w.layout != MatLayout::kRows || w.cols == 0) return;
   const int rows = TileRows(layout);
   const size_t row_bytes = DTypeRowBytes(w.dtype, w.cols);
   const size_t block_bytes = DTypeBlockBytes(w.dtype);
-  const int64_t blocks = w.cols / kQBlock;
+  const int64_t blocks = w.cols / DTypeBlockElems(w.dtype);
   const size_t group_bytes = rows * row_bytes;
   auto* base = static_cast<uint8_t*>(bytes);
   KernelPool().ParallelFor(w.rows / rows, 16, [&](int64_t begin, int64_t end) {
@@ -57,8 +87,12 @@ void PackTiles(MatLayout layout, MatRef& w, void* bytes) {
       for (int64_t b = 0; b < blocks; ++b) {
         for (int j = 0; j < rows; ++j)
           column[j] = stored.data() + j * row_bytes + static_cast<size_t>(b) * block_bytes;
-        PackColumn(w.dtype, rows, column.data(),
-                   group + static_cast<size_t>(b) * rows * block_bytes);
+        uint8_t* out = group + static_cast<size_t>(b) * rows * block_bytes;
+        if (w.dtype == DType::kQ4_K) {
+          PackQ4KColumn(rows, column.data(), out);
+        } else {
+          PackColumn(w.dtype, rows, column.data(), out);
+        }
       }
     }
   });

@@ -14,7 +14,12 @@
 //   then the quants, 4R bytes per register, byte 4j+i of register k:
 //     q8_0: element 4k+i of row j (k = 0…7)
 //     4/5-bit: low nibble element 4k+i, high nibble element 16+4k+i of row j (k = 0…3)
-// Rows past the last whole group stay as stored.
+// q4_K (super-blocks of 256, eight 32-element sub-blocks j) columns take R·144 bytes the same way:
+//   [0, 2R)          f16 d of rows 0…R−1;  [2R, 4R) f16 dmin
+//   [4R, 12R)        byte j·R + r: scale sc_j of row r | (min m_j & 3) << 6
+//   [12R, 16R)       byte (j / 2)·R + r: m_j >> 2 in the low (j even) or high (j odd) nibble
+//   [16R, 144R)      sub-block j's quants from 16R + 16R·j, as the 4-bit types' above
+// q6_K stays as stored. Rows past the last whole group stay as stored.
 #pragma once
 
 #include <cstddef>
@@ -35,8 +40,15 @@ constexpr size_t TileQuantsOffset(DType d, int rows) {
   return static_cast<size_t>(rows) * (d == DType::kQ4_1 ? 4 : d == DType::kQ5_0 ? 6 : 2);
 }
 
+// Where a q4_K column's packed scales, high min bits and sub-block j's quants start.
+constexpr size_t TileQ4KScalesOffset(int rows) { return 4 * static_cast<size_t>(rows); }
+constexpr size_t TileQ4KMinsOffset(int rows) { return 12 * static_cast<size_t>(rows); }
+constexpr size_t TileQ4KQuantsOffset(int rows, int j) {
+  return 16 * static_cast<size_t>(rows) * (1 + static_cast<size_t>(j));
+}
+
 // The `pack` of the AVX2 tables (kTiles8) and of the AVX-512 table (kTiles16): matrices of the
-// 32-element block types rearranged, others (float types, K-quants) left as they are.
+// 32-element block types and q4_K rearranged, others (float types, q6_K) left as they are.
 void PackTiles8(MatRef& w, void* bytes);
 void PackTiles16(MatRef& w, void* bytes);
 
