@@ -176,8 +176,8 @@ inline void UnpackNibbles(const uint8_t* q, typename W::I* qt) {
 }
 
 // y[t·y_stride + r] = row r · x_t for the W::kGroupRows rows of one q4_K tile group (tiles.h)
-// and kN ≥ 1 tokens, one lane per row: per sub-block the integer dot times its scale, then
-//   acc += float(idot·sc)·(d·x.d),  mins += (dmin·m)·x.s;   y = acc − mins
+// and kN ≥ 1 tokens, one lane per row: per sub-block j the integer dot, then
+//   acc += float(idot)·((d·sc_j)·x.d),  mins += (dmin·m_j)·x.s;   y = acc − mins
 // each lane the same arithmetic whatever the register width.
 template <class W, template <DType> class Dot, int kN>
 void DotQ4KTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, float* y,
@@ -204,7 +204,7 @@ void DotQ4KTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, f
         UnpackNibbles<W>(col + TileQ4KQuantsOffset(kR, j) + 4 * lanes, qt);
         const Tile tile(qt);
         const I packed = W::ByteInts(col + TileQ4KScalesOffset(kR) + j * kR + lanes);
-        const I sc = W::And(packed, W::Ints(63));
+        const F dsc = W::Mul(d, W::Float(W::And(packed, W::Ints(63))));
         const I high = W::And(
             W::Shift32(W::ByteInts(col + TileQ4KMinsOffset(kR) + (j / 2) * kR + lanes),
                        -4 * (j % 2)),
@@ -213,8 +213,7 @@ void DotQ4KTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, f
         const size_t xb = static_cast<size_t>(s * kPiecesPerK + j);
         for (int t = 0; t < kN; ++t) {
           const QuantizedActs::Block& x = qx[t].blocks[xb];
-          const I idot = W::Mullo(tile.Dot(x), sc);
-          acc[p][t] = W::Fma(W::Float(idot), W::Mul(d, x.d), acc[p][t]);
+          acc[p][t] = W::Fma(W::Float(tile.Dot(x)), W::Mul(dsc, x.d), acc[p][t]);
           mins[p][t] = W::FmaScalar(dm, x.s, mins[p][t]);
         }
       }

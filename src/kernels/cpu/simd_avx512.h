@@ -112,7 +112,6 @@ struct Avx512Tiles {
   static I Sub(I a, I b) { return _mm512_sub_epi32(a, b); }
   static I Sub(I a, int32_t b) { return _mm512_sub_epi32(a, _mm512_set1_epi32(b)); }
   static I Ints(int32_t v) { return _mm512_set1_epi32(v); }
-  static I Mullo(I a, I b) { return _mm512_mullo_epi32(a, b); }
   // Each 32-bit lane shifted left by `bits` (right for negative `bits`).
   static I Shift32(I v, int bits) {
     return bits >= 0 ? _mm512_sll_epi32(v, _mm_cvtsi32_si128(bits))
