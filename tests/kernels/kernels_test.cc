@@ -69,8 +69,8 @@ TEST(KernelsTest, Avx512TableIsListedWhereTheCpuRunsIt) {
                                  cpu.avx512vl && cpu.avx512vnni);
 }
 
-// Packing keeps the reference's matrices, every float matrix and q6_K as stored, and only the
-// 32-element block types and q4_K change layout; a packed matrix is not packed twice.
+// Packing keeps the reference's matrices and every float matrix as stored, and only block types
+// (the K-quants included) change layout; a packed matrix is not packed twice.
 TEST(KernelsTest, PackChangesOnlyBlockLayoutsOfFastTables) {
   for (const CpuKernels* k : AllKernels()) {
     for (DType dtype : {DType::kF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
@@ -79,8 +79,7 @@ TEST(KernelsTest, PackChangesOnlyBlockLayoutsOfFastTables) {
       SCOPED_TRACE(Describe(*k, dtype, 17, cols, 0));
       TestMatrix w(dtype, 17, cols, 0, 5);
       const MatRef packed = w.Layouts(*k)[1];
-      const bool changes =
-          k != &RefKernels() && (DTypeBlockElems(dtype) == 32 || dtype == DType::kQ4_K);
+      const bool changes = k != &RefKernels() && DTypeIsBlock(dtype);
       const MatLayout tiles =
           std::string_view(k->name) == "avx512" ? MatLayout::kTiles16 : MatLayout::kTiles8;
       EXPECT_EQ(packed.layout, changes ? tiles : MatLayout::kRows);

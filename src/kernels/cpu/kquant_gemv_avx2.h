@@ -43,6 +43,7 @@ inline void PrefetchAhead(const uint8_t* blk, size_t bytes) {
 struct ActScales {
   const float* d;
   const float* s;
+  const int32_t* low_sum;  // Σq of each block's first 16 elements (q6_K's tiles)
 };
 
 // The eight 6-bit scales and mins of a q4_K super-block (KScaleMin) as floats times d and dmin:
@@ -225,19 +226,83 @@ void DotQ4KTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, f
   }
 }
 
-// DotQ4KTile for 1 ≤ n ≤ 8 tokens.
-template <class W, template <DType> class Dot>
-void DotQ4KTileN(const uint8_t* group, const QuantizedActs* qx, int64_t n, int64_t supers,
-                 float* y, int64_t y_stride) {
+// The same for one q6_K tile group: per sub-block j the unsigned quants' dots over its two
+// 16-element halves, each less 32·Σx of that half and times the half's scale, then
+//   acc += float(idot_low·sc_2j + idot_high·sc_2j+1)·(d·x.d);   y = acc
+template <class W, template <DType> class Dot, int kN>
+void DotQ6KTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* xs,
+                int64_t supers, float* y, int64_t y_stride) {
+  using I = typename W::I;
+  using F = typename W::F;
+  constexpr int kR = W::kGroupRows;
+  constexpr int kParts = kR / W::kRows;
+  constexpr size_t kColumnBytes = kR * kQ6_KBytes;
+  using Tile = typename Dot<DType::kQ6_K>::Tile;
+  F acc[kParts][kN];
+  for (int p = 0; p < kParts; ++p) {
+    for (int t = 0; t < kN; ++t) acc[p][t] = W::Zero();
+  }
+  for (int64_t s = 0; s < supers; ++s) {
+    const uint8_t* col = group + static_cast<size_t>(s) * kColumnBytes;
+    for (size_t off = 0; off < kColumnBytes; off += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(col + kStreamPrefetchBytes + off), _MM_HINT_T0);
+    for (int p = 0; p < kParts; ++p) {
+      const size_t lanes = static_cast<size_t>(W::kRows * p);
+      const F d = W::Halves(col + 2 * lanes);
+      for (int j = 0; j < kPiecesPerK; ++j) {
+        const uint8_t* quants = col + TileQ6KQuantsOffset(kR, j) + 4 * lanes;
+        I qt[8];
+        UnpackNibbles<W>(quants, qt);
+        // Bits 4, 5 of register k's elements: bits 2(k − 4m), +1 of high register m, shifted
+        // into place (16-bit shifts of at most 4 bring no bit of the other byte into bits 4, 5).
+        for (int m = 0; m < 2; ++m) {
+          const I bits = W::Load(quants + 16 * kR + 4 * kR * m);
+          for (int k = 4 * m; k < 4 * m + 4; ++k)
+            qt[k] = W::Or(qt[k], W::And(W::Shift16(bits, 4 - 2 * (k - 4 * m)), W::Bytes(0x30)));
+        }
+        const Tile tile(qt);
+        const uint8_t* scales = col + TileQ6KScalesOffset(kR) + 2 * j * kR + lanes;
+        const I low_scale = W::SignedByteInts(scales), high_scale = W::SignedByteInts(scales + kR);
+        const size_t xb = static_cast<size_t>(s * kPiecesPerK + j);
+        for (int t = 0; t < kN; ++t) {
+          const QuantizedActs::Block& x = qx[t].blocks[xb];
+          const int32_t low_sum = xs[t].low_sum[xb];
+          const I low = W::Sub(tile.Half(x, 0), TimesSum(32, low_sum));
+          const I high = W::Sub(tile.Half(x, 1), TimesSum(32, x.sum - low_sum));
+          const I idot = W::Add(W::Mullo(low, low_scale), W::Mullo(high, high_scale));
+          acc[p][t] = W::Fma(W::Float(idot), W::Mul(d, x.d), acc[p][t]);
+        }
+      }
+    }
+  }
+  for (int p = 0; p < kParts; ++p) {
+    for (int t = 0; t < kN; ++t) W::Store(y + t * y_stride + p * W::kRows, acc[p][t]);
+  }
+}
+
+template <class W, template <DType> class Dot, DType D, int kN>
+void DotKTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
+              float* y, int64_t y_stride) {
+  if constexpr (D == DType::kQ4_K) {
+    DotQ4KTile<W, Dot, kN>(group, qx, supers, y, y_stride);
+  } else {
+    DotQ6KTile<W, Dot, kN>(group, qx, xs, supers, y, y_stride);
+  }
+}
+
+// DotKTile for 1 ≤ n ≤ 8 tokens.
+template <class W, template <DType> class Dot, DType D>
+void DotKTileN(const uint8_t* group, const QuantizedActs* qx, const ActScales* xs, int64_t n,
+               int64_t supers, float* y, int64_t y_stride) {
   switch (n) {
-    case 1: return DotQ4KTile<W, Dot, 1>(group, qx, supers, y, y_stride);
-    case 2: return DotQ4KTile<W, Dot, 2>(group, qx, supers, y, y_stride);
-    case 3: return DotQ4KTile<W, Dot, 3>(group, qx, supers, y, y_stride);
-    case 4: return DotQ4KTile<W, Dot, 4>(group, qx, supers, y, y_stride);
-    case 5: return DotQ4KTile<W, Dot, 5>(group, qx, supers, y, y_stride);
-    case 6: return DotQ4KTile<W, Dot, 6>(group, qx, supers, y, y_stride);
-    case 7: return DotQ4KTile<W, Dot, 7>(group, qx, supers, y, y_stride);
-    default: return DotQ4KTile<W, Dot, 8>(group, qx, supers, y, y_stride);
+    case 1: return DotKTile<W, Dot, D, 1>(group, qx, xs, supers, y, y_stride);
+    case 2: return DotKTile<W, Dot, D, 2>(group, qx, xs, supers, y, y_stride);
+    case 3: return DotKTile<W, Dot, D, 3>(group, qx, xs, supers, y, y_stride);
+    case 4: return DotKTile<W, Dot, D, 4>(group, qx, xs, supers, y, y_stride);
+    case 5: return DotKTile<W, Dot, D, 5>(group, qx, xs, supers, y, y_stride);
+    case 6: return DotKTile<W, Dot, D, 6>(group, qx, xs, supers, y, y_stride);
+    case 7: return DotKTile<W, Dot, D, 7>(group, qx, xs, supers, y, y_stride);
+    default: return DotKTile<W, Dot, D, 8>(group, qx, xs, supers, y, y_stride);
   }
 }
 
@@ -251,14 +316,14 @@ void DotKRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs, 
   }
 }
 
-// Y[n][rows] = X[n][cols]·Wᵀ for a K-quant W (D). Threads take chunks of rows. A q4_K matrix in
-// the table's tile layout goes a group of rows at a time (DotQ4KTile), tokens in groups of up to
-// eight; rows in the stored layout (q6_K, the rows past the last group, a matrix no table packed)
+// Y[n][rows] = X[n][cols]·Wᵀ for a K-quant W (D). Threads take chunks of rows. A matrix in the
+// table's tile layout goes a group of rows at a time (DotKTile), tokens in groups of up to
+// eight; rows in the stored layout (the rows past the last group, a matrix no table packed)
 // go four tokens at a time over all the chunk's rows, so the four tokens' activations stay in L1
 // while the rows stream once per four tokens.
 template <class W, template <DType> class Dot, DType D>
 void GemvKBlocks(const MatRef& w, const QuantizedActs* qx, int64_t n, float* y) {
-  ANSER_CHECK(w.layout == MatLayout::kRows || (D == DType::kQ4_K && w.layout == W::kLayout),
+  ANSER_CHECK(w.layout == MatLayout::kRows || w.layout == W::kLayout,
               "matrix packed for another kernel table");
   const bool tiles = w.layout == W::kLayout;
   const int64_t group = tiles ? W::kGroupRows : 1;
@@ -269,25 +334,31 @@ void GemvKBlocks(const MatRef& w, const QuantizedActs* qx, int64_t n, float* y) 
   const auto blocks = static_cast<size_t>(w.cols / kQBlock);
   const auto tokens = static_cast<size_t>(n);
   thread_local std::vector<float> scale_floats;
+  thread_local std::vector<int32_t> low_sums;
   thread_local std::vector<ActScales> scales;
   if (scale_floats.size() < 2 * blocks * tokens) scale_floats.resize(2 * blocks * tokens);
+  if (low_sums.size() < blocks * tokens) low_sums.resize(blocks * tokens);
   if (scales.size() < tokens) scales.resize(tokens);
   for (size_t t = 0; t < tokens; ++t) {
     float* d = scale_floats.data() + 2 * blocks * t;
     float* s = d + blocks;
-    for (size_t b = 0; b < blocks; ++b) d[b] = qx[t].blocks[b].d, s[b] = qx[t].blocks[b].s;
-    scales[t] = {d, s};
+    int32_t* low = low_sums.data() + blocks * t;
+    for (size_t b = 0; b < blocks; ++b) {
+      const QuantizedActs::Block& x = qx[t].blocks[b];
+      d[b] = x.d, s[b] = x.s, low[b] = 0;
+      for (int i = 0; i < kQBlock / 2; ++i) low[b] += x.q[i];
+    }
+    scales[t] = {d, s, low};
   }
   const ActScales* xs = scales.data();  // the workers see this thread's, not their own
   KernelPool().ParallelFor(
       w.rows, MatvecRowChunk(w.rows, row_bytes, group), [&](int64_t begin, int64_t end) {
-        if constexpr (D == DType::kQ4_K) {
-          constexpr int64_t kTileTokens = 8;
-          for (; tiles && begin + W::kGroupRows <= end; begin += W::kGroupRows) {
-            for (int64_t t = 0; t < n; t += kTileTokens) {
-              DotQ4KTileN<W, Dot>(base + begin * row_bytes, qx + t, std::min(kTileTokens, n - t),
-                                  supers, y + t * w.rows + begin, w.rows);
-            }
+        constexpr int64_t kTileTokens = 8;
+        for (; tiles && begin + W::kGroupRows <= end; begin += W::kGroupRows) {
+          for (int64_t t = 0; t < n; t += kTileTokens) {
+            DotKTileN<W, Dot, D>(base + begin * row_bytes, qx + t, xs + t,
+                                 std::min(kTileTokens, n - t), supers, y + t * w.rows + begin,
+                                 w.rows);
           }
         }
         int64_t t = 0;

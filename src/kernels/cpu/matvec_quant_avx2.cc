@@ -32,14 +32,30 @@ struct Avx2Dot {
       const __m256i ones = _mm256_set1_epi16(1);
       __m256i dot = _mm256_setzero_si256();
       // A q8_0 pair sum may reach 2·127·127, so each is widened at once. A 4-bit pair sum is at
-      // most 2·15·127 (2·31·127 for q5_0): eight (four) of them fit in int16, so the widening
-      // multiply-add runs once (twice) per block instead of eight times.
-      constexpr int kPerWiden = D == DType::kQ8_0 ? 1 : D == DType::kQ5_0 ? 4 : 8;
+      // most 2·15·127 (2·31·127 for q5_0, 2·63·127 for q6_K's unsigned quants): eight (four,
+      // two) of them fit in int16, so the widening multiply-add runs once (twice, four times) per
+      // block instead of eight times.
+      constexpr int kPerWiden =
+          D == DType::kQ8_0 ? 1 : D == DType::kQ6_K ? 2 : D == DType::kQ5_0 ? 4 : 8;
       for (int k0 = 0; k0 < 8; k0 += kPerWiden) {
         __m256i p = _mm256_maddubs_epi16(u[k0], Signed(Avx2Tiles::Quad(x.q, k0), q[k0]));
         for (int k = k0 + 1; k < k0 + kPerWiden; ++k)
           p = _mm256_add_epi16(p,
                                _mm256_maddubs_epi16(u[k], Signed(Avx2Tiles::Quad(x.q, k), q[k])));
+        dot = _mm256_add_epi32(dot, _mm256_madd_epi16(p, ones));
+      }
+      return dot;
+    }
+    // The dot over elements 16·h … 16·h + 15 alone (registers 4h … 4h + 3), for q6_K, whose
+    // two halves of a block have scales of their own.
+    __m256i Half(const QuantizedActs::Block& x, int h) const {
+      static_assert(D == DType::kQ6_K);
+      const __m256i ones = _mm256_set1_epi16(1);
+      __m256i dot = _mm256_setzero_si256();
+      for (int k0 = 4 * h; k0 < 4 * h + 4; k0 += 2) {
+        const __m256i p = _mm256_add_epi16(
+            _mm256_maddubs_epi16(u[k0], Avx2Tiles::Quad(x.q, k0)),
+            _mm256_maddubs_epi16(u[k0 + 1], Avx2Tiles::Quad(x.q, k0 + 1)));
         dot = _mm256_add_epi32(dot, _mm256_madd_epi16(p, ones));
       }
       return dot;

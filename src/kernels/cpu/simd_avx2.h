@@ -138,6 +138,10 @@ struct Avx2Tiles {
   static I ByteInts(const uint8_t* p) {
     return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
   }
+  static I SignedByteInts(const uint8_t* p) {
+    return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  }
+  static I Mullo(I a, I b) { return _mm256_mullo_epi32(a, b); }
   static F Zero() { return _mm256_setzero_ps(); }
   static F Float(I v) { return _mm256_cvtepi32_ps(v); }
   // The kRows f16 values at p (a row field of a block column), as floats.

@@ -121,6 +121,10 @@ struct Avx512Tiles {
   static I ByteInts(const uint8_t* p) {
     return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
+  static I SignedByteInts(const uint8_t* p) {
+    return _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static I Mullo(I a, I b) { return _mm512_mullo_epi32(a, b); }
   static I And(I a, I b) { return _mm512_and_si512(a, b); }
   static I Xor(I a, I b) { return _mm512_xor_si512(a, b); }
   static I Or(I a, I b) { return _mm512_or_si512(a, b); }

@@ -67,11 +67,45 @@ void PackQ4KColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
   }
 }
 
+// Element e (0…255) of a q6_K super-block as its unsigned 6-bit quant (quant_blocks.h).
+int Q6KQuant(const uint8_t* blk, int e) {
+  const int half = e / 128, k = (e % 128) / 32, l = e % 32;
+  const int low = (blk[kQ6_KQl + 64 * half + 32 * (k % 2) + l] >> (4 * (k / 2))) & 0xF;
+  const int high = (blk[kQ6_KQh + 32 * half + l] >> (2 * k)) & 3;
+  return low | high << 4;
+}
+
+// One q6_K super-block column of `rows` rows (tiles.h).
+void PackQ6KColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
+  const auto r_count = static_cast<size_t>(rows);
+  for (int r = 0; r < rows; ++r) {
+    const uint8_t* blk = blocks[r];
+    std::memcpy(out + 2 * r, blk + kQ6_KD, 2);
+    for (int g = 0; g < 16; ++g) out[TileQ6KScalesOffset(rows) + g * r_count + r] = blk[kQ6_KScales + g];
+    for (int j = 0; j < 8; ++j) {
+      uint8_t* q = out + TileQ6KQuantsOffset(rows, j);
+      for (int k = 0; k < 4; ++k) {
+        for (int i = 0; i < 4; ++i) {
+          const int lo = Q6KQuant(blk, 32 * j + 4 * k + i) & 0xF;
+          const int hi = Q6KQuant(blk, 32 * j + 16 + 4 * k + i) & 0xF;
+          q[4 * r_count * k + 4 * r + i] = static_cast<uint8_t>(lo | hi << 4);
+        }
+      }
+      for (int m = 0; m < 2; ++m) {
+        for (int i = 0; i < 4; ++i) {
+          int bits = 0;
+          for (int k = 4 * m; k < 4 * m + 4; ++k)
+            bits |= (Q6KQuant(blk, 32 * j + 4 * k + i) >> 4) << (2 * (k - 4 * m));
+          q[16 * r_count + 4 * r_count * m + 4 * r + i] = static_cast<uint8_t>(bits);
+        }
+      }
+    }
+  }
+}
+
 void PackTiles(MatLayout layout, MatRef& w, void* bytes) {
-  // Rows of no blocks have nothing to rearrange (and no bytes to copy); q6_K's products read its
-  // super-blocks as stored.
-  const bool packs = DTypeBlockElems(w.dtype) == kQBlock || w.dtype == DType::kQ4_K;
-  if (!packs || w.layout != MatLayout::kRows || w.cols == 0) return;
+  // Rows of no blocks have nothing to rearrange (and no bytes to copy).
+  if (!DTypeIsBlock(w.dtype) || w.layout != MatLayout::kRows || w.cols == 0) return;
   const int rows = TileRows(layout);
   const size_t row_bytes = DTypeRowBytes(w.dtype, w.cols);
   const size_t block_bytes = DTypeBlockBytes(w.dtype);
@@ -90,6 +124,8 @@ void PackTiles(MatLayout layout, MatRef& w, void* bytes) {
         uint8_t* out = group + static_cast<size_t>(b) * rows * block_bytes;
         if (w.dtype == DType::kQ4_K) {
           PackQ4KColumn(rows, column.data(), out);
+        } else if (w.dtype == DType::kQ6_K) {
+          PackQ6KColumn(rows, column.data(), out);
         } else {
           PackColumn(w.dtype, rows, column.data(), out);
         }

@@ -19,7 +19,13 @@
 //   [4R, 12R)        byte j·R + r: scale sc_j of row r | (min m_j & 3) << 6
 //   [12R, 16R)       byte (j / 2)·R + r: m_j >> 2 in the low (j even) or high (j odd) nibble
 //   [16R, 144R)      sub-block j's quants from 16R + 16R·j, as the 4-bit types' above
-// q6_K stays as stored. Rows past the last whole group stay as stored.
+// q6_K columns take R·210 bytes:
+//   [0, 2R)          f16 d of rows 0…R−1
+//   [2R, 18R)        byte g·R + r: int8 scale of row r's 16-element group g
+//   [18R, 210R)      sub-block j's 24R bytes from 18R + 24R·j: its low 4 bits as the 4-bit types'
+//                    quants above, then two registers m of 4R bytes, byte 4r + i holding bits
+//                    4, 5 of element 4k + i of row r at bits 2(k − 4m), 2(k − 4m) + 1 (k = 4m…4m+3)
+// Rows past the last whole group stay as stored.
 #pragma once
 
 #include <cstddef>
@@ -47,8 +53,14 @@ constexpr size_t TileQ4KQuantsOffset(int rows, int j) {
   return 16 * static_cast<size_t>(rows) * (1 + static_cast<size_t>(j));
 }
 
+// Where a q6_K column's scales and sub-block j's quants start.
+constexpr size_t TileQ6KScalesOffset(int rows) { return 2 * static_cast<size_t>(rows); }
+constexpr size_t TileQ6KQuantsOffset(int rows, int j) {
+  return static_cast<size_t>(rows) * (18 + 24 * static_cast<size_t>(j));
+}
+
 // The `pack` of the AVX2 tables (kTiles8) and of the AVX-512 table (kTiles16): matrices of the
-// 32-element block types and q4_K rearranged, others (float types, q6_K) left as they are.
+// 32-element block types and the K-quants rearranged, float matrices left as they are.
 void PackTiles8(MatRef& w, void* bytes);
 void PackTiles16(MatRef& w, void* bytes);
 
