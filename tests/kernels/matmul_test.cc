@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "kernels/kernels.h"
 #include "test_util.h"
@@ -60,34 +61,21 @@ TEST(MatmulTest, FullWindow) {
   }
 }
 
+// Rows in whole tile groups of 8 and 16 and left over; one, several and odd numbers of blocks
+// (super-blocks for the K-quants).
 TEST(MatmulTest, BlockTypes) {
   constexpr int64_t kN[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 17};
   constexpr int64_t kRows[] = {1, 17, 40};
-  constexpr int64_t kCols[] = {32, 288, 544};
   for (const CpuKernels* k : FastKernels()) {
-    for (DType dtype : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0}) {
+    for (DType dtype : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ4_K,
+                        DType::kQ6_K}) {
+      const std::vector<int64_t> cols_list = DTypeBlockElems(dtype) == 256
+                                                 ? std::vector<int64_t>{256, 768}
+                                                 : std::vector<int64_t>{32, 288, 544};
       size_t case_index = 0;
       for (int64_t n : kN) {
         for (int64_t rows : kRows) {
-          for (int64_t cols : kCols) {
-            CheckMatmul(*k, dtype, n, rows, cols, kMisalign[case_index++ % 3]);
-          }
-        }
-      }
-    }
-  }
-}
-
-TEST(MatmulTest, KQuantTypes) {
-  constexpr int64_t kN[] = {1, 2, 3, 4, 5, 8, 9, 17};
-  constexpr int64_t kRows[] = {1, 17, 40};
-  constexpr int64_t kCols[] = {256, 768};
-  for (const CpuKernels* k : FastKernels()) {
-    for (DType dtype : {DType::kQ4_K, DType::kQ6_K}) {
-      size_t case_index = 0;
-      for (int64_t n : kN) {
-        for (int64_t rows : kRows) {
-          for (int64_t cols : kCols) {
+          for (int64_t cols : cols_list) {
             CheckMatmul(*k, dtype, n, rows, cols, kMisalign[case_index++ % 3]);
           }
         }

@@ -1,16 +1,19 @@
-// The K-quant products (q4_K, q6_K) for any number of tokens, written once over a table's 8-bit
-// dot product (Dot<D>::Block of quant_gemv_avx2.h: AVX2's maddubs or VNNI's dpbusd). The
-// super-blocks of 256 are read as stored, row by row (no tile layout): each 32-element piece of
-// a super-block is unpacked into 32 quants in element order and meets the matching block of the
-// activations, which are quantized to 8 bits per 32-block as for the other block types
-// (QuantizedActs). The integer dots are exact; the float steps per piece are
-//   q4_K: acc += float(Σq·xq)·(d·sc·x.d), mins += (dmin·m)·x.s;   y = Hsum(acc) − mins
-//   q6_K: acc += float(Σ_16 (q − 32)·xq·scale, lane-wise)·(d·x.d);   y = Hsum(acc)
-// q4_K's quants are unsigned (Dot<kQ4_0>'s block); q6_K's q − 32 are signed (Dot<kQ8_0>'s), and
-// the 8 int32 lanes of its dot split 4 + 4 between the piece's two 16-element scale groups.
+// The K-quant products (q4_K, q6_K) for any number of tokens, written once over a table's tile
+// registers W and 8-bit dot product (Dot<D> of quant_gemv_avx2.h: AVX2's maddubs or VNNI's
+// dpbusd). The activations are quantized to 8 bits per 32-block as for the other block types
+// (QuantizedActs), and each 32-element sub-block of a super-block meets the matching activation
+// block; the integer dots are exact.
+// - In the table's tile layout (tiles.h), a group of 8 or 16 rows goes at once, one lane per row
+//   (DotQ4KTile, DotQ6KTile): what `pack` gives every matrix the models multiply by.
+// - As stored (the rows past the last group, matrices no table packed), a row at a time, one
+//   accumulator per token over the lanes of the sub-blocks' dots (DotQ4KRows, DotQ6KRows):
+//     q4_K: acc += float(Σq·xq)·(d·sc·x.d), mins += (dmin·m)·x.s;   y = Hsum(acc) − Hsum(mins)
+//     q6_K: acc += float(Σ (q − 32)·xq·scale, lane-wise)·(d·x.d);   y = Hsum(acc)
+//   q4_K's quants are unsigned (Dot<kQ4_0>'s block); q6_K's q − 32 signed (Dot<kQ8_0>'s), the 8
+//   int32 lanes of its dot split 4 + 4 between the sub-block's two 16-element scale groups.
 //
-// Batch invariance (kernels.h): every token's output for a row is summed in this order whether
-// it is computed alone or with up to three others (DotKRows<…, kN>), on any thread.
+// Batch invariance (kernels.h): every token's output for a row is summed in one order whether it
+// is computed alone or with up to seven others (the kN of each kernel), on any thread.
 //
 // In an unnamed namespace, as every header of ISA-compiled helpers here.
 #pragma once
@@ -32,7 +35,8 @@ namespace {
 
 inline constexpr int kPiecesPerK = kKBlock / kQBlock;  // 32-element pieces of a super-block
 
-// Prefetches the stream ahead of one super-block of `bytes` bytes, once per 64-byte line.
+// Prefetches the stream ahead of one super-block (or tile column) of `bytes` bytes, once per
+// 64-byte line.
 inline void PrefetchAhead(const uint8_t* blk, size_t bytes) {
   for (size_t off = 0; off < bytes; off += 64)
     _mm_prefetch(reinterpret_cast<const char*>(blk + kStreamPrefetchBytes + off), _MM_HINT_T0);
@@ -195,8 +199,7 @@ void DotQ4KTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, f
   }
   for (int64_t s = 0; s < supers; ++s) {
     const uint8_t* col = group + static_cast<size_t>(s) * kColumnBytes;
-    for (size_t off = 0; off < kColumnBytes; off += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(col + kStreamPrefetchBytes + off), _MM_HINT_T0);
+    PrefetchAhead(col, kColumnBytes);
     for (int p = 0; p < kParts; ++p) {
       const size_t lanes = static_cast<size_t>(W::kRows * p);
       const F d = W::Halves(col + 2 * lanes), dmin = W::Halves(col + 2 * kR + 2 * lanes);
@@ -244,8 +247,7 @@ void DotQ6KTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* 
   }
   for (int64_t s = 0; s < supers; ++s) {
     const uint8_t* col = group + static_cast<size_t>(s) * kColumnBytes;
-    for (size_t off = 0; off < kColumnBytes; off += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(col + kStreamPrefetchBytes + off), _MM_HINT_T0);
+    PrefetchAhead(col, kColumnBytes);
     for (int p = 0; p < kParts; ++p) {
       const size_t lanes = static_cast<size_t>(W::kRows * p);
       const F d = W::Halves(col + 2 * lanes);
