@@ -84,6 +84,21 @@ TEST(MatmulTest, BlockTypes) {
   }
 }
 
+// matmul of n tokens whose every activation is `sign` against the reference, in every layout
+// of k, to 1e-5: the activations quantize to ±127 exactly, so only float rounding differs.
+void ExpectConstantTokensAsReference(const CpuKernels& k, TestMatrix& w, float sign, int64_t n) {
+  const int64_t rows = w.ref.rows, cols = w.ref.cols;
+  TestVector x(std::vector<float>(static_cast<size_t>(n * cols), sign), 0);
+  Output want(n * rows, 0);
+  RefKernels().matmul(w.ref, x.data(), n, want.data());
+  for (const MatRef& layout : w.Layouts(k)) {
+    SCOPED_TRACE(LayoutName(layout));
+    Output got(n * rows, 0);
+    k.matmul(layout, x.data(), n, got.data());
+    EXPECT_LE(RelL2(got.data(), want.data(), n * rows), 1e-5);
+  }
+}
+
 // K-quant super-blocks whose every quant and scale is at its extreme (q4_K: q 15, scale and min
 // 63; q6_K: q − 32 = −32 with scale −128, and 31 with 127) against activations that quantize to
 // ±127 throughout: the largest partial sums the kernels form, which must not overflow.
@@ -107,15 +122,7 @@ TEST(MatmulTest, KQuantTypesAtTheirLargestQuants) {
           for (int64_t n : {1, 5}) {
             SCOPED_TRACE(Describe(*k, dtype, kRows, kCols, 1) + " fill " + std::to_string(fill) +
                          " n " + std::to_string(n) + " x " + std::to_string(sign));
-            TestVector x(std::vector<float>(static_cast<size_t>(n * kCols), sign), 0);
-            Output want(n * kRows, 0);
-            RefKernels().matmul(w.ref, x.data(), n, want.data());
-            for (const MatRef& layout : w.Layouts(*k)) {
-              SCOPED_TRACE(LayoutName(layout));
-              Output got(n * kRows, 0);
-              k->matmul(layout, x.data(), n, got.data());
-              EXPECT_LE(RelL2(got.data(), want.data(), n * kRows), 1e-5);
-            }
+            ExpectConstantTokensAsReference(*k, w, sign, n);
           }
         }
       }
@@ -141,15 +148,7 @@ TEST(MatmulTest, BlockTypesAtTheirLargestQuants) {
       for (float sign : {1.0f, -1.0f}) {
         for (int64_t n : {1, 2, 8}) {
           SCOPED_TRACE(Describe(*k, dtype, kRows, kCols, 1) + " n " + std::to_string(n) + " x " + std::to_string(sign));
-          TestVector x(std::vector<float>(static_cast<size_t>(n * kCols), sign), 0);
-          Output want(n * kRows, 0);
-          RefKernels().matmul(w.ref, x.data(), n, want.data());
-          for (const MatRef& layout : w.Layouts(*k)) {
-            SCOPED_TRACE(LayoutName(layout));
-            Output got(n * kRows, 0);
-            k->matmul(layout, x.data(), n, got.data());
-            EXPECT_LE(RelL2(got.data(), want.data(), n * kRows), 1e-5);
-          }
+          ExpectConstantTokensAsReference(*k, w, sign, n);
         }
       }
     }
