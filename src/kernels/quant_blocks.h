@@ -9,8 +9,8 @@
 
 namespace anser {
 
-inline constexpr int kQBlock = 32;    // elements per block of the 32-element block types
-inline constexpr int kKBlock = 256;   // elements per super-block of the K-quants
+inline constexpr int kQBlock = 32;   // elements per block of the 32-element block types
+inline constexpr int kKBlock = 256;  // elements per super-block of the K-quants
 
 inline uint16_t LoadU16(const uint8_t* p) {
   uint16_t v;

@@ -55,11 +55,11 @@ struct ActScales {
 // of bytes 8..11, their top 2 bits in the top bits of bytes 0..3 and 4..7.
 inline void Q4KScales(const uint8_t* s, float d, float dmin, __m256* dsc, __m256* dm) {
   const uint32_t a = LoadU32(s), b = LoadU32(s + 4), c = LoadU32(s + 8);
-  const uint64_t scales = (a & 0x3f3f3f3fu) |
-                          static_cast<uint64_t>((c & 0x0f0f0f0fu) | ((a >> 2) & 0x30303030u)) << 32;
-  const uint64_t mins = (b & 0x3f3f3f3fu) |
-                        static_cast<uint64_t>(((c >> 4) & 0x0f0f0f0fu) | ((b >> 2) & 0x30303030u))
-                            << 32;
+  const uint64_t scales =
+      (a & 0x3f3f3f3fu) | static_cast<uint64_t>((c & 0x0f0f0f0fu) | ((a >> 2) & 0x30303030u)) << 32;
+  const uint64_t mins =
+      (b & 0x3f3f3f3fu) | static_cast<uint64_t>(((c >> 4) & 0x0f0f0f0fu) | ((b >> 2) & 0x30303030u))
+                              << 32;
   auto floats = [](uint64_t bytes) {
     return _mm256_cvtepi32_ps(
         _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(bytes))));
@@ -86,8 +86,8 @@ void DotQ4KRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs
     const uint8_t* blk = row + static_cast<size_t>(s) * kBytes;
     PrefetchAhead(blk, kBytes);
     __m256 dsc, dm;
-    Q4KScales(blk + kQ4_KScales, _cvtsh_ss(LoadU16(blk)), _cvtsh_ss(LoadU16(blk + kQ4_KDmin)),
-              &dsc, &dm);
+    Q4KScales(blk + kQ4_KScales, _cvtsh_ss(LoadU16(blk)), _cvtsh_ss(LoadU16(blk + kQ4_KDmin)), &dsc,
+              &dm);
     const size_t x0 = static_cast<size_t>(s * kPiecesPerK);
     __m256 f[kN];  // lane j: d·sc_j·x.d of sub-block j
     for (int t = 0; t < kN; ++t) {
@@ -142,10 +142,9 @@ void DotQ6KRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs
       // Bits 0..3 of piece k: low nibbles of ql0 (k 0), ql1 (k 1), high nibbles (k 2, 3);
       // bits 4, 5: bits 2k, 2k + 1 of qh, shifted into place (16-bit shifts of at most 4 bring
       // no bit of the other byte into bits 4, 5).
-      const __m256i nibbles[4] = {
-          _mm256_and_si256(ql0, low), _mm256_and_si256(ql1, low),
-          _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low),
-          _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low)};
+      const __m256i nibbles[4] = {_mm256_and_si256(ql0, low), _mm256_and_si256(ql1, low),
+                                  _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low),
+                                  _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low)};
       const __m256i tops[4] = {_mm256_and_si256(_mm256_slli_epi16(qh, 4), high),
                                _mm256_and_si256(_mm256_slli_epi16(qh, 2), high),
                                _mm256_and_si256(qh, high),
@@ -209,10 +208,10 @@ void DotQ4KTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, f
         const Tile tile(qt);
         const I packed = W::ByteInts(col + TileQ4KScalesOffset(kR) + j * kR + lanes);
         const F dsc = W::Mul(d, W::Float(W::And(packed, W::Ints(63))));
-        const I high = W::And(
-            W::Shift32(W::ByteInts(col + TileQ4KMinsOffset(kR) + (j / 2) * kR + lanes),
-                       -4 * (j % 2)),
-            W::Ints(15));
+        const I high =
+            W::And(W::Shift32(W::ByteInts(col + TileQ4KMinsOffset(kR) + (j / 2) * kR + lanes),
+                              -4 * (j % 2)),
+                   W::Ints(15));
         const F dm = W::Mul(dmin, W::Float(W::Or(W::Shift32(packed, -6), W::Shift32(high, 2))));
         const size_t xb = static_cast<size_t>(s * kPiecesPerK + j);
         for (int t = 0; t < kN; ++t) {
@@ -233,8 +232,8 @@ void DotQ4KTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, f
 // 16-element halves, each less 32·Σx of that half and times the half's scale, then
 //   acc += float(idot_low·sc_2j + idot_high·sc_2j+1)·(d·x.d);   y = acc
 template <class W, template <DType> class Dot, int kN>
-void DotQ6KTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* xs,
-                int64_t supers, float* y, int64_t y_stride) {
+void DotQ6KTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
+                float* y, int64_t y_stride) {
   using I = typename W::I;
   using F = typename W::F;
   constexpr int kR = W::kGroupRows;
@@ -297,14 +296,22 @@ template <class W, template <DType> class Dot, DType D>
 void DotKTileN(const uint8_t* group, const QuantizedActs* qx, const ActScales* xs, int64_t n,
                int64_t supers, float* y, int64_t y_stride) {
   switch (n) {
-    case 1: return DotKTile<W, Dot, D, 1>(group, qx, xs, supers, y, y_stride);
-    case 2: return DotKTile<W, Dot, D, 2>(group, qx, xs, supers, y, y_stride);
-    case 3: return DotKTile<W, Dot, D, 3>(group, qx, xs, supers, y, y_stride);
-    case 4: return DotKTile<W, Dot, D, 4>(group, qx, xs, supers, y, y_stride);
-    case 5: return DotKTile<W, Dot, D, 5>(group, qx, xs, supers, y, y_stride);
-    case 6: return DotKTile<W, Dot, D, 6>(group, qx, xs, supers, y, y_stride);
-    case 7: return DotKTile<W, Dot, D, 7>(group, qx, xs, supers, y, y_stride);
-    default: return DotKTile<W, Dot, D, 8>(group, qx, xs, supers, y, y_stride);
+    case 1:
+      return DotKTile<W, Dot, D, 1>(group, qx, xs, supers, y, y_stride);
+    case 2:
+      return DotKTile<W, Dot, D, 2>(group, qx, xs, supers, y, y_stride);
+    case 3:
+      return DotKTile<W, Dot, D, 3>(group, qx, xs, supers, y, y_stride);
+    case 4:
+      return DotKTile<W, Dot, D, 4>(group, qx, xs, supers, y, y_stride);
+    case 5:
+      return DotKTile<W, Dot, D, 5>(group, qx, xs, supers, y, y_stride);
+    case 6:
+      return DotKTile<W, Dot, D, 6>(group, qx, xs, supers, y, y_stride);
+    case 7:
+      return DotKTile<W, Dot, D, 7>(group, qx, xs, supers, y, y_stride);
+    default:
+      return DotKTile<W, Dot, D, 8>(group, qx, xs, supers, y, y_stride);
   }
 }
 
@@ -353,28 +360,28 @@ void GemvKBlocks(const MatRef& w, const QuantizedActs* qx, int64_t n, float* y) 
     scales[t] = {d, s, low};
   }
   const ActScales* xs = scales.data();  // the workers see this thread's, not their own
-  KernelPool().ParallelFor(
-      w.rows, MatvecRowChunk(w.rows, row_bytes, group), [&](int64_t begin, int64_t end) {
-        constexpr int64_t kTileTokens = 8;
-        for (; tiles && begin + W::kGroupRows <= end; begin += W::kGroupRows) {
-          for (int64_t t = 0; t < n; t += kTileTokens) {
-            DotKTileN<W, Dot, D>(base + begin * row_bytes, qx + t, xs + t,
-                                 std::min(kTileTokens, n - t), supers, y + t * w.rows + begin,
-                                 w.rows);
-          }
-        }
-        int64_t t = 0;
-        for (; t + 4 <= n; t += 4) {
-          for (int64_t r = begin; r < end; ++r)
-            DotKRows<Dot, D, 4>(base + r * row_bytes, qx + t, xs + t, supers,
-                                y + t * w.rows + r, w.rows);
-        }
-        for (; t < n; ++t) {
-          for (int64_t r = begin; r < end; ++r)
-            DotKRows<Dot, D, 1>(base + r * row_bytes, qx + t, xs + t, supers,
-                                y + t * w.rows + r, w.rows);
-        }
-      });
+  KernelPool().ParallelFor(w.rows, MatvecRowChunk(w.rows, row_bytes, group),
+                           [&](int64_t begin, int64_t end) {
+                             constexpr int64_t kTileTokens = 8;
+                             for (; tiles && begin + W::kGroupRows <= end; begin += W::kGroupRows) {
+                               for (int64_t t = 0; t < n; t += kTileTokens) {
+                                 DotKTileN<W, Dot, D>(base + begin * row_bytes, qx + t, xs + t,
+                                                      std::min(kTileTokens, n - t), supers,
+                                                      y + t * w.rows + begin, w.rows);
+                               }
+                             }
+                             int64_t t = 0;
+                             for (; t + 4 <= n; t += 4) {
+                               for (int64_t r = begin; r < end; ++r)
+                                 DotKRows<Dot, D, 4>(base + r * row_bytes, qx + t, xs + t, supers,
+                                                     y + t * w.rows + r, w.rows);
+                             }
+                             for (; t < n; ++t) {
+                               for (int64_t r = begin; r < end; ++r)
+                                 DotKRows<Dot, D, 1>(base + r * row_bytes, qx + t, xs + t, supers,
+                                                     y + t * w.rows + r, w.rows);
+                             }
+                           });
 }
 
 }  // namespace

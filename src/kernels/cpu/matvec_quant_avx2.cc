@@ -35,8 +35,10 @@ struct Avx2Dot {
       // most 2·15·127 (2·31·127 for q5_0, 2·63·127 for q6_K's unsigned quants): eight (four,
       // two) of them fit in int16, so the widening multiply-add runs once (twice, four times) per
       // block instead of eight times.
-      constexpr int kPerWiden =
-          D == DType::kQ8_0 ? 1 : D == DType::kQ6_K ? 2 : D == DType::kQ5_0 ? 4 : 8;
+      constexpr int kPerWiden = D == DType::kQ8_0   ? 1
+                                : D == DType::kQ6_K ? 2
+                                : D == DType::kQ5_0 ? 4
+                                                    : 8;
       for (int k0 = 0; k0 < 8; k0 += kPerWiden) {
         __m256i p = _mm256_maddubs_epi16(u[k0], Signed(Avx2Tiles::Quad(x.q, k0), q[k0]));
         for (int k = k0 + 1; k < k0 + kPerWiden; ++k)
@@ -53,9 +55,9 @@ struct Avx2Dot {
       const __m256i ones = _mm256_set1_epi16(1);
       __m256i dot = _mm256_setzero_si256();
       for (int k0 = 4 * h; k0 < 4 * h + 4; k0 += 2) {
-        const __m256i p = _mm256_add_epi16(
-            _mm256_maddubs_epi16(u[k0], Avx2Tiles::Quad(x.q, k0)),
-            _mm256_maddubs_epi16(u[k0 + 1], Avx2Tiles::Quad(x.q, k0 + 1)));
+        const __m256i p =
+            _mm256_add_epi16(_mm256_maddubs_epi16(u[k0], Avx2Tiles::Quad(x.q, k0)),
+                             _mm256_maddubs_epi16(u[k0 + 1], Avx2Tiles::Quad(x.q, k0 + 1)));
         dot = _mm256_add_epi32(dot, _mm256_madd_epi16(p, ones));
       }
       return dot;

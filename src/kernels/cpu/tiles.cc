@@ -81,7 +81,8 @@ void PackQ6KColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
   for (int r = 0; r < rows; ++r) {
     const uint8_t* blk = blocks[r];
     std::memcpy(out + 2 * r, blk + kQ6_KD, 2);
-    for (int g = 0; g < 16; ++g) out[TileQ6KScalesOffset(rows) + g * r_count + r] = blk[kQ6_KScales + g];
+    for (int g = 0; g < 16; ++g)
+      out[TileQ6KScalesOffset(rows) + g * r_count + r] = blk[kQ6_KScales + g];
     for (int j = 0; j < 8; ++j) {
       uint8_t* q = out + TileQ6KQuantsOffset(rows, j);
       for (int k = 0; k < 4; ++k) {
