@@ -61,6 +61,7 @@ Json OptionsJson(const TrainOptions& o) {
           {"warmup", o.warmup},
           {"weight_decay", o.weight_decay},
           {"grad_clip", o.grad_clip},
+          {"dropout", o.dropout},
           {"l2wrap", o.l2wrap},
           {"eval_every", o.eval_every},
           {"save_every", o.save_every},
@@ -75,6 +76,7 @@ TrainOptions OptionsFromJson(const Json& j) {
   o.steps = j.at("steps"), o.batch = j.at("batch"), o.ctx = j.at("ctx");
   o.lr = j.at("lr"), o.lr_final = j.at("lr_final"), o.warmup = j.at("warmup");
   o.weight_decay = j.at("weight_decay"), o.grad_clip = j.at("grad_clip"), o.l2wrap = j.at("l2wrap");
+  o.dropout = j.value("dropout", 0.0);  // runs saved before dropout existed had none
   o.eval_every = j.at("eval_every"), o.save_every = j.at("save_every"),
   o.val_tokens = j.at("val_tokens");
   o.bf16 = j.at("bf16"), o.tune_state = j.at("tune_state"), o.seed = j.at("seed");
@@ -103,6 +105,8 @@ Status CheckOptions(const TrainOptions& o, const Corpus& c) {
   }
   if (o.eval_every < 0 || o.save_every < 0)
     return Status::Error("[train] --eval-every and --save-every must not be negative");
+  if (!(o.dropout >= 0 && o.dropout < 1))
+    return Status::Error("[train] --dropout must be in [0, 1)");
   if (static_cast<int64_t>(c.train.size()) <= o.ctx) {
     return Status::Error("[train] the training split has " + std::to_string(c.train.size()) +
                          " tokens; --ctx " + std::to_string(o.ctx) + " needs more than that");
@@ -344,6 +348,9 @@ Result<LogRow> Trainer::Step() {
   GradOptions g;
   g.l2wrap = options_.l2wrap;
   g.threads = options_.threads;
+  g.dropout.p = options_.dropout;
+  g.dropout.seed = DropoutSeed(options_.seed, step_);
+  g.dropout.first_row = job_->rank() * batch.batch * batch.n_tokens;
   std::vector<NamedTensor<float>>* grads = nullptr;
   if (options_.tune_state) {
     ANSER_ASSIGN_OR_RETURN(

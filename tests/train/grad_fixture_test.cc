@@ -54,7 +54,7 @@ TEST(GradFixtureTest, LossAndEveryGradientMatchFloat64Autograd) {
   auto batch = ReadBatchJson(kDir + "/case.json");
   ASSERT_TRUE(batch.ok()) << batch.message();
   ParamSet grads = params->ZerosLike();
-  auto loss = ComputeGradients(params.value(), batch.value(), GradOptions{false, 2}, &grads);
+  auto loss = ComputeGradients(params.value(), batch.value(), GradOptions{false, 2, {}}, &grads);
   ASSERT_TRUE(loss.ok()) << loss.message();
   const double ref_loss = c.at("loss").get<double>();
   EXPECT_LE(std::abs(loss.value() - ref_loss), 1e-5 * ref_loss) << loss.value() << " vs " << ref_loss;
@@ -88,7 +88,7 @@ TEST(GradFixtureTest, StateTuningGradientMatchesFloat64Autograd) {
   auto init = LoadInitState(file, params->config());
   ASSERT_TRUE(init.ok()) << init.message();
   std::vector<float> grad;
-  auto loss = ComputeStateGradient(params.value(), batch.value(), init.value(), GradOptions{false, 2}, &grad);
+  auto loss = ComputeStateGradient(params.value(), batch.value(), init.value(), GradOptions{false, 2, {}}, &grad);
   ASSERT_TRUE(loss.ok()) << loss.message();
   const double ref_loss = c.at("state_tuning").at("loss").get<double>();
   EXPECT_LE(std::abs(loss.value() - ref_loss), 1e-5 * ref_loss) << loss.value() << " vs " << ref_loss;

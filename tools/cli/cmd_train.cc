@@ -225,6 +225,10 @@ Command AddTrain(CLI::App& app) {
   sub->add_option("--grad-clip", o.grad_clip, "Global gradient-norm clip (0: off)")
       ->check(AtLeast(0))
       ->capture_default_str();
+  sub->add_option("--dropout", o.dropout,
+                  "Residual-stream dropout after each time and channel mix, as RWKV-LM's")
+      ->check(InRange(0, 1, /*lo_open=*/false, /*hi_open=*/true))
+      ->capture_default_str();
   sub->add_flag("--no-l2wrap", a->no_l2wrap, "Drop the L2Wrap logit regulariser");
   sub->add_option("--eval-every", o.eval_every, "Validation loss every S steps (0: at the end)")
       ->check(WholeInRange(0))
