@@ -113,6 +113,7 @@ int FailJob(Distributed& job, const std::string& message) {
 int Train(TrainArgs a, Distributed& job);
 
 int RunTrain(TrainArgs a) {
+  KeepFreedMemoryForReuse();
   auto job = JoinLaunchedJob();
   if (!job.ok()) return Fail(job.message());
   return Train(std::move(a), *job.value());
