@@ -1,6 +1,7 @@
 // The kernel seam: one table of function pointers per implementation (ref, avx2, …), chosen
 // once. Kernels know nothing of models or files: raw pointers, sizes and small argument structs.
-// Every member is non-null. Kernels never fail; callers check shapes once, up front.
+// Every member but bf16_products is non-null. Kernels never fail; callers check shapes once, up
+// front.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +50,18 @@ struct Wkv7Args {
   float* y = nullptr;
 };
 
+// Training's products with bfloat16 inputs (`anser train --precision bf16`): every input rounded
+// to bfloat16 (nearest even) and the products summed in float32, as CpuKernels' gemm_* entries
+// otherwise (the same arguments, the same reproducibility on any number of threads).
+struct Bf16TrainProducts {
+  void (*gemm_nn)(const float* a, const float* b, int64_t n, int64_t k, int64_t m, float* c,
+                  bool accumulate, int threads);
+  void (*gemm_nt)(const float* a, const float* b, int64_t n, int64_t k, int64_t m, float* c,
+                  bool accumulate, int threads);
+  void (*gemm_tn_acc)(const float* a, const float* b, int64_t n, int64_t m, int64_t k, float* c,
+                      int threads);
+};
+
 // Batch invariance, which every table guarantees: row t of matmul(w, X, n, Y) is bitwise equal
 // to matvec(w, X[t], y), for every stored type, layout, n and thread count. Each output is summed
 // in one order fixed by the table and the matrix alone: never by n, by which other tokens share
@@ -82,6 +95,9 @@ struct CpuKernels {
   // C[m][k] += A[n][m]ᵀ · B[n][k]: a weight gradient dW += dYᵀ·X summed over n tokens.
   void (*gemm_tn_acc)(const float* a, const float* b, int64_t n, int64_t m, int64_t k, float* c,
                       int threads);
+  // The bfloat16 products: the one member that may be null, where this table runs on a CPU
+  // without a bfloat16 dot product (AVX-512 BF16). The reference has them, as the test oracle.
+  const Bf16TrainProducts* bf16_products;
 };
 
 const CpuKernels& RefKernels();  // plain scalar C++: the specification and the test oracle

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "io/formats.h"
+#include "kernels/kernels.h"
 #include "train/block_train.h"
 #include "train/dropout.h"
 #include "train/gemm.h"
@@ -93,6 +94,11 @@ template <typename Real>
 Result<double> Run(const Params<Real>& params, const Batch& batch, const RunSpec<Real>& spec) {
   const ModelConfig& cfg = params.config();
   ANSER_RETURN_IF_ERROR(ValidateBatch(batch, cfg.n_vocab));
+  if (spec.options.bf16_products && !Bf16ProductsRun()) {
+    return Status::Error(std::string("[grad] bfloat16 products need a CPU with AVX-512 BF16; the '") +
+                         SelectKernels().name + "' kernel table here has none");
+  }
+  const ScopedBf16Products bf16(spec.options.bf16_products);
   const BatchShape s{batch.batch, batch.n_tokens, std::max(spec.options.threads, 1)};
   const int64_t rows = s.rows(), C = cfg.n_embd, V = cfg.n_vocab;
   const int64_t state_size = int64_t{cfg.n_head} * cfg.head_size * cfg.head_size;

@@ -220,7 +220,7 @@ TEST(GradFiniteDifferenceTest, L2WrapIsTheGradientOfTheMaxLogitPenalty) {
   const Batch batch = RandomBatch(2, 19, SmallConfig().n_vocab, 7);
   const int64_t V = SmallConfig().n_vocab, rows = batch.batch * batch.n_tokens;
   Params<double> grads = params.ZerosLike(), scratch = params.ZerosLike();
-  ASSERT_TRUE(ComputeGradients(params, batch, GradOptions{true, 1, {}}, &grads).ok());
+  ASSERT_TRUE(ComputeGradients(params, batch, GradOptions{true, 1, {}, false}, &grads).ok());
   auto objective = [&]() {
     const double ce = ComputeGradients(params, batch, GradOptions{}, &scratch).value();
     const std::vector<double> logits = TrainForwardLogits(params, batch, 1).value();
