@@ -55,30 +55,36 @@ float* Rounded(const float* x, int64_t n) {
   return out;
 }
 
+// Calls product(ra, rb) with Rounded copies of a[a_size] and b[b_size].
+template <typename F>
+void WithRounded(const float* a, int64_t a_size, const float* b, int64_t b_size, const F& product) {
+  float *ra = Rounded(a, a_size), *rb = Rounded(b, b_size);
+  product(ra, rb);
+  delete[] ra;
+  delete[] rb;
+}
+
 }  // namespace
 
 void TrainGemmNNAvx512Bf16(const float* a, const float* b, int64_t n, int64_t k, int64_t m,
                            float* c, bool accumulate, int threads) {
-  float *ra = Rounded(a, n * k), *rb = Rounded(b, k * m);
-  Products::NN(ra, rb, n, k, m, c, accumulate, threads);
-  delete[] ra;
-  delete[] rb;
+  WithRounded(a, n * k, b, k * m, [&](const float* ra, const float* rb) {
+    Products::NN(ra, rb, n, k, m, c, accumulate, threads);
+  });
 }
 
 void TrainGemmNTAvx512Bf16(const float* a, const float* b, int64_t n, int64_t k, int64_t m,
                            float* c, bool accumulate, int threads) {
-  float *ra = Rounded(a, n * k), *rb = Rounded(b, m * k);
-  Products::NT(ra, rb, n, k, m, c, accumulate, threads);
-  delete[] ra;
-  delete[] rb;
+  WithRounded(a, n * k, b, m * k, [&](const float* ra, const float* rb) {
+    Products::NT(ra, rb, n, k, m, c, accumulate, threads);
+  });
 }
 
 void TrainGemmTNAccAvx512Bf16(const float* a, const float* b, int64_t n, int64_t m, int64_t k,
                               float* c, int threads) {
-  float *ra = Rounded(a, n * m), *rb = Rounded(b, n * k);
-  Products::TNAcc(ra, rb, n, m, k, c, threads);
-  delete[] ra;
-  delete[] rb;
+  WithRounded(a, n * m, b, n * k, [&](const float* ra, const float* rb) {
+    Products::TNAcc(ra, rb, n, m, k, c, threads);
+  });
 }
 
 }  // namespace anser
