@@ -36,6 +36,11 @@ class MappedFile {
 // shootdown, otherwise). Returns false, changing nothing, where they cannot be made writable.
 bool MakeWritable(const void* data, size_t size);
 
+// Drops the pages wholly inside [data, data + size) of a MappedFile from this process's memory;
+// a later read faults them in again from the file, so the bytes seen never change. Only for
+// ranges never made writable: MakeWritable's private copies would be lost.
+void DropFilePages(const void* data, size_t size);
+
 // Writes `bytes` to `path` atomically: a temporary file beside it, fsync, then rename.
 Status WriteFileAtomically(const std::string& path, const void* bytes, size_t size);
 

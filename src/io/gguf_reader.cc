@@ -133,7 +133,7 @@ class GgufReader {
       }
       out_->tensors.Add(std::move(view));
     }
-    out_->tensors.KeepAlive(mapping_);
+    out_->tensors.KeepMapping(mapping_);
     return Status::Ok();
   }
 

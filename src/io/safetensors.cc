@@ -91,7 +91,7 @@ class SafetensorsReader {
       t.view.data = PlaceTensorData(*store_, data_ + t.begin, t.view.nbytes(), t.view.dtype);
       store_->Add(std::move(t.view));
     }
-    store_->KeepAlive(mapping_);
+    store_->KeepMapping(mapping_);
     return Status::Ok();
   }
 

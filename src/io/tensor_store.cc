@@ -47,6 +47,27 @@ void* TensorStore::Allocate(size_t nbytes) {
   return p;
 }
 
+void TensorStore::KeepMapping(std::shared_ptr<const MappedFile> file) {
+  mappings_.push_back(std::move(file));
+}
+
+void TensorStore::KeepStore(std::shared_ptr<const TensorStore> inner) {
+  mappings_.insert(mappings_.end(), inner->mappings_.begin(), inner->mappings_.end());
+  backings_.push_back(std::move(inner));
+}
+
+void TensorStore::DropFilePages(const TensorView& view) const {
+  const auto at = reinterpret_cast<uintptr_t>(view.data);
+  const size_t n = view.nbytes();
+  for (const std::shared_ptr<const MappedFile>& file : mappings_) {
+    const auto begin = reinterpret_cast<uintptr_t>(file->data());
+    if (at >= begin && n <= file->size() && at - begin <= file->size() - n) {
+      anser::DropFilePages(view.data, n);
+      return;
+    }
+  }
+}
+
 const TensorView* TensorStore::Find(std::string_view name) const {
   auto it = index_.find(name);
   return it == index_.end() ? nullptr : &tensors_[it->second];

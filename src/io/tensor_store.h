@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/mapped_file.h"
 
 namespace anser {
 
@@ -32,6 +33,14 @@ class TensorStore {
 
   void Add(TensorView view);                      // replaces a view of the same name
   void KeepAlive(std::shared_ptr<const void> backing) { backings_.push_back(std::move(backing)); }
+  // Keeps a file mapping alive and remembers it, so DropFilePages can release views into it.
+  void KeepMapping(std::shared_ptr<const MappedFile> file);
+  // Keeps `inner`, whose views this store renames or reuses, alive with its mappings.
+  void KeepStore(std::shared_ptr<const TensorStore> inner);
+  // Releases the memory of `view`'s whole pages where it lies in a kept file mapping (a no-op
+  // elsewhere): for a tensor that was copied into another layout, and which is then read again
+  // (from the file) only if someone asks. Never for a view whose bytes were rewritten in place.
+  void DropFilePages(const TensorView& view) const;
   // Owns a new buffer of `nbytes` and returns it, for formats that must convert on load.
   void* Allocate(size_t nbytes);
 
@@ -44,6 +53,7 @@ class TensorStore {
   std::vector<TensorView> tensors_;
   std::map<std::string, size_t, std::less<>> index_;
   std::vector<std::shared_ptr<const void>> backings_;
+  std::vector<std::shared_ptr<const MappedFile>> mappings_;
 };
 
 }  // namespace anser

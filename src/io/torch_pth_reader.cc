@@ -272,7 +272,9 @@ Result<TensorStore> LoadTorchPth(const std::string& path) {
   auto mapping = MappedFile::Open(path);
   if (!mapping.ok()) return WithFormatPrefix(mapping.status());
   const std::shared_ptr<MappedFile>& file = *mapping;
-  return WithFormatPrefix(PthReader(path).Load(file->data(), file->size(), file));
+  auto store = PthReader(path).Load(file->data(), file->size(), file);
+  if (store.ok()) store->KeepMapping(file);
+  return WithFormatPrefix(std::move(store));
 }
 
 Result<TensorStore> LoadTorchPthBytes(std::shared_ptr<const std::string> bytes, const std::string& name) {

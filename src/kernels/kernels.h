@@ -1,6 +1,7 @@
 // The kernel seam: one table of function pointers per implementation (ref, avx2, …), chosen
 // once. Kernels know nothing of models or files: raw pointers, sizes and small argument structs.
-// Every member is non-null. Kernels never fail; callers check shapes once, up front.
+// Every member but bf16_products is non-null. Kernels never fail; callers check shapes once, up
+// front.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +50,15 @@ struct Wkv7Args {
   float* y = nullptr;
 };
 
+struct Bf16TrainProducts;
+
+// Training's product entries (CpuKernels::gemm_nn … below): C = A·B or A·Bᵀ over n × k × m, and
+// the weight gradient C += Aᵀ·B summed over n tokens.
+using TrainGemmFn = void (*)(const float* a, const float* b, int64_t n, int64_t k, int64_t m,
+                             float* c, bool accumulate, int threads);
+using TrainGemmTnAccFn = void (*)(const float* a, const float* b, int64_t n, int64_t m, int64_t k,
+                                  float* c, int threads);
+
 // Batch invariance, which every table guarantees: row t of matmul(w, X, n, Y) is bitwise equal
 // to matvec(w, X[t], y), for every stored type, layout, n and thread count. Each output is summed
 // in one order fixed by the table and the matrix alone: never by n, by which other tokens share
@@ -74,14 +84,23 @@ struct CpuKernels {
   // so a training run is reproducible on a table. Up to `threads` of the kernel pool's threads
   // take output tiles.
   // C[n][m] = A[n][k] · B[k][m]   (or C += … when accumulate)
-  void (*gemm_nn)(const float* a, const float* b, int64_t n, int64_t k, int64_t m, float* c,
-                  bool accumulate, int threads);
+  TrainGemmFn gemm_nn;
   // C[n][m] = A[n][k] · B[m][k]ᵀ   (or C += …): a projection Y = X·Wᵀ with W stored (out, in).
-  void (*gemm_nt)(const float* a, const float* b, int64_t n, int64_t k, int64_t m, float* c,
-                  bool accumulate, int threads);
+  TrainGemmFn gemm_nt;
   // C[m][k] += A[n][m]ᵀ · B[n][k]: a weight gradient dW += dYᵀ·X summed over n tokens.
-  void (*gemm_tn_acc)(const float* a, const float* b, int64_t n, int64_t m, int64_t k, float* c,
-                      int threads);
+  TrainGemmTnAccFn gemm_tn_acc;
+  // The bfloat16 products: the one member that may be null, where this table runs on a CPU
+  // without a bfloat16 dot product (AVX-512 BF16). The reference has them, as the test oracle.
+  const Bf16TrainProducts* bf16_products;
+};
+
+// Training's products with bfloat16 inputs (`anser train --precision bf16`): every input rounded
+// to bfloat16 (nearest even) and the products summed in float32, as CpuKernels' gemm_* entries
+// otherwise (the same arguments, the same reproducibility on any number of threads).
+struct Bf16TrainProducts {
+  TrainGemmFn gemm_nn;
+  TrainGemmFn gemm_nt;
+  TrainGemmTnAccFn gemm_tn_acc;
 };
 
 const CpuKernels& RefKernels();  // plain scalar C++: the specification and the test oracle

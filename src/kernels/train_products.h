@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/dtype.h"
 #include "core/thread_pool.h"
 
 namespace anser {
@@ -101,6 +102,32 @@ struct RefTrainProducts {
         Rows(a, 1, m, b, k, c, begin, end, t0, std::min(n, t0 + kTile));
       }
     });
+  }
+};
+
+// The reference bfloat16 products (kernels.h Bf16TrainProducts): copies of A and B with every
+// value rounded to bfloat16, then the float32 reference loops. A product of two bfloat16 values
+// is exact in float32, so only the sums round, as in any table's.
+struct RefBf16TrainProducts {
+  static std::vector<float> Rounded(const float* x, int64_t n) {
+    std::vector<float> out(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = Bf16ToF32(F32ToBf16(x[i]));
+    return out;
+  }
+  static void NN(const float* a, const float* b, int64_t n, int64_t k, int64_t m, float* c,
+                 bool accumulate, int threads) {
+    RefTrainProducts<float>::NN(Rounded(a, n * k).data(), Rounded(b, k * m).data(), n, k, m, c,
+                                accumulate, threads);
+  }
+  static void NT(const float* a, const float* b, int64_t n, int64_t k, int64_t m, float* c,
+                 bool accumulate, int threads) {
+    RefTrainProducts<float>::NT(Rounded(a, n * k).data(), Rounded(b, m * k).data(), n, k, m, c,
+                                accumulate, threads);
+  }
+  static void TNAcc(const float* a, const float* b, int64_t n, int64_t m, int64_t k, float* c,
+                    int threads) {
+    RefTrainProducts<float>::TNAcc(Rounded(a, n * m).data(), Rounded(b, n * k).data(), n, m, k, c,
+                                   threads);
   }
 };
 

@@ -152,7 +152,7 @@ Result<TensorStore> GgufToOfficial(GgufFile gguf) {
   ANSER_ASSIGN_OR_RETURN(const int64_t head_size, HeadSize(gguf.metadata, source));
   auto in = std::make_shared<TensorStore>(std::move(gguf.tensors));
   TensorStore out(source);
-  out.KeepAlive(in);
+  out.KeepStore(in);
   for (const TensorView& t : in->tensors()) {
     const int64_t C = t.shape.empty() ? 0 : t.shape.back();
     const auto [layer, rest] = SplitLayer(t.name);
@@ -207,6 +207,7 @@ Result<TensorStore> GgufToOfficial(GgufFile gguf) {
         if (done || rest != r.gguf) continue;
         if (t.shape.size() != 2) return Mismatch(t, "a 2-D matrix", source);
         TensorView v = Transpose(t, out);
+        in->DropFilePages(t);  // only the copy is read from here on
         v.name = p + r.official;
         out.Add(std::move(v));
         done = true;

@@ -53,7 +53,7 @@ Renamed OfficialName(const std::string& hf) {
 Result<TensorStore> HfToOfficial(TensorStore hf) {
   auto source = std::make_shared<TensorStore>(std::move(hf));
   TensorStore out(source->source());
-  out.KeepAlive(source);
+  out.KeepStore(source);
   for (const TensorView& t : source->tensors()) {
     const Renamed r = OfficialName(t.name);
     TensorView v = t;

@@ -243,7 +243,13 @@ class WeightsBuilder {
     const std::string expected = ShapeString({rows, cols});
     ANSER_ASSIGN_OR_RETURN(const TensorView* t, Get(name, expected));
     if (t->shape != std::vector<int64_t>{rows, cols}) return Mismatch(*t, expected);
-    if (DTypeIsBlock(t->dtype)) return MatRef{DType::kF32, ToF32(*t, true), cols, rows};
+    // The forward reads only the transposed copy: the file's pages of the original go (the
+    // store's view of it still reads right, from the file, if anyone asks).
+    if (DTypeIsBlock(t->dtype)) {
+      float* out = ToF32(*t, true);
+      store_.DropFilePages(*t);
+      return MatRef{DType::kF32, out, cols, rows};
+    }
     // Float types stay as stored (the kernels read them in place): half the memory of f32 for
     // bf16/f16 releases, the same numbers.
     const size_t es = DTypeSize(t->dtype);
@@ -254,6 +260,7 @@ class WeightsBuilder {
         std::memcpy(out + static_cast<size_t>(c * rows + r) * es, in + static_cast<size_t>(r * cols + c) * es, es);
       }
     }
+    store_.DropFilePages(*t);
     return MatRef{t->dtype, out, cols, rows};
   }
 

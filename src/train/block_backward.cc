@@ -26,7 +26,8 @@ void AddColumnSums(const Real* m, int64_t rows, int64_t C, Real* out) {
 template <typename Real>
 void BlockBackward(const LayerRefs<const Real>& L, const LayerRefs<Real>* G, const ModelConfig& cfg,
                    const BatchShape& s, bool first_layer, const Real* init_state, const Real* v_first,
-                   const BlockActivations<Real>& A, Real* dx, Real* dv_first, Real* dstate) {
+                   const Real* mid_mask, const BlockActivations<Real>& A, Real* dx, Real* dv_first,
+                   Real* dstate) {
   const int64_t rows = s.rows(), C = cfg.n_embd, H = cfg.n_head, N = cfg.head_size, F = cfg.n_ffn;
   const int64_t nc = rows * C, B = s.batch, T = s.n_tokens;
   const LoraRanks& rk = cfg.lora_ranks;
@@ -55,7 +56,10 @@ void BlockBackward(const LayerRefs<const Real>& L, const LayerRefs<Real>* G, con
                  dx, G ? G->ln2_w : nullptr, G ? G->ln2_b : nullptr);
   }
 
-  // ---- time mix: x_mid = x_in + W_o·(y ⊙ g)
+  // ---- time mix: x_mid = (x_in + W_o·(y ⊙ g)) ⊙ mid_mask
+  if (mid_mask != nullptr) {
+    for (int64_t i = 0; i < nc; ++i) dx[i] *= mid_mask[i];
+  }
   Buf dr = buf(nc), dk = buf(nc), dv = buf(nc), dg = buf(nc), dy = buf(nc), tmp = buf(nc);
   for (int64_t i = 0; i < nc; ++i) tmp[i] = A.y[i] * A.g[i];
   if (G) GemmTNAcc(dx, tmp.data(), rows, C, C, G->output, th);
@@ -218,10 +222,11 @@ void BlockBackward(const LayerRefs<const Real>& L, const LayerRefs<Real>* G, con
 
 template void BlockBackward<float>(const LayerRefs<const float>&, const LayerRefs<float>*,
                                    const ModelConfig&, const BatchShape&, bool, const float*,
-                                   const float*, const BlockActivations<float>&, float*, float*, float*);
+                                   const float*, const float*, const BlockActivations<float>&, float*,
+                                   float*, float*);
 template void BlockBackward<double>(const LayerRefs<const double>&, const LayerRefs<double>*,
                                     const ModelConfig&, const BatchShape&, bool, const double*,
-                                    const double*, const BlockActivations<double>&, double*, double*,
-                                    double*);
+                                    const double*, const double*, const BlockActivations<double>&,
+                                    double*, double*, double*);
 
 }  // namespace anser

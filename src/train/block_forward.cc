@@ -14,8 +14,8 @@ namespace anser {
 
 template <typename Real>
 void BlockForward(const LayerRefs<const Real>& L, const ModelConfig& cfg, const BatchShape& s,
-                  bool first_layer, const Real* init_state, const Real* v_first, Real* x,
-                  BlockActivations<Real>& A) {
+                  bool first_layer, const Real* init_state, const Real* v_first, const Real* mid_mask,
+                  Real* x, BlockActivations<Real>& A) {
   const int64_t rows = s.rows(), C = cfg.n_embd, H = cfg.n_head, N = cfg.head_size, F = cfg.n_ffn;
   const int64_t nc = rows * C;
   const LoraRanks& rk = cfg.lora_ranks;
@@ -121,6 +121,9 @@ void BlockForward(const LayerRefs<const Real>& L, const ModelConfig& cfg, const 
   for (int64_t i = 0; i < nc; ++i) tmp[i] = A.y[i] * A.g[i];
   GemmNT(tmp.data(), L.output, rows, C, C, xr.data(), false, th);
   for (int64_t i = 0; i < nc; ++i) x[i] += xr[i];
+  if (mid_mask != nullptr) {
+    for (int64_t i = 0; i < nc; ++i) x[i] *= mid_mask[i];
+  }
   std::copy_n(x, nc, A.x_mid.data());
   // Channel mix: h = LayerNorm(x; ln2) ; x = x + W_v_ffn · relu(W_k_ffn · lerp(h, prev, x_k))²
   NormForward(x, L.ln2_w, L.ln2_b, rows, 1, C, kLayerNormEps, A.h2.data(), A.ln2_mean.data(),
@@ -136,9 +139,10 @@ void BlockForward(const LayerRefs<const Real>& L, const ModelConfig& cfg, const 
 }
 
 template void BlockForward<float>(const LayerRefs<const float>&, const ModelConfig&, const BatchShape&,
-                                  bool, const float*, const float*, float*, BlockActivations<float>&);
+                                  bool, const float*, const float*, const float*, float*,
+                                  BlockActivations<float>&);
 template void BlockForward<double>(const LayerRefs<const double>&, const ModelConfig&,
-                                   const BatchShape&, bool, const double*, const double*, double*,
-                                   BlockActivations<double>&);
+                                   const BatchShape&, bool, const double*, const double*,
+                                   const double*, double*, BlockActivations<double>&);
 
 }  // namespace anser

@@ -38,18 +38,21 @@ struct BlockActivations {
 
 // x (rows, n_embd) goes in and comes out after the block. Layer 0's A.v is v_first, which later
 // layers read (null for layer 0). init_state (n_head, N, N) is the WKV state before token
-// 0 of every sequence (null: zeros).
+// 0 of every sequence (null: zeros). mid_mask (rows, n_embd), unless null, multiplies x after
+// the time mix (dropout; train/dropout.h).
 template <typename Real>
 void BlockForward(const LayerRefs<const Real>& L, const ModelConfig& cfg, const BatchShape& s,
-                  bool first_layer, const Real* init_state, const Real* v_first, Real* x, BlockActivations<Real>& A);
+                  bool first_layer, const Real* init_state, const Real* v_first, const Real* mid_mask,
+                  Real* x, BlockActivations<Real>& A);
 
 // dx holds ∂loss/∂(block output) and is replaced by ∂loss/∂(block input). dv_first (rows,
 // n_embd) collects ∂loss/∂v_first from layers > 0 and is consumed by layer 0. Parameter
 // gradients are added to G unless it is null (model frozen); dstate (n_head, N, N), unless
-// null, receives the initial state's gradient summed over the batch.
+// null, receives the initial state's gradient summed over the batch. mid_mask is the forward's.
 template <typename Real>
 void BlockBackward(const LayerRefs<const Real>& L, const LayerRefs<Real>* G, const ModelConfig& cfg,
                    const BatchShape& s, bool first_layer, const Real* init_state, const Real* v_first,
-                   const BlockActivations<Real>& A, Real* dx, Real* dv_first, Real* dstate);
+                   const Real* mid_mask, const BlockActivations<Real>& A, Real* dx, Real* dv_first,
+                   Real* dstate);
 
 }  // namespace anser

@@ -8,6 +8,23 @@
 
 namespace anser {
 
+// Whether the selected kernel table has bfloat16 training products (kernels.h
+// Bf16TrainProducts): the reference always, the avx512 table on CPUs with AVX-512 BF16.
+bool Bf16ProductsRun();
+
+// While one lives, this thread's float products round their inputs to bfloat16 and sum in
+// float32 (`anser train --precision bf16`); `on` false changes nothing. Needs Bf16ProductsRun().
+class ScopedBf16Products {
+ public:
+  explicit ScopedBf16Products(bool on);
+  ~ScopedBf16Products();
+  ScopedBf16Products(const ScopedBf16Products&) = delete;
+  ScopedBf16Products& operator=(const ScopedBf16Products&) = delete;
+
+ private:
+  bool saved_;
+};
+
 // C[n][m] = A[n][k] · B[k][m]   (or C += … when accumulate)
 template <typename Real>
 void GemmNN(const Real* a, const Real* b, int64_t n, int64_t k, int64_t m, Real* c, bool accumulate,

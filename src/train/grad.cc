@@ -5,7 +5,9 @@
 #include <cstring>
 
 #include "io/formats.h"
+#include "kernels/kernels.h"
 #include "train/block_train.h"
+#include "train/dropout.h"
 #include "train/gemm.h"
 #include "train/loss.h"
 #include "train/norm_grad.h"
@@ -92,6 +94,11 @@ template <typename Real>
 Result<double> Run(const Params<Real>& params, const Batch& batch, const RunSpec<Real>& spec) {
   const ModelConfig& cfg = params.config();
   ANSER_RETURN_IF_ERROR(ValidateBatch(batch, cfg.n_vocab));
+  if (spec.options.bf16_products && !Bf16ProductsRun()) {
+    return Status::Error(std::string("[grad] bfloat16 products need a CPU with AVX-512 BF16; the '") +
+                         SelectKernels().name + "' kernel table here has none");
+  }
+  const ScopedBf16Products bf16(spec.options.bf16_products);
   const BatchShape s{batch.batch, batch.n_tokens, std::max(spec.options.threads, 1)};
   const int64_t rows = s.rows(), C = cfg.n_embd, V = cfg.n_vocab;
   const int64_t state_size = int64_t{cfg.n_head} * cfg.head_size * cfg.head_size;
@@ -108,10 +115,16 @@ Result<double> Run(const Params<Real>& params, const Batch& batch, const RunSpec
   NormForward(emb.data(), P.ln0_w, P.ln0_b, rows, 1, C, kLayerNormEps, x.data(), mean0.data(),
               rstd0.data());
   std::vector<BlockActivations<Real>> acts(static_cast<size_t>(cfg.n_layer));
+  // Dropout's masks are drawn again for the backward rather than kept.
+  const DropoutSpec& drop = spec.options.dropout;
+  auto mask = [&](int l, DropoutSite site) { return DropoutMask<Real>(drop, l, site, rows, C); };
   for (int l = 0; l < cfg.n_layer; ++l) {
     const Real* init = spec.init_state ? spec.init_state + l * state_size : nullptr;
+    const std::vector<Real> mid = drop.active() ? mask(l, DropoutSite::kAfterTimeMix) : std::vector<Real>();
     BlockForward(P.layers[static_cast<size_t>(l)], cfg, s, l == 0, init,
-                 l == 0 ? nullptr : acts[0].v.data(), x.data(), acts[static_cast<size_t>(l)]);
+                 l == 0 ? nullptr : acts[0].v.data(), drop.active() ? mid.data() : nullptr, x.data(),
+                 acts[static_cast<size_t>(l)]);
+    if (drop.active()) ApplyMask(mask(l, DropoutSite::kAfterChannelMix), x.data());
   }
   // x = LayerNorm(x; ln_out) ; logits = head·x
   std::vector<Real> xf(x.size()), mean_out(mean0.size()), rstd_out(mean0.size());
@@ -157,9 +170,11 @@ Result<double> Run(const Params<Real>& params, const Batch& batch, const RunSpec
     const size_t li = static_cast<size_t>(l);
     const Real* init = spec.init_state ? spec.init_state + l * state_size : nullptr;
     Real* dstate = spec.state_grad ? spec.state_grad + l * state_size : nullptr;
+    if (drop.active()) ApplyMask(mask(l, DropoutSite::kAfterChannelMix), dx.data());
+    const std::vector<Real> mid = drop.active() ? mask(l, DropoutSite::kAfterTimeMix) : std::vector<Real>();
     BlockBackward(P.layers[li], frozen ? nullptr : &G.layers[li], cfg, s, l == 0, init,
-                  l == 0 ? nullptr : acts[0].v.data(), acts[li], dx.data(), dv_first.data(),
-                  dstate);
+                  l == 0 ? nullptr : acts[0].v.data(), drop.active() ? mid.data() : nullptr,
+                  acts[li], dx.data(), dv_first.data(), dstate);
     acts[li] = BlockActivations<Real>();  // release as soon as the layer is done
   }
   if (!frozen) {

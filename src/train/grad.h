@@ -11,6 +11,7 @@
 
 #include "anser/status.h"
 #include "train/batch.h"
+#include "train/dropout.h"
 #include "train/params.h"
 
 namespace anser {
@@ -18,6 +19,8 @@ namespace anser {
 struct GradOptions {
   bool l2wrap = false;  // RWKV's L2Wrap term in the logits' gradient of each labelled position
   int threads = 1;
+  DropoutSpec dropout;  // on the residual stream after each time mix and channel mix
+  bool bf16_products = false;  // matrix products with bfloat16 inputs (train/gemm.h)
 };
 
 // What a forward of one batch scores: the mean cross-entropy over its labelled positions, their

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "kernels/kernels.h"
+#include "train/gemm.h"
 #include "train/grad.h"
 #include "train/model_file.h"
 #include "train/resume_file.h"
@@ -61,6 +63,8 @@ Json OptionsJson(const TrainOptions& o) {
           {"warmup", o.warmup},
           {"weight_decay", o.weight_decay},
           {"grad_clip", o.grad_clip},
+          {"dropout", o.dropout},
+          {"precision", o.bf16_products ? "bf16" : "f32"},
           {"l2wrap", o.l2wrap},
           {"eval_every", o.eval_every},
           {"save_every", o.save_every},
@@ -75,6 +79,8 @@ TrainOptions OptionsFromJson(const Json& j) {
   o.steps = j.at("steps"), o.batch = j.at("batch"), o.ctx = j.at("ctx");
   o.lr = j.at("lr"), o.lr_final = j.at("lr_final"), o.warmup = j.at("warmup");
   o.weight_decay = j.at("weight_decay"), o.grad_clip = j.at("grad_clip"), o.l2wrap = j.at("l2wrap");
+  o.dropout = j.value("dropout", 0.0);  // runs saved before dropout existed had none
+  o.bf16_products = j.value("precision", "f32") == "bf16";
   o.eval_every = j.at("eval_every"), o.save_every = j.at("save_every"),
   o.val_tokens = j.at("val_tokens");
   o.bf16 = j.at("bf16"), o.tune_state = j.at("tune_state"), o.seed = j.at("seed");
@@ -103,6 +109,13 @@ Status CheckOptions(const TrainOptions& o, const Corpus& c) {
   }
   if (o.eval_every < 0 || o.save_every < 0)
     return Status::Error("[train] --eval-every and --save-every must not be negative");
+  if (!(o.dropout >= 0 && o.dropout < 1))
+    return Status::Error("[train] --dropout must be in [0, 1)");
+  if (o.bf16_products && !Bf16ProductsRun()) {
+    return Status::Error(std::string("[train] --precision bf16 needs a CPU with AVX-512 BF16 (its "
+                                     "bfloat16 dot product); the '") +
+                         SelectKernels().name + "' kernel table here has none: use --precision f32");
+  }
   if (static_cast<int64_t>(c.train.size()) <= o.ctx) {
     return Status::Error("[train] the training split has " + std::to_string(c.train.size()) +
                          " tokens; --ctx " + std::to_string(o.ctx) + " needs more than that");
@@ -344,6 +357,10 @@ Result<LogRow> Trainer::Step() {
   GradOptions g;
   g.l2wrap = options_.l2wrap;
   g.threads = options_.threads;
+  g.dropout.p = options_.dropout;
+  g.dropout.seed = DropoutSeed(options_.seed, step_);
+  g.dropout.first_row = job_->rank() * batch.batch * batch.n_tokens;
+  g.bf16_products = options_.bf16_products;
   std::vector<NamedTensor<float>>* grads = nullptr;
   if (options_.tune_state) {
     ANSER_ASSIGN_OR_RETURN(

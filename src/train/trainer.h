@@ -42,6 +42,8 @@ struct TrainOptions {
   int64_t warmup = 50;  // steps
   double weight_decay = 0.0;
   double grad_clip = 1.0;  // global norm; 0 disables
+  double dropout = 0.0;    // residual-stream dropout probability (train/dropout.h)
+  bool bf16_products = false;  // --precision bf16: products with bfloat16 inputs (train/gemm.h)
   bool l2wrap = true;
   int64_t eval_every = 100;    // 0: evaluate after the last step only
   int64_t save_every = 100;    // 0: save after the last step only

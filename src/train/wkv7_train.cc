@@ -128,10 +128,12 @@ template <typename Real>
           std::fill(prev.begin(), prev.end(), Real(0));
         }
       } else {
+        // One division per key index, not per element (a division costs several products).
+        for (int64_t j = 0; j < N; ++j) gr[static_cast<size_t>(j)] = Real(1) / w[j];
         for (int64_t i = 0; i < N; ++i) {
           for (int64_t j = 0; j < N; ++j) {
             const size_t ij = static_cast<size_t>(i * N + j);
-            prev[ij] = (s[ij] - v[i] * k[j] - sat[i] * bb[j]) / w[j];
+            prev[ij] = (s[ij] - v[i] * k[j] - sat[i] * bb[j]) * gr[static_cast<size_t>(j)];
           }
         }
       }

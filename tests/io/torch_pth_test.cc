@@ -1,9 +1,13 @@
 // LoadTorchPth / SaveTorchPth: the fixture checkpoints written by real torch.save, synthetic
 // archives in the forms other torch versions write, and corrupt or hostile archives.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -341,6 +345,52 @@ TEST(TorchPthErrors, BadTensors) {
     a.tensors[0].shape = {1 << 30, 1 << 30, 1 << 30};  // numel overflows
     ExpectError(LoadBytes(BuildZip(a.Spec())), "invalid shape");
   }
+}
+
+}  // namespace
+}  // namespace anser
+
+namespace anser {
+namespace {
+
+// Whether the page holding `p` is in this process's page table (/proc/self/pagemap bit 63).
+bool PagePresent(const void* p) {
+  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const int fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  uint64_t entry = 0;
+  const auto offset = static_cast<off_t>(reinterpret_cast<uintptr_t>(p) / page * 8);
+  EXPECT_EQ(::pread(fd, &entry, 8, offset), 8) << "cannot read /proc/self/pagemap";
+  ::close(fd);
+  return (entry >> 63) != 0;
+}
+
+// A tensor copied elsewhere gives its file pages back; its view still reads the file's bytes,
+// and a store that owns its bytes (no file) keeps them.
+TEST(TorchPthPages, DropFilePagesReleasesMappedPagesOnly) {
+  std::vector<float> values(1 << 16);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i) * 0.5f - 7.0f;
+  const std::vector<TensorView> tensors = {
+      {"big", DType::kF32, {256, 256}, values.data()}};
+  const std::string path = TestDir() + "/pages.pth";
+  ASSERT_TRUE(SaveTorchPth(path, tensors).ok());
+
+  auto mapped = LoadTorchPth(path);
+  ASSERT_TRUE(mapped.ok()) << mapped.message();
+  const TensorView& view = *mapped->Find("big");
+  const auto* data = static_cast<const float*>(view.data);
+  ASSERT_EQ(std::memcmp(data, values.data(), view.nbytes()), 0);  // every page read in
+  const float* middle = data + values.size() / 2;
+  ASSERT_TRUE(PagePresent(middle));
+  mapped->DropFilePages(view);
+  EXPECT_FALSE(PagePresent(middle));
+  EXPECT_EQ(std::memcmp(data, values.data(), view.nbytes()), 0);
+  EXPECT_TRUE(PagePresent(middle));
+
+  auto owned = LoadTorchPthBytes(std::make_shared<const std::string>(ReadBytes(path)), "pages.pth");
+  ASSERT_TRUE(owned.ok()) << owned.message();
+  const TensorView& copy = *owned->Find("big");
+  owned->DropFilePages(copy);
+  EXPECT_EQ(std::memcmp(copy.data, values.data(), copy.nbytes()), 0);
 }
 
 }  // namespace

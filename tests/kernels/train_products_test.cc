@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/cpu_features.h"
+#include "core/dtype.h"
 #include "kernels/kernels.h"
 #include "test_util.h"
 
@@ -97,6 +99,54 @@ TEST(TrainProductsTest, MatchDoubleProduct) {
   }
 }
 
+float Bf16(float x) { return Bf16ToF32(F32ToBf16(x)); }
+
+// The bfloat16 products, where a table has them (the reference always; avx512 on CPUs with
+// AVX-512 BF16): the double product of the inputs rounded to bfloat16, within the float bound.
+TEST(TrainProductsTest, Bf16ProductsMatchDoubleProductOfRoundedInputs) {
+  EXPECT_NE(RefKernels().bf16_products, nullptr);
+  for (const CpuKernels* table : AllKernels()) {
+    if (std::string(table->name) == "avx512") {
+      EXPECT_EQ(table->bf16_products != nullptr, GetCpuFeatures().avx512bf16);
+    }
+    const Bf16TrainProducts* bf16 = table->bf16_products;
+    if (bf16 == nullptr) continue;
+    for (const Shape s : kShapes) {
+      const auto seed = static_cast<uint32_t>(s.n * 1013 + s.k * 37 + s.m);
+      const std::vector<float> a = RandomFloats(s.n * s.k, seed);
+      const std::vector<float> b = RandomFloats(s.k * s.m, seed + 1);
+      const std::vector<float> c0 = RandomFloats(s.n * s.m, seed + 2);
+      for (bool transposed : {false, true}) {
+        SCOPED_TRACE(Name(*table, transposed ? "bf16 NT" : "bf16 NN", s, true));
+        double scale = 0.0;
+        const std::vector<double> want = Expected(
+            s.n, s.k, s.m, [&](int64_t i, int64_t p) { return Bf16(a[i * s.k + p]); },
+            [&](int64_t p, int64_t j) { return Bf16(transposed ? b[j * s.k + p] : b[p * s.m + j]); },
+            &c0, &scale);
+        std::vector<float> got = c0;
+        (transposed ? bf16->gemm_nt : bf16->gemm_nn)(a.data(), b.data(), s.n, s.k, s.m, got.data(),
+                                                     true, 2);
+        EXPECT_LE(Error(got, want, scale), kBound);
+      }
+      SCOPED_TRACE(Name(*table, "bf16 TN", s, true));
+      double scale = 0.0;
+      const std::vector<double> want = Expected(
+          s.n, s.k, s.m, [&](int64_t i, int64_t p) { return Bf16(a[p * s.n + i]); },
+          [&](int64_t p, int64_t j) { return Bf16(b[p * s.m + j]); }, &c0, &scale);
+      std::vector<float> got = c0;
+      bf16->gemm_tn_acc(a.data(), b.data(), s.k, s.n, s.m, got.data(), 2);
+      EXPECT_LE(Error(got, want, scale), kBound);
+      // Rounding matters: the float32 product of the same inputs is farther than the bound
+      // from the rounded inputs' one wherever the depth is more than a few terms.
+      if (s.k >= 64) {
+        std::vector<float> exact = c0;
+        table->gemm_tn_acc(a.data(), b.data(), s.k, s.n, s.m, exact.data(), 2);
+        EXPECT_GT(Error(exact, want, scale), 10 * kBound);
+      }
+    }
+  }
+}
+
 // Training is reproducible on a table: the same bits on one thread as on two.
 TEST(TrainProductsTest, SameOnAnyThreads) {
   constexpr Shape s{200, 300, 260};
@@ -113,6 +163,11 @@ TEST(TrainProductsTest, SameOnAnyThreads) {
     table->gemm_tn_acc(a.data(), b.data(), s.k, s.n, s.m, one.data(), 1);
     table->gemm_tn_acc(a.data(), b.data(), s.k, s.n, s.m, two.data(), 2);
     EXPECT_EQ(one, two);
+    if (table->bf16_products != nullptr) {
+      table->bf16_products->gemm_nt(a.data(), b.data(), s.n, s.k, s.m, one.data(), false, 1);
+      table->bf16_products->gemm_nt(a.data(), b.data(), s.n, s.k, s.m, two.data(), false, 2);
+      EXPECT_EQ(one, two);
+    }
   }
 }
 

@@ -67,8 +67,8 @@ TEST(GradTest, ThreadsGiveBitIdenticalGradients) {
   const ParamSet params = ParamsFromModel(*model.value());
   const Batch batch = SomeBatch(2, 40, MediumConfig().n_vocab);
   ParamSet one = params.ZerosLike(), two = params.ZerosLike();
-  auto l1 = ComputeGradients(params, batch, GradOptions{false, 1}, &one);
-  auto l2 = ComputeGradients(params, batch, GradOptions{false, 2}, &two);
+  auto l1 = ComputeGradients(params, batch, GradOptions{false, 1, {}, false}, &one);
+  auto l2 = ComputeGradients(params, batch, GradOptions{false, 2, {}, false}, &two);
   ASSERT_TRUE(l1.ok() && l2.ok());
   EXPECT_EQ(l1.value(), l2.value());
   for (size_t i = 0; i < one.tensors().size(); ++i) {

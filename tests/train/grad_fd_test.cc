@@ -70,10 +70,11 @@ void ExpectClose(double analytic, double numeric, const std::string& what) {
 // A few coordinates of every tensor (the ends and `inner` more): the analytic gradient against
 // central differences.
 void ExpectGradientsMatchDifferences(Params<double>& params, const Batch& batch, uint64_t seed,
-                                     Params<double>* grads, int inner = 2) {
-  ASSERT_TRUE(ComputeGradients(params, batch, GradOptions{}, grads).ok());
+                                     Params<double>* grads, int inner = 2,
+                                     const GradOptions& options = {}) {
+  ASSERT_TRUE(ComputeGradients(params, batch, options, grads).ok());
   Params<double> scratch = params.ZerosLike();
-  auto loss = [&]() { return ComputeGradients(params, batch, GradOptions{}, &scratch).value(); };
+  auto loss = [&]() { return ComputeGradients(params, batch, options, &scratch).value(); };
   std::mt19937_64 rng(seed);
   for (NamedTensor<double>& t : params.tensors()) {
     const double* g = grads->Find(t.name);
@@ -103,6 +104,21 @@ TEST(GradFiniteDifferenceTest, EveryParameterKind) {
     ASSERT_NE(t, nullptr) << name;
     for (double v : t->data) EXPECT_EQ(v, 0.0) << name;
   }
+}
+
+// With dropout the loss is a fixed function of the weights for one seed (the masks depend on
+// the seed and positions alone), so its gradient is checked the same way; and it is not the
+// loss without dropout.
+TEST(GradFiniteDifferenceTest, DropoutMasksAreDifferentiated) {
+  Params<double> params = SmallParams(13);
+  Batch batch = RandomBatch(2, 7, SmallConfig().n_vocab, 6);
+  for (size_t i = 1; i < batch.targets.size(); i += 4) batch.targets[i] = kNoTarget;
+  GradOptions options;
+  options.dropout = {0.3, 77, 14};
+  Params<double> grads = params.ZerosLike();
+  ExpectGradientsMatchDifferences(params, batch, 4, &grads, /*inner=*/1, options);
+  const double plain = ComputeGradients(params, batch, GradOptions{}, &grads).value();
+  EXPECT_GT(std::abs(ComputeGradients(params, batch, options, &grads).value() - plain), 1e-3);
 }
 
 // Each model switch (and two together), on a batch whose positions are partly unlabelled: the
@@ -204,7 +220,7 @@ TEST(GradFiniteDifferenceTest, L2WrapIsTheGradientOfTheMaxLogitPenalty) {
   const Batch batch = RandomBatch(2, 19, SmallConfig().n_vocab, 7);
   const int64_t V = SmallConfig().n_vocab, rows = batch.batch * batch.n_tokens;
   Params<double> grads = params.ZerosLike(), scratch = params.ZerosLike();
-  ASSERT_TRUE(ComputeGradients(params, batch, GradOptions{true, 1}, &grads).ok());
+  ASSERT_TRUE(ComputeGradients(params, batch, GradOptions{true, 1, {}, false}, &grads).ok());
   auto objective = [&]() {
     const double ce = ComputeGradients(params, batch, GradOptions{}, &scratch).value();
     const std::vector<double> logits = TrainForwardLogits(params, batch, 1).value();

@@ -3,6 +3,7 @@
 // inference forward.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -12,6 +13,7 @@
 
 #include "anser/model.h"
 #include "io/formats.h"
+#include "kernels/kernels.h"
 #include "train/grad.h"
 
 namespace anser {
@@ -54,7 +56,7 @@ TEST(GradFixtureTest, LossAndEveryGradientMatchFloat64Autograd) {
   auto batch = ReadBatchJson(kDir + "/case.json");
   ASSERT_TRUE(batch.ok()) << batch.message();
   ParamSet grads = params->ZerosLike();
-  auto loss = ComputeGradients(params.value(), batch.value(), GradOptions{false, 2}, &grads);
+  auto loss = ComputeGradients(params.value(), batch.value(), GradOptions{false, 2, {}, false}, &grads);
   ASSERT_TRUE(loss.ok()) << loss.message();
   const double ref_loss = c.at("loss").get<double>();
   EXPECT_LE(std::abs(loss.value() - ref_loss), 1e-5 * ref_loss) << loss.value() << " vs " << ref_loss;
@@ -78,6 +80,44 @@ TEST(GradFixtureTest, LossAndEveryGradientMatchFloat64Autograd) {
   std::cout << "worst ‖g−g_ref‖/‖g_ref‖ per tensor kind:\n" << report.str();
 }
 
+// --precision bf16 on every table that has bfloat16 products (the reference everywhere): the
+// loss and gradients stay near the float64 reference, as bfloat16's 8-bit mantissa allows, and
+// move off the float32 ones (the rounding is applied). A table without them is refused.
+TEST(GradFixtureTest, Bf16ProductsStayNearTheReference) {
+  const nlohmann::json c = ReadCase();
+  auto params = LoadParams(kDir + "/" + c.at("model").get<std::string>());
+  ASSERT_TRUE(params.ok()) << params.message();
+  auto batch = ReadBatchJson(kDir + "/case.json");
+  ASSERT_TRUE(batch.ok()) << batch.message();
+  auto ref = LoadTorchPth(kDir + "/grads.fp32.pth");
+  ASSERT_TRUE(ref.ok()) << ref.message();
+  const double ref_loss = c.at("loss").get<double>();
+  for (const CpuKernels* table : AllKernels()) {
+    SCOPED_TRACE(table->name);
+    SelectKernelsForTesting(table);
+    ParamSet grads = params->ZerosLike();
+    auto loss =
+        ComputeGradients(params.value(), batch.value(), GradOptions{false, 2, {}, true}, &grads);
+    if (table->bf16_products == nullptr) {
+      EXPECT_FALSE(loss.ok());
+      continue;
+    }
+    ASSERT_TRUE(loss.ok()) << loss.message();
+    EXPECT_LE(std::abs(loss.value() - ref_loss), 1e-3 * ref_loss);
+    EXPECT_GT(std::abs(loss.value() - ref_loss), 1e-7 * ref_loss);
+    double worst = 0;
+    for (const NamedTensor<float>& g : grads.tensors()) {
+      const double e = RelError(g.data.data(), *ref->Find(g.name));
+      worst = std::max(worst, e);
+    }
+    EXPECT_LE(worst, 0.05);
+    std::cout << table->name << " --precision bf16: loss " << loss.value() << " (reference "
+              << ref_loss << "), worst ‖g−g_ref‖/‖g_ref‖ " << worst << "\n";
+    EXPECT_GT(worst, 1e-3);
+  }
+  SelectKernelsForTesting(nullptr);
+}
+
 TEST(GradFixtureTest, StateTuningGradientMatchesFloat64Autograd) {
   const nlohmann::json c = ReadCase();
   auto params = LoadParams(kDir + "/" + c.at("model").get<std::string>());
@@ -88,7 +128,7 @@ TEST(GradFixtureTest, StateTuningGradientMatchesFloat64Autograd) {
   auto init = LoadInitState(file, params->config());
   ASSERT_TRUE(init.ok()) << init.message();
   std::vector<float> grad;
-  auto loss = ComputeStateGradient(params.value(), batch.value(), init.value(), GradOptions{false, 2}, &grad);
+  auto loss = ComputeStateGradient(params.value(), batch.value(), init.value(), GradOptions{false, 2, {}, false}, &grad);
   ASSERT_TRUE(loss.ok()) << loss.message();
   const double ref_loss = c.at("state_tuning").at("loss").get<double>();
   EXPECT_LE(std::abs(loss.value() - ref_loss), 1e-5 * ref_loss) << loss.value() << " vs " << ref_loss;

@@ -1,6 +1,7 @@
 // The training loop end to end on tiny models: it learns, a resumed run replays the
 // uninterrupted one exactly, state tuning learns and writes a loadable State, checkpoints
 // reload bit-exactly; and the from-scratch initialisation follows docs/RWKV7.md.
+#include "train/gemm.h"
 #include "train/trainer.h"
 
 #include <gtest/gtest.h>
@@ -168,7 +169,9 @@ TEST(TrainerTest, ReducesTheLoss) {
 }
 
 TEST(TrainerTest, ResumedRunReplaysTheUninterruptedOne) {
-  const TrainOptions o = TinyOptions();
+  TrainOptions o = TinyOptions();
+  o.dropout = 0.1;  // the dropout masks replay too
+  o.bf16_products = Bf16ProductsRun();  // and the products' precision, where the CPU has bf16
   const std::string full_dir = TempDir("full"), cut_dir = TempDir("cut");
   auto full = Trainer::Create(TinyParams(3), TextCorpus(), o, full_dir, "").value();
   while (!full->done()) ASSERT_TRUE(full->Step().ok());

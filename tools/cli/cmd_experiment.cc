@@ -435,6 +435,7 @@ Command AddExperiment(CLI::App& app) {
   (*runs)[1].first = AddMqar(sub, &(*runs)[1].second);
   (*runs)[2].first = AddAblation(sub, &(*runs)[2].second);
   return {sub, [runs]() {
+            KeepFreedMemoryForReuse();
             for (const auto& [command, run] : *runs) {
               if (command->parsed()) return run();
             }

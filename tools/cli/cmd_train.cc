@@ -24,6 +24,7 @@ namespace {
 
 struct TrainArgs {
   std::string data, init, out, tokenizer = "bytes", vocab, dtype = "f32", tune, ablate;
+  std::string precision = "f32";
   int layers = 0, width = 0, head_size = 64;
   double iclr_mult = 1.0;
   bool resume = false, no_l2wrap = false;
@@ -113,6 +114,7 @@ int FailJob(Distributed& job, const std::string& message) {
 int Train(TrainArgs a, Distributed& job);
 
 int RunTrain(TrainArgs a) {
+  KeepFreedMemoryForReuse();
   auto job = JoinLaunchedJob();
   if (!job.ok()) return Fail(job.message());
   return Train(std::move(a), *job.value());
@@ -123,6 +125,7 @@ int Train(TrainArgs a, Distributed& job) {
   if (a.dtype != "f32" && a.dtype != "bf16")
     return Fail("--dtype is f32 or bf16, not '" + a.dtype + "'");
   a.options.bf16 = a.dtype == "bf16";
+  a.options.bf16_products = a.precision == "bf16";
   if (!a.tune.empty() && a.tune != "state")
     return Fail("--tune takes 'state' (learn the initial state only)");
   a.options.tune_state = a.tune == "state";
@@ -224,6 +227,15 @@ Command AddTrain(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--grad-clip", o.grad_clip, "Global gradient-norm clip (0: off)")
       ->check(AtLeast(0))
+      ->capture_default_str();
+  sub->add_option("--dropout", o.dropout,
+                  "Residual-stream dropout after each time and channel mix, as RWKV-LM's")
+      ->check(InRange(0, 1, /*lo_open=*/false, /*hi_open=*/true))
+      ->capture_default_str();
+  sub->add_option("--precision", a->precision,
+                  "Matrix products' inputs: f32, or bf16 (rounded to bfloat16, float32 sums and "
+                  "weights; needs AVX-512 BF16)")
+      ->check(CLI::IsMember({"f32", "bf16"}))
       ->capture_default_str();
   sub->add_flag("--no-l2wrap", a->no_l2wrap, "Drop the L2Wrap logit regulariser");
   sub->add_option("--eval-every", o.eval_every, "Validation loss every S steps (0: at the end)")

@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <system_error>
@@ -243,6 +245,12 @@ uint64_t RandomSeed() {
   const auto ticks =
       static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   return (static_cast<uint64_t>(device()) << 32) ^ device() ^ ticks;
+}
+
+void KeepFreedMemoryForReuse() {
+  // The largest mmap threshold glibc takes (32 MiB on 64-bit); never trim the heap's top.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
 }
 
 int64_t PeakRssBytes() {

@@ -28,4 +28,13 @@ void TrainGemmNTAvx512(const float* a, const float* b, int64_t n, int64_t k, int
 void TrainGemmTNAccAvx512(const float* a, const float* b, int64_t n, int64_t m, int64_t k, float* c,
                           int threads);
 
+// The bfloat16 products (kernels.h Bf16TrainProducts) with AVX-512 BF16's vdpbf16ps: only for
+// CPUs that have it (CpuFeatures::avx512bf16).
+void TrainGemmNNAvx512Bf16(const float* a, const float* b, int64_t n, int64_t k, int64_t m,
+                           float* c, bool accumulate, int threads);
+void TrainGemmNTAvx512Bf16(const float* a, const float* b, int64_t n, int64_t k, int64_t m,
+                           float* c, bool accumulate, int threads);
+void TrainGemmTNAccAvx512Bf16(const float* a, const float* b, int64_t n, int64_t m, int64_t k,
+                              float* c, int threads);
+
 }  // namespace anser

@@ -2,6 +2,7 @@
 // quantized weights) and avx512. Each routes block-quantized weights to its 8-bit product and
 // float weights to its float product, for any number of tokens. Plain dispatch, compiled
 // without ISA flags: the products it names live in their ISA's files.
+#include "core/cpu_features.h"
 #include "kernels/cpu/avx2.h"
 #include "kernels/cpu/avx512.h"
 #include "kernels/cpu/avxvnni.h"
@@ -42,8 +43,9 @@ void FloatProductAvx512Table(const MatRef& w, const float* x, int64_t n, float* 
 
 const CpuKernels& Avx2Kernels() {
   using T = Table<FloatProductAvx2, GemvQuantAvx2>;
-  static const CpuKernels kAvx2{"avx2",     T::Matvec,       T::Matmul,       Wkv7Avx2,
-                                PackTiles8, TrainGemmNNAvx2, TrainGemmNTAvx2, TrainGemmTNAccAvx2};
+  static const CpuKernels kAvx2{"avx2",          T::Matvec,       T::Matmul,
+                                Wkv7Avx2,        PackTiles8,      TrainGemmNNAvx2,
+                                TrainGemmNTAvx2, TrainGemmTNAccAvx2, nullptr};
   return kAvx2;
 }
 
@@ -51,15 +53,18 @@ const CpuKernels& AvxVnniKernels() {
   using T = Table<FloatProductAvx2, GemvQuantAvxVnni>;
   static const CpuKernels kAvxVnni{"avxvnni",       T::Matvec,         T::Matmul,
                                    Wkv7Avx2,        PackTiles8,        TrainGemmNNAvx2,
-                                   TrainGemmNTAvx2, TrainGemmTNAccAvx2};
+                                   TrainGemmNTAvx2, TrainGemmTNAccAvx2, nullptr};
   return kAvxVnni;
 }
 
 const CpuKernels& Avx512Kernels() {
   using T = Table<FloatProductAvx512Table, GemvQuantAvx512>;
+  static const Bf16TrainProducts kBf16{TrainGemmNNAvx512Bf16, TrainGemmNTAvx512Bf16,
+                                       TrainGemmTNAccAvx512Bf16};
   static const CpuKernels kAvx512{"avx512",          T::Matvec,           T::Matmul,
                                   Wkv7Avx2,          PackTiles16,         TrainGemmNNAvx512,
-                                  TrainGemmNTAvx512, TrainGemmTNAccAvx512};
+                                  TrainGemmNTAvx512, TrainGemmTNAccAvx512,
+                                  GetCpuFeatures().avx512bf16 ? &kBf16 : nullptr};
   return kAvx512;
 }
 

@@ -1,14 +1,20 @@
-// Training's float32 products (the gemm_* entries of kernels.h) for the SIMD tables, written once
-// over a vector type V: V::Reg of V::kLanes floats with Zero, Load, Store, Add, Fma and
-// Broadcast, and V::kTileRows, the rows of the register tile.
+// Training's products (the gemm_* entries of kernels.h) for the SIMD tables, written once over a
+// lane type V:
+// - V::Packed, what the packed panels hold, and V::kPackDepth, the k steps one of them carries:
+//   float and 1 for the float32 products; a pair of bfloat16 in a uint32_t and 2 for the
+//   bfloat16 ones (V::Pack(x, y) makes one from the k step's value and the next one's);
+// - V::In, a register of V::kLanes packed values (LoadIn; BroadcastIn repeats one), and V::Acc,
+//   a register of kLanes float sums (Zero, LoadAcc, StoreAcc, AddAcc); Madd(a, b, acc) adds
+//   Σ over the packed k steps of a·b to acc;
+// - V::kTileRows, the rows of the register tile.
 //
 // BLIS's loop nest. The output goes in blocks of kBlockRows × kBlockCols, the unit the threads
 // take. Per block, k runs in slices of kDepth; per slice, B's kDepth × kBlockCols block is packed
-// into panels of kCols = 2·kLanes columns (one k step of a panel is two contiguous vectors; the
-// block, 256 KiB, stays in L2) and A's kBlockRows × kDepth block into panels of kTileRows rows
-// (one panel, at most 12 KiB, stays in L1 while it meets every B panel). The register tile holds
-// kTileRows × 2 vectors of C while k runs: per k step two loads of B and kTileRows broadcasts of
-// A feed 2·kTileRows FMAs. Packing makes every layout (A or Aᵀ, B or Bᵀ) the same kernel, the
+// into panels of kCols = 2·kLanes columns (one packed step of a panel is two contiguous vectors;
+// the block stays in L2) and A's kBlockRows × kDepth block into panels of kTileRows rows (one
+// panel stays in L1 while it meets every B panel). The register tile holds kTileRows × 2 vectors
+// of C while k runs: per packed step two loads of B and kTileRows broadcasts of A feed
+// 2·kTileRows multiply-adds. Packing makes every layout (A or Aᵀ, B or Bᵀ) the same kernel, the
 // edges zero-padded.
 //
 // Each output is summed per slice from zero, k in order, and the slice's sum added to C: an order
@@ -28,94 +34,114 @@ namespace {
 
 template <class V>
 struct TrainGemm {
-  using Reg = typename V::Reg;
+  using Packed = typename V::Packed;
+  using Acc = typename V::Acc;
+  using In = typename V::In;
   static constexpr int kLanes = V::kLanes;
   static constexpr int kRows = V::kTileRows;
   static constexpr int kCols = 2 * kLanes;
+  static constexpr int kStep = V::kPackDepth;
   static constexpr int64_t kDepth = 256;
   static constexpr int64_t kBlockRows = 96;
   static constexpr int64_t kBlockCols = 256;
-  static_assert(kBlockRows % kRows == 0 && kBlockCols % kCols == 0);
+  static_assert(kBlockRows % kRows == 0 && kBlockCols % kCols == 0 && kDepth % kStep == 0);
 
-  // A(i, p) = data[i·row_stride + p·col_stride]: a matrix or a transposed one, read in place.
   static int64_t Min(int64_t a, int64_t b) { return a < b ? a : b; }
   static int64_t RoundUp(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+  // Packed steps of `depth` k values.
+  static int64_t Steps(int64_t depth) { return (depth + kStep - 1) / kStep; }
 
+  // A(i, p) = data[i·row_stride + p·col_stride]: a matrix or a transposed one, read in place.
   struct View {
     const float* data;
     int64_t row_stride;
     int64_t col_stride;
   };
 
+  // The packed value of the k step at `p` (of `left` ≥ 1 still in the slice), `stride` apart.
+  static Packed PackAt(const float* p, int64_t stride, int64_t left) {
+    return V::Pack(p[0], kStep > 1 && left > 1 ? p[stride] : 0.0f);
+  }
+
   // A's rows [i0, i0 + rows) × depth [p0, p0 + depth) into panels of kRows rows: the panel of
-  // rows q… (q a multiple of kRows) starts at out + q·depth and holds, per p, A(i0 + q + r, p)
-  // for r < kRows, zero past the last row.
-  static void PackA(View a, int64_t i0, int64_t rows, int64_t p0, int64_t depth, float* out) {
+  // rows q… (q a multiple of kRows) starts at out + q·Steps(depth) and holds, per packed step s,
+  // A(i0 + q + r, p0 + s·kStep…) for r < kRows, zero past the last row.
+  static void PackA(View a, int64_t i0, int64_t rows, int64_t p0, int64_t depth, Packed* out) {
+    const int64_t steps = Steps(depth);
     for (int64_t q = 0; q < rows; q += kRows) {
       const int live = static_cast<int>(Min(kRows, rows - q));
       const float* src = a.data + (i0 + q) * a.row_stride + p0 * a.col_stride;
-      float* panel = out + q * depth;
-      for (int64_t p = 0; p < depth; ++p) {
+      Packed* panel = out + q * steps;
+      for (int64_t s = 0; s < steps; ++s) {
+        const int64_t p = s * kStep;
         for (int r = 0; r < live; ++r)
-          panel[p * kRows + r] = src[r * a.row_stride + p * a.col_stride];
-        for (int r = live; r < kRows; ++r) panel[p * kRows + r] = 0.0f;
+          panel[s * kRows + r] = PackAt(src + r * a.row_stride + p * a.col_stride, a.col_stride, depth - p);
+        for (int r = live; r < kRows; ++r) panel[s * kRows + r] = V::Pack(0.0f, 0.0f);
       }
     }
   }
 
   // B's depth [p0, p0 + depth) × columns [j0, j0 + cols) into panels of kCols columns: the panel
-  // of columns j… starts at out + j·depth and holds, per p, B(p0 + p, j0 + j + c) for c < kCols,
-  // zero past the last column. Read along whichever of B's strides is 1.
-  static void PackB(View b, int64_t p0, int64_t depth, int64_t j0, int64_t cols, float* out) {
+  // of columns j… starts at out + j·Steps(depth) and holds, per packed step s, B(p0 + s·kStep…,
+  // j0 + j + c) for c < kCols, zero past the last column. Read along whichever of B's strides is 1.
+  static void PackB(View b, int64_t p0, int64_t depth, int64_t j0, int64_t cols, Packed* out) {
+    const int64_t steps = Steps(depth);
     for (int64_t j = 0; j < cols; j += kCols) {
       const int live = static_cast<int>(Min(kCols, cols - j));
       const float* src = b.data + p0 * b.row_stride + (j0 + j) * b.col_stride;
-      float* panel = out + j * depth;
+      Packed* panel = out + j * steps;
       if (b.col_stride == 1) {
-        for (int64_t p = 0; p < depth; ++p) {
-          const float* row = src + p * b.row_stride;
-          for (int c = 0; c < kCols; ++c) panel[p * kCols + c] = c < live ? row[c] : 0.0f;
+        for (int64_t s = 0; s < steps; ++s) {
+          const float* row = src + s * kStep * b.row_stride;
+          for (int c = 0; c < kCols; ++c) {
+            panel[s * kCols + c] =
+                c < live ? PackAt(row + c, b.row_stride, depth - s * kStep) : V::Pack(0.0f, 0.0f);
+          }
         }
       } else {
         for (int c = 0; c < kCols; ++c) {
-          for (int64_t p = 0; p < depth; ++p) {
-            panel[p * kCols + c] = c < live ? src[c * b.col_stride + p * b.row_stride] : 0.0f;
+          for (int64_t s = 0; s < steps; ++s) {
+            panel[s * kCols + c] =
+                c < live ? PackAt(src + c * b.col_stride + s * kStep * b.row_stride, b.row_stride,
+                                  depth - s * kStep)
+                         : V::Pack(0.0f, 0.0f);
           }
         }
       }
     }
   }
 
-  // C[r][c] (+)= Σ_p a[p·kRows + r] · b[p·kCols + c] for a whole tile at c (row stride ldc):
-  // added to C when `add`, else stored.
-  static void Tile(int64_t depth, const float* a, const float* b, float* c, int64_t ldc, bool add) {
-    Reg acc[kRows][2];
+  // C[r][c] (+)= Σ_s a[s·kRows + r] · b[s·kCols + c] over `steps` packed steps, for a whole tile
+  // at c (row stride ldc): added to C when `add`, else stored.
+  static void Tile(int64_t steps, const Packed* a, const Packed* b, float* c, int64_t ldc,
+                   bool add) {
+    Acc acc[kRows][2];
     for (int r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = V::Zero();
-    for (int64_t p = 0; p < depth; ++p) {
-      const Reg b0 = V::Load(b + p * kCols), b1 = V::Load(b + p * kCols + kLanes);
+    for (int64_t s = 0; s < steps; ++s) {
+      const In b0 = V::LoadIn(b + s * kCols), b1 = V::LoadIn(b + s * kCols + kLanes);
       for (int r = 0; r < kRows; ++r) {
-        const Reg s = V::Broadcast(a + p * kRows + r);
-        acc[r][0] = V::Fma(s, b0, acc[r][0]);
-        acc[r][1] = V::Fma(s, b1, acc[r][1]);
+        const In x = V::BroadcastIn(a + s * kRows + r);
+        acc[r][0] = V::Madd(x, b0, acc[r][0]);
+        acc[r][1] = V::Madd(x, b1, acc[r][1]);
       }
     }
     for (int r = 0; r < kRows; ++r) {
       float* cr = c + r * ldc;
       if (add) {
-        acc[r][0] = V::Add(V::Load(cr), acc[r][0]);
-        acc[r][1] = V::Add(V::Load(cr + kLanes), acc[r][1]);
+        acc[r][0] = V::AddAcc(V::LoadAcc(cr), acc[r][0]);
+        acc[r][1] = V::AddAcc(V::LoadAcc(cr + kLanes), acc[r][1]);
       }
-      V::Store(cr, acc[r][0]);
-      V::Store(cr + kLanes, acc[r][1]);
+      V::StoreAcc(cr, acc[r][0]);
+      V::StoreAcc(cr + kLanes, acc[r][1]);
     }
   }
 
   // The same for the `rows` × `cols` corner of a tile at an edge of C: the whole tile into a
   // scratch tile (the packed panels are zero-padded), its corner added to C or stored.
-  static void EdgeTile(int64_t depth, const float* a, const float* b, float* c, int64_t ldc,
+  static void EdgeTile(int64_t steps, const Packed* a, const Packed* b, float* c, int64_t ldc,
                        int rows, int cols, bool add) {
     float tile[kRows * kCols];
-    Tile(depth, a, b, tile, kCols, false);
+    Tile(steps, a, b, tile, kCols, false);
     for (int r = 0; r < rows; ++r) {
       float* cr = c + r * ldc;
       for (int j = 0; j < cols; ++j)
@@ -137,16 +163,16 @@ struct TrainGemm {
     const int64_t col_blocks = (cols + kBlockCols - 1) / kBlockCols;
     const int64_t blocks = row_blocks * col_blocks;
     // Packing buffers a part, as large as the largest block needs.
-    const int64_t slice = Min(depth, kDepth);
-    const int64_t a_floats = RoundUp(Min(rows, kBlockRows), kRows) * slice;
-    const int64_t b_floats = RoundUp(Min(cols, kBlockCols), kCols) * slice;
+    const int64_t slice = Steps(Min(depth, kDepth));
+    const int64_t a_size = RoundUp(Min(rows, kBlockRows), kRows) * slice;
+    const int64_t b_size = RoundUp(Min(cols, kBlockCols), kCols) * slice;
     RunOverTiles(blocks, rows * cols / blocks * depth, threads, [&](int64_t begin, int64_t end) {
-      float* packed = new float[a_floats + b_floats];
+      Packed* packed = new Packed[a_size + b_size];
       for (int64_t block = begin; block < end; ++block) {
         const int64_t i0 = block / col_blocks * kBlockRows;
         const int64_t j0 = block % col_blocks * kBlockCols;
         Block(a, b, i0, Min(kBlockRows, rows - i0), j0, Min(kBlockCols, cols - j0), depth, c, cols,
-              accumulate, packed, packed + a_floats);
+              accumulate, packed, packed + a_size);
       }
       delete[] packed;
     });
@@ -154,10 +180,10 @@ struct TrainGemm {
 
   // One block of C: rows [i0, i0 + rows) × columns [j0, j0 + cols), k in slices.
   static void Block(View a, View b, int64_t i0, int64_t rows, int64_t j0, int64_t cols,
-                    int64_t depth, float* c, int64_t ldc, bool accumulate, float* packed_a,
-                    float* packed_b) {
+                    int64_t depth, float* c, int64_t ldc, bool accumulate, Packed* packed_a,
+                    Packed* packed_b) {
     for (int64_t p0 = 0; p0 < depth; p0 += kDepth) {
-      const int64_t d = Min(kDepth, depth - p0);
+      const int64_t d = Min(kDepth, depth - p0), steps = Steps(d);
       PackB(b, p0, d, j0, cols, packed_b);
       PackA(a, i0, rows, p0, d, packed_a);
       const bool add = accumulate || p0 > 0;
@@ -166,10 +192,10 @@ struct TrainGemm {
           const int64_t tile_rows = Min(kRows, rows - q), tile_cols = Min(kCols, cols - j);
           float* ct = c + (i0 + q) * ldc + j0 + j;
           if (tile_rows == kRows && tile_cols == kCols) {
-            Tile(d, packed_a + q * d, packed_b + j * d, ct, ldc, add);
+            Tile(steps, packed_a + q * steps, packed_b + j * steps, ct, ldc, add);
           } else {
-            EdgeTile(d, packed_a + q * d, packed_b + j * d, ct, ldc, static_cast<int>(tile_rows),
-                     static_cast<int>(tile_cols), add);
+            EdgeTile(steps, packed_a + q * steps, packed_b + j * steps, ct, ldc,
+                     static_cast<int>(tile_rows), static_cast<int>(tile_cols), add);
           }
         }
       }

@@ -9,15 +9,20 @@ namespace anser {
 namespace {
 
 struct Avx2Lanes {
-  using Reg = __m256;
+  using Packed = float;
+  using Acc = __m256;
+  using In = __m256;
+  static constexpr int kPackDepth = 1;
   static constexpr int kLanes = 8;
   static constexpr int kTileRows = 6;
-  static Reg Zero() { return _mm256_setzero_ps(); }
-  static Reg Load(const float* p) { return _mm256_loadu_ps(p); }
-  static void Store(float* p, Reg v) { _mm256_storeu_ps(p, v); }
-  static Reg Add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
-  static Reg Fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
-  static Reg Broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  static Packed Pack(float x, float) { return x; }
+  static Acc Zero() { return _mm256_setzero_ps(); }
+  static Acc LoadAcc(const float* p) { return _mm256_loadu_ps(p); }
+  static void StoreAcc(float* p, Acc v) { _mm256_storeu_ps(p, v); }
+  static Acc AddAcc(Acc a, Acc b) { return _mm256_add_ps(a, b); }
+  static In LoadIn(const float* p) { return _mm256_loadu_ps(p); }
+  static In BroadcastIn(const float* p) { return _mm256_broadcast_ss(p); }
+  static Acc Madd(In a, In b, Acc c) { return _mm256_fmadd_ps(a, b, c); }
 };
 
 using Products = TrainGemm<Avx2Lanes>;

@@ -9,15 +9,20 @@ namespace anser {
 namespace {
 
 struct Avx512Lanes {
-  using Reg = __m512;
+  using Packed = float;
+  using Acc = __m512;
+  using In = __m512;
+  static constexpr int kPackDepth = 1;
   static constexpr int kLanes = 16;
   static constexpr int kTileRows = 12;
-  static Reg Zero() { return _mm512_setzero_ps(); }
-  static Reg Load(const float* p) { return _mm512_loadu_ps(p); }
-  static void Store(float* p, Reg v) { _mm512_storeu_ps(p, v); }
-  static Reg Add(Reg a, Reg b) { return _mm512_add_ps(a, b); }
-  static Reg Fma(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
-  static Reg Broadcast(const float* p) { return _mm512_set1_ps(*p); }
+  static Packed Pack(float x, float) { return x; }
+  static Acc Zero() { return _mm512_setzero_ps(); }
+  static Acc LoadAcc(const float* p) { return _mm512_loadu_ps(p); }
+  static void StoreAcc(float* p, Acc v) { _mm512_storeu_ps(p, v); }
+  static Acc AddAcc(Acc a, Acc b) { return _mm512_add_ps(a, b); }
+  static In LoadIn(const float* p) { return _mm512_loadu_ps(p); }
+  static In BroadcastIn(const float* p) { return _mm512_set1_ps(*p); }
+  static Acc Madd(In a, In b, Acc c) { return _mm512_fmadd_ps(a, b, c); }
 };
 
 using Products = TrainGemm<Avx512Lanes>;

@@ -85,8 +85,10 @@ void KeepRows(MatRef&, void*) {}
 
 const CpuKernels& RefKernels() {
   using Train = RefTrainProducts<float>;
-  static const CpuKernels kRef{"ref",    RefMatvec, RefMatmul, RefWkv7,
-                               KeepRows, Train::NN, Train::NT, Train::TNAcc};
+  using Bf16 = RefBf16TrainProducts;
+  static const Bf16TrainProducts kBf16{Bf16::NN, Bf16::NT, Bf16::TNAcc};
+  static const CpuKernels kRef{"ref",     RefMatvec, RefMatmul, RefWkv7, KeepRows,
+                               Train::NN, Train::NT, Train::TNAcc, &kBf16};
   return kRef;
 }
 
