@@ -24,10 +24,10 @@ struct Shape {
   int64_t n, k, m;
 };
 // n and m around the tiles (6 × 16 and 12 × 32) and blocks (96 × 256), k around the 256-deep
-// slice.
+// slice; the last spans several row and column blocks, so threads split column strips.
 constexpr Shape kShapes[] = {{1, 1, 1},     {5, 7, 3},     {13, 64, 17},   {6, 256, 16},
                              {12, 257, 32}, {97, 300, 33}, {200, 33, 260}, {96, 512, 256},
-                             {7, 0, 5},     {31, 129, 100}};
+                             {7, 0, 5},     {31, 129, 100}, {197, 300, 530}};
 
 // C (m × cols) as `c0` (or zero) plus Σ_p A(i, p)·B(p, j) in double, and the error scale
 // sqrt(Σ (A(i,p)·B(p,j))² + c0²) over all outputs.

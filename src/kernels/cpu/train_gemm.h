@@ -9,13 +9,16 @@
 // - V::kTileRows, the rows of the register tile.
 //
 // BLIS's loop nest. The output goes in blocks of kBlockRows × kBlockCols, the unit the threads
-// take. Per block, k runs in slices of kDepth; per slice, B's kDepth × kBlockCols block is packed
+// take, column block by column block: the blocks a thread takes in one column block form a strip.
+// Per strip, k runs in slices of kDepth; per slice, B's kDepth × kBlockCols block is packed once
 // into panels of kCols = 2·kLanes columns (one packed step of a panel is two contiguous vectors;
-// the block stays in L2) and A's kBlockRows × kDepth block into panels of kTileRows rows (one
-// panel stays in L1 while it meets every B panel). The register tile holds kTileRows × 2 vectors
-// of C while k runs: per packed step two loads of B and kTileRows broadcasts of A feed
-// 2·kTileRows multiply-adds. Packing makes every layout (A or Aᵀ, B or Bᵀ) the same kernel, the
-// edges zero-padded.
+// the block stays in L2) and met by every row block of the strip, A read in panels of kTileRows
+// rows (one panel stays in L1 while it meets every B panel). The register tile holds
+// kTileRows × 2 vectors of C while k runs: per packed step two loads of B and kTileRows
+// broadcasts of A feed 2·kTileRows multiply-adds. Packing B makes every layout of it (B or Bᵀ)
+// the same kernel, the edges zero-padded. Float32 broadcasts A's values where they lie (A or Aᵀ:
+// a broadcast costs the same from either), so only its edge panels are packed; bfloat16 packs
+// every panel of A into pairs.
 //
 // Each output is summed per slice from zero, k in order, and the slice's sum added to C: an order
 // fixed by the sizes alone, whatever thread takes the block.
@@ -111,16 +114,29 @@ struct TrainGemm {
     }
   }
 
-  // C[r][c] (+)= Σ_s a[s·kRows + r] · b[s·kCols + c] over `steps` packed steps, for a whole tile
-  // at c (row stride ldc): added to C when `add`, else stored.
-  static void Tile(int64_t steps, const Packed* a, const Packed* b, float* c, int64_t ldc,
-                   bool add) {
+  // A's panel of kRows rows in the packed layout: the value of row r at packed step s is at
+  // s·kRows + r.
+  struct PackedPanel {
+    const Packed* p;
+    const Packed* At(int64_t s, int r) const { return p + s * kRows + r; }
+  };
+  // A's panel of kRows rows read where A lies (float32 only: a packed step is one k value).
+  struct InPlacePanel {
+    const float* p;
+    int64_t step_stride, row_stride;
+    const float* At(int64_t s, int r) const { return p + s * step_stride + r * row_stride; }
+  };
+
+  // C[r][c] (+)= Σ_s A(r, s) · b[s·kCols + c] over `steps` packed steps, for a whole tile at c
+  // (row stride ldc): added to C when `add`, else stored.
+  template <class Panel>
+  static void Tile(int64_t steps, Panel a, const Packed* b, float* c, int64_t ldc, bool add) {
     Acc acc[kRows][2];
     for (int r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = V::Zero();
     for (int64_t s = 0; s < steps; ++s) {
       const In b0 = V::LoadIn(b + s * kCols), b1 = V::LoadIn(b + s * kCols + kLanes);
       for (int r = 0; r < kRows; ++r) {
-        const In x = V::BroadcastIn(a + s * kRows + r);
+        const In x = V::BroadcastIn(a.At(s, r));
         acc[r][0] = V::Madd(x, b0, acc[r][0]);
         acc[r][1] = V::Madd(x, b1, acc[r][1]);
       }
@@ -138,7 +154,8 @@ struct TrainGemm {
 
   // The same for the `rows` × `cols` corner of a tile at an edge of C: the whole tile into a
   // scratch tile (the packed panels are zero-padded), its corner added to C or stored.
-  static void EdgeTile(int64_t steps, const Packed* a, const Packed* b, float* c, int64_t ldc,
+  template <class Panel>
+  static void EdgeTile(int64_t steps, Panel a, const Packed* b, float* c, int64_t ldc,
                        int rows, int cols, bool add) {
     float tile[kRows * kCols];
     Tile(steps, a, b, tile, kCols, false);
@@ -166,37 +183,64 @@ struct TrainGemm {
     const int64_t slice = Steps(Min(depth, kDepth));
     const int64_t a_size = RoundUp(Min(rows, kBlockRows), kRows) * slice;
     const int64_t b_size = RoundUp(Min(cols, kBlockCols), kCols) * slice;
+    // Blocks go column block by column block, so a part's blocks of one column block form a
+    // strip that packs each slice of B once for all its row blocks.
     RunOverTiles(blocks, rows * cols / blocks * depth, threads, [&](int64_t begin, int64_t end) {
       Packed* packed = new Packed[a_size + b_size];
-      for (int64_t block = begin; block < end; ++block) {
-        const int64_t i0 = block / col_blocks * kBlockRows;
-        const int64_t j0 = block % col_blocks * kBlockCols;
-        Block(a, b, i0, Min(kBlockRows, rows - i0), j0, Min(kBlockCols, cols - j0), depth, c, cols,
-              accumulate, packed, packed + a_size);
+      for (int64_t block = begin; block < end;) {
+        const int64_t col_block = block / row_blocks;
+        const int64_t strip_end = Min(end, (col_block + 1) * row_blocks);
+        const int64_t i0 = block % row_blocks * kBlockRows;
+        const int64_t i1 = Min(rows, (strip_end - col_block * row_blocks) * kBlockRows);
+        const int64_t j0 = col_block * kBlockCols;
+        Strip(a, b, i0, i1, j0, Min(kBlockCols, cols - j0), depth, c, cols, accumulate, packed,
+              packed + a_size);
+        block = strip_end;
       }
       delete[] packed;
     });
   }
 
-  // One block of C: rows [i0, i0 + rows) × columns [j0, j0 + cols), k in slices.
-  static void Block(View a, View b, int64_t i0, int64_t rows, int64_t j0, int64_t cols,
+  // Rows [i0, i1) × columns [j0, j0 + cols) of C, at most kBlockCols wide: k in slices, each
+  // slice of B packed once, then each block of kBlockRows rows of A met with it. Float32 reads
+  // A's whole panels where they lie (a broadcast per row and step either way); only panels
+  // short of kRows rows, and every bfloat16 panel, are packed.
+  static void Strip(View a, View b, int64_t i0, int64_t i1, int64_t j0, int64_t cols,
                     int64_t depth, float* c, int64_t ldc, bool accumulate, Packed* packed_a,
                     Packed* packed_b) {
+    constexpr bool kInPlace = kStep == 1;
     for (int64_t p0 = 0; p0 < depth; p0 += kDepth) {
       const int64_t d = Min(kDepth, depth - p0), steps = Steps(d);
-      PackB(b, p0, d, j0, cols, packed_b);
-      PackA(a, i0, rows, p0, d, packed_a);
       const bool add = accumulate || p0 > 0;
-      for (int64_t q = 0; q < rows; q += kRows) {
-        for (int64_t j = 0; j < cols; j += kCols) {
-          const int64_t tile_rows = Min(kRows, rows - q), tile_cols = Min(kCols, cols - j);
-          float* ct = c + (i0 + q) * ldc + j0 + j;
-          if (tile_rows == kRows && tile_cols == kCols) {
-            Tile(steps, packed_a + q * steps, packed_b + j * steps, ct, ldc, add);
-          } else {
-            EdgeTile(steps, packed_a + q * steps, packed_b + j * steps, ct, ldc,
-                     static_cast<int>(tile_rows), static_cast<int>(tile_cols), add);
+      PackB(b, p0, d, j0, cols, packed_b);
+      for (int64_t ib = i0; ib < i1; ib += kBlockRows) {
+        const int64_t rows = Min(kBlockRows, i1 - ib);
+        const int64_t packed_from = kInPlace ? rows / kRows * kRows : 0;
+        if (packed_from < rows) {
+          PackA(a, ib + packed_from, rows - packed_from, p0, d, packed_a + packed_from * steps);
+        }
+        for (int64_t q = 0; q < rows; q += kRows) {
+          const int tile_rows = static_cast<int>(Min(kRows, rows - q));
+          const auto tiles = [&](auto panel_a) {
+            for (int64_t j = 0; j < cols; j += kCols) {
+              const int tile_cols = static_cast<int>(Min(kCols, cols - j));
+              const Packed* panel_b = packed_b + j * steps;
+              float* ct = c + (ib + q) * ldc + j0 + j;
+              if (tile_rows < kRows || tile_cols < kCols) {
+                EdgeTile(steps, panel_a, panel_b, ct, ldc, tile_rows, tile_cols, add);
+              } else {
+                Tile(steps, panel_a, panel_b, ct, ldc, add);
+              }
+            }
+          };
+          if constexpr (kInPlace) {
+            if (tile_rows == kRows) {
+              tiles(InPlacePanel{a.data + (ib + q) * a.row_stride + p0 * a.col_stride,
+                                 a.col_stride, a.row_stride});
+              continue;
+            }
           }
+          tiles(PackedPanel{packed_a + q * steps});
         }
       }
     }
