@@ -9,16 +9,16 @@
 // - V::kTileRows, the rows of the register tile.
 //
 // BLIS's loop nest. The output goes in blocks of kBlockRows × kBlockCols, the unit the threads
-// take, column block by column block: the blocks a thread takes in one column block form a strip.
-// Per strip, k runs in slices of kDepth; per slice, B's kDepth × kBlockCols block is packed once
-// into panels of kCols = 2·kLanes columns (one packed step of a panel is two contiguous vectors;
-// the block stays in L2) and met by every row block of the strip, A read in panels of kTileRows
-// rows (one panel stays in L1 while it meets every B panel). The register tile holds
-// kTileRows × 2 vectors of C while k runs: per packed step two loads of B and kTileRows
-// broadcasts of A feed 2·kTileRows multiply-adds. Packing B makes every layout of it (B or Bᵀ)
-// the same kernel, the edges zero-padded. Float32 broadcasts A's values where they lie (A or Aᵀ:
-// a broadcast costs the same from either), so only its edge panels are packed; bfloat16 packs
-// every panel of A into pairs.
+// take, column block by column block; up to kStripBlocks consecutive blocks of one column block
+// that a thread takes form a strip. Per strip, k runs in slices of kDepth; per slice, B's
+// kDepth × kBlockCols block is packed once into panels of kCols = 2·kLanes columns (one packed
+// step of a panel is two contiguous vectors; the block stays in L2) and met by every row block of
+// the strip, A read in panels of kTileRows rows (one panel stays in L1 while it meets every B
+// panel). The register tile holds kTileRows × 2 vectors of C while k runs: per packed step two
+// loads of B and kTileRows broadcasts of A feed 2·kTileRows multiply-adds. Packing B makes every
+// layout of it (B or Bᵀ) the same kernel, the edges zero-padded. Float32 broadcasts a row-major
+// A's values where they lie, so only its edge panels are packed; Aᵀ (its k steps a row of C
+// apart, a page or more) and every bfloat16 panel are packed.
 //
 // Each output is summed per slice from zero, k in order, and the slice's sum added to C: an order
 // fixed by the sizes alone, whatever thread takes the block.
@@ -47,6 +47,8 @@ struct TrainGemm {
   static constexpr int64_t kDepth = 256;
   static constexpr int64_t kBlockRows = 96;
   static constexpr int64_t kBlockCols = 256;
+  // Row blocks of one strip at most: its part of C (384 × 256 floats) stays in L2 across slices.
+  static constexpr int64_t kStripBlocks = 4;
   static_assert(kBlockRows % kRows == 0 && kBlockCols % kCols == 0 && kDepth % kStep == 0);
 
   static int64_t Min(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -120,11 +122,12 @@ struct TrainGemm {
     const Packed* p;
     const Packed* At(int64_t s, int r) const { return p + s * kRows + r; }
   };
-  // A's panel of kRows rows read where A lies (float32 only: a packed step is one k value).
+  // A's panel of kRows rows read where A lies, its rows `row_stride` apart and each row's k
+  // values contiguous (float32 only: a packed step is one k value).
   struct InPlacePanel {
     const float* p;
-    int64_t step_stride, row_stride;
-    const float* At(int64_t s, int r) const { return p + s * step_stride + r * row_stride; }
+    int64_t row_stride;
+    const float* At(int64_t s, int r) const { return p + s + r * row_stride; }
   };
 
   // C[r][c] (+)= Σ_s A(r, s) · b[s·kCols + c] over `steps` packed steps, for a whole tile at c
@@ -189,7 +192,7 @@ struct TrainGemm {
       Packed* packed = new Packed[a_size + b_size];
       for (int64_t block = begin; block < end;) {
         const int64_t col_block = block / row_blocks;
-        const int64_t strip_end = Min(end, (col_block + 1) * row_blocks);
+        const int64_t strip_end = Min(Min(end, (col_block + 1) * row_blocks), block + kStripBlocks);
         const int64_t i0 = block % row_blocks * kBlockRows;
         const int64_t i1 = Min(rows, (strip_end - col_block * row_blocks) * kBlockRows);
         const int64_t j0 = col_block * kBlockCols;
@@ -202,20 +205,20 @@ struct TrainGemm {
   }
 
   // Rows [i0, i1) × columns [j0, j0 + cols) of C, at most kBlockCols wide: k in slices, each
-  // slice of B packed once, then each block of kBlockRows rows of A met with it. Float32 reads
-  // A's whole panels where they lie (a broadcast per row and step either way); only panels
-  // short of kRows rows, and every bfloat16 panel, are packed.
+  // slice of B packed once, then each block of kBlockRows rows of A met with it. A float32
+  // row-major A's whole panels are read where they lie (a broadcast per row and step either
+  // way); other panels are packed.
   static void Strip(View a, View b, int64_t i0, int64_t i1, int64_t j0, int64_t cols,
                     int64_t depth, float* c, int64_t ldc, bool accumulate, Packed* packed_a,
                     Packed* packed_b) {
-    constexpr bool kInPlace = kStep == 1;
+    const bool in_place = kStep == 1 && a.col_stride == 1;
     for (int64_t p0 = 0; p0 < depth; p0 += kDepth) {
       const int64_t d = Min(kDepth, depth - p0), steps = Steps(d);
       const bool add = accumulate || p0 > 0;
       PackB(b, p0, d, j0, cols, packed_b);
       for (int64_t ib = i0; ib < i1; ib += kBlockRows) {
         const int64_t rows = Min(kBlockRows, i1 - ib);
-        const int64_t packed_from = kInPlace ? rows / kRows * kRows : 0;
+        const int64_t packed_from = in_place ? rows / kRows * kRows : 0;
         if (packed_from < rows) {
           PackA(a, ib + packed_from, rows - packed_from, p0, d, packed_a + packed_from * steps);
         }
@@ -233,10 +236,9 @@ struct TrainGemm {
               }
             }
           };
-          if constexpr (kInPlace) {
-            if (tile_rows == kRows) {
-              tiles(InPlacePanel{a.data + (ib + q) * a.row_stride + p0 * a.col_stride,
-                                 a.col_stride, a.row_stride});
+          if constexpr (kStep == 1) {
+            if (in_place && tile_rows == kRows) {
+              tiles(InPlacePanel{a.data + (ib + q) * a.row_stride + p0, a.row_stride});
               continue;
             }
           }
