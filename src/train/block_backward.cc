@@ -146,7 +146,7 @@ void BlockBackward(const LayerRefs<const Real>& L, const LayerRefs<Real>* G, con
   // A LoRA pair out = f(xin·M1)·M2 given dz = ∂/∂(f(·)·M2) and f's output `hid` and its
   // derivative from `act_grad`: dM2 += hidᵀ·dz ; dM1 += xinᵀ·(dhid⊙f') ; dxin += (dhid⊙f')·M1ᵀ.
   auto lora_back = [&](const Real* dz, const Real* M1, const Real* M2, int64_t rank,
-                       const std::vector<Real>& hid, Real (*act_grad)(Real), Real* dM1, Real* dM2) {
+                       const ActivationBuffer<Real>& hid, Real (*act_grad)(Real), Real* dM1, Real* dM2) {
     Buf dhid = buf(rows * rank);
     if (dM2) GemmTNAcc(hid.data(), dz, rows, rank, C, dM2, th);
     GemmNT(dz, M2, rows, C, rank, dhid.data(), false, th);

@@ -20,20 +20,20 @@ void BlockForward(const LayerRefs<const Real>& L, const ModelConfig& cfg, const 
   const int64_t nc = rows * C;
   const LoraRanks& rk = cfg.lora_ranks;
   const int th = s.threads;
-  auto alloc = [](std::vector<Real>& b, int64_t n) { b.assign(static_cast<size_t>(n), Real(0)); };
-  for (std::vector<Real>* b : {&A.x_in, &A.h1, &A.r, &A.k_raw, &A.k, &A.v_raw, &A.v, &A.w, &A.w_sig,
+  auto alloc = [](ActivationBuffer<Real>& b, int64_t n) { b.resize(static_cast<size_t>(n)); };
+  for (ActivationBuffer<Real>* b : {&A.x_in, &A.h1, &A.r, &A.k_raw, &A.k, &A.v_raw, &A.v, &A.w, &A.w_sig,
                                &A.a, &A.g, &A.kappa, &A.wkv_y, &A.sa, &A.y, &A.x_mid, &A.h2}) {
     alloc(*b, nc);
   }
-  for (std::vector<Real>* b : {&A.ln1_mean, &A.ln1_rstd, &A.ln2_mean, &A.ln2_rstd}) alloc(*b, rows);
-  for (std::vector<Real>* b : {&A.k_norm, &A.gn_mean, &A.gn_rstd}) alloc(*b, rows * H);
+  for (ActivationBuffer<Real>* b : {&A.ln1_mean, &A.ln1_rstd, &A.ln2_mean, &A.ln2_rstd}) alloc(*b, rows);
+  for (ActivationBuffer<Real>* b : {&A.k_norm, &A.gn_mean, &A.gn_rstd}) alloc(*b, rows * H);
   alloc(A.w_lora, rows * rk.w);
   alloc(A.a_lora, rows * rk.a);
   alloc(A.g_lora, rows * rk.g);
   alloc(A.ffn_k, rows * F);
   alloc(A.checkpoints, Wkv7CheckpointSize(s.batch, s.n_tokens, H, N));
-  std::vector<Real> xr(static_cast<size_t>(nc)), tmp(static_cast<size_t>(nc));
-  std::vector<Real> hidden(static_cast<size_t>(rows * F));
+  ActivationBuffer<Real> xr(static_cast<size_t>(nc)), tmp(static_cast<size_t>(nc));
+  ActivationBuffer<Real> hidden(static_cast<size_t>(rows * F));
 
   std::copy_n(x, nc, A.x_in.data());
   // h = LayerNorm(x; ln1)
@@ -96,7 +96,7 @@ void BlockForward(const LayerRefs<const Real>& L, const ModelConfig& cfg, const 
   // k = k ⊙ (1 + (a − 1) ⊙ k_a)
   for (int64_t i = 0; i < nc; ++i) A.k[i] = A.k_raw[i] * (Real(1) + (A.a[i] - Real(1)) * L.k_a[i % C]);
   // S = S·diag(w) + (S·(−κ̂))·(κ̂⊙a·c)ᵀ + v·kᵀ ; y = S·r   (c: the removal multiplier, 1 in x070)
-  std::vector<Real>& neg_kappa = xr;
+  ActivationBuffer<Real>& neg_kappa = xr;
   const Real removal = static_cast<Real>(cfg.variant.removal_scale());
   for (int64_t i = 0; i < nc; ++i) {
     neg_kappa[i] = -A.kappa[i];
