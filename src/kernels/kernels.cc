@@ -82,8 +82,8 @@ Result<const CpuKernels*> FindKernels(std::string_view name) {
   if (found != all.end()) return *found;
   std::string names;
   for (const CpuKernels* k : all) names += std::string(names.empty() ? "" : ", ") + k->name;
-  return Status::Error("kernel table '" + std::string(name) + "' is not one this CPU runs: choose " +
-                       names);
+  return Status::Error("kernel table '" + std::string(name) +
+                       "' is not one this CPU runs: choose " + names);
 }
 
 MatLayout PackedLayout(const CpuKernels& table) {

@@ -285,7 +285,8 @@ class WeightsBuilder {
   Result<MatRef> Projection(const std::string& name, int64_t rows, int64_t cols) {
     ANSER_ASSIGN_OR_RETURN(MatRef m, Matrix(name, rows, cols));
     projections_.insert(name);
-    const MatLayout want = w_.layout_ == WeightLayout::kKernels ? PackedLayout(SelectKernels()) : MatLayout::kRows;
+    const MatLayout want =
+        w_.layout_ == WeightLayout::kKernels ? PackedLayout(SelectKernels()) : MatLayout::kRows;
     if (m.layout != MatLayout::kRows) {
       w_.file_layout_ = m.layout;
       if (m.layout == want) {

@@ -107,8 +107,8 @@ bool InReadOnlyMappingOf(const void* p, const std::string& file) {
   std::istringstream fields(line);
   std::string range, perms;
   fields >> range >> perms;
-  const bool of_file = line.size() >= path.size() &&
-                       line.compare(line.size() - path.size(), path.size(), path) == 0;
+  const bool of_file =
+      line.size() >= path.size() && line.compare(line.size() - path.size(), path.size(), path) == 0;
   return of_file && perms == "r--p";
 }
 
@@ -212,17 +212,20 @@ void ExpectBadKeysRefused(const Model& model, const CpuKernels& table) {
     EXPECT_TRUE(SaveGguf(path, m, sources).ok());
     return Model::Load(path).message();
   };
-  EXPECT_NE(rewritten("anser.packed.version", GgufValue::U32(99)).find("version"), std::string::npos);
-  EXPECT_NE(rewritten("anser.packed.layout", GgufValue::String("tiles32")).find("tiles8"), std::string::npos);
-  EXPECT_NE(rewritten("anser.packed.tensors", GgufValue::Array(GgufType::kString, {GgufValue::String("x")}))
-                .find("'x'"),
+  EXPECT_NE(rewritten("anser.packed.version", GgufValue::U32(99)).find("version"),
+            std::string::npos);
+  EXPECT_NE(rewritten("anser.packed.layout", GgufValue::String("tiles32")).find("tiles8"),
             std::string::npos);
   EXPECT_NE(rewritten("anser.packed.tensors",
-                      GgufValue::Array(GgufType::kString, {GgufValue::String("token_embd_norm.weight")}))
-                .find("not a matrix"),
+                      GgufValue::Array(GgufType::kString, {GgufValue::String("x")}))
+                .find("'x'"),
             std::string::npos);
+  EXPECT_NE(
+      rewritten("anser.packed.tensors",
+                GgufValue::Array(GgufType::kString, {GgufValue::String("token_embd_norm.weight")}))
+          .find("not a matrix"),
+      std::string::npos);
 }
-
 
 TEST(PackedLayoutErrors, BadKeysAreRefused) {
   const auto model = RandomModel();

@@ -100,8 +100,8 @@ TEST(KernelsTest, PackChangesOnlyBlockLayoutsOfFastTables) {
 TEST(KernelsTest, UnpackUndoesEveryPack) {
   std::mt19937 random(3);
   for (const CpuKernels* k : AllKernels()) {
-    for (DType dtype : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ4_K,
-                        DType::kQ6_K}) {
+    for (DType dtype :
+         {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ4_K, DType::kQ6_K}) {
       const int64_t rows = 37, cols = 2 * DTypeBlockElems(dtype);
       SCOPED_TRACE(Describe(*k, dtype, rows, cols, 0));
       std::vector<uint8_t> stored(DTypeRowBytes(dtype, cols) * rows);

@@ -52,15 +52,16 @@ Command AddQuantize(CLI::App& app) {
                   "Importance matrix (anser imatrix, or llama-imatrix's GGUF or .dat) steering the llama.cpp types")
       ->type_name("FILE");
   sub->add_option("--layout", args->layout,
-                  "stored: the standard GGUF llama.cpp reads; packed: the block-quantized projections "
-                  "and head as the kernel table packs them (architecture anser-rwkv7-packed, which "
-                  "llama.cpp refuses): loaded with a table of the same layout, they are read in place "
-                  "from the file, shared by every process running it (docs/FORMATS.md)")
+                  "stored: the standard GGUF llama.cpp reads; packed: the block-quantized "
+                  "projections and head as the kernel table packs them (architecture "
+                  "anser-rwkv7-packed, which llama.cpp refuses): loaded with a table of the same "
+                  "layout, they are read in place from the file, shared by every process running "
+                  "it (docs/FORMATS.md)")
       ->check(CLI::IsMember({"stored", "packed"}))
       ->capture_default_str();
   sub->add_option("--kernels", args->kernels,
-                  "With --layout packed: the table to pack for (avx2, avxvnni, avx512; default: the "
-                  "one this machine runs, or $ANSER_KERNELS)")
+                  "With --layout packed: the table to pack for (avx2, avxvnni, avx512; default: "
+                  "the one this machine runs, or $ANSER_KERNELS)")
       ->type_name("NAME");
   sub->add_flag("--force", args->force, "Overwrite OUT if it exists");
   return {sub, [args] { return RunQuantize(*args); }};

@@ -10,15 +10,21 @@
 namespace anser {
 namespace {
 
+// Where a 32-element block's quants start, and how many 4-byte registers of a tile they fill.
+int BlockQuantsOffset(DType d) {
+  return d == DType::kQ8_0   ? kQ8_0Qs
+         : d == DType::kQ4_0 ? kQ4_0Qs
+         : d == DType::kQ4_1 ? kQ4_1Qs
+                             : kQ5_0Qs;
+}
+int TileQuantRegisters(DType d) { return d == DType::kQ8_0 ? 8 : 4; }
+
 // One block column of `rows` rows: `blocks[j]` is row j's stored block. Every quant field moves
 // as 4-byte groups: element 4k+i of q8_0, and for the nibble types the byte holding elements
 // 4k+i (low nibble) and 16+4k+i (high), are already where the tiles want them in their group.
 void PackColumn(DType d, int rows, const uint8_t* const* blocks, uint8_t* out) {
-  const int qs = d == DType::kQ8_0   ? kQ8_0Qs
-                 : d == DType::kQ4_0 ? kQ4_0Qs
-                 : d == DType::kQ4_1 ? kQ4_1Qs
-                                     : kQ5_0Qs;
-  const int registers = d == DType::kQ8_0 ? 8 : 4;
+  const int qs = BlockQuantsOffset(d);
+  const int registers = TileQuantRegisters(d);
   const size_t register_bytes = 4 * static_cast<size_t>(rows);
   uint8_t* q = out + TileQuantsOffset(d, rows);
   for (int j = 0; j < rows; ++j) {
@@ -106,11 +112,8 @@ void PackQ6KColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
 
 // The inverse of PackColumn: the column `in` back into row j's stored block `blocks[j]`.
 void UnpackColumn(DType d, int rows, const uint8_t* in, uint8_t* const* blocks) {
-  const int qs = d == DType::kQ8_0   ? kQ8_0Qs
-                 : d == DType::kQ4_0 ? kQ4_0Qs
-                 : d == DType::kQ4_1 ? kQ4_1Qs
-                                     : kQ5_0Qs;
-  const int registers = d == DType::kQ8_0 ? 8 : 4;
+  const int qs = BlockQuantsOffset(d);
+  const int registers = TileQuantRegisters(d);
   const size_t register_bytes = 4 * static_cast<size_t>(rows);
   const uint8_t* q = in + TileQuantsOffset(d, rows);
   for (int j = 0; j < rows; ++j) {
@@ -172,7 +175,8 @@ void UnpackQ4KColumn(int rows, const uint8_t* in, uint8_t* const* blocks) {
 // (the inverse of Q6KQuant).
 void AddQ6KQuant(uint8_t* blk, int e, int quant) {
   const int half = e / 128, k = (e % 128) / 32, l = e % 32;
-  blk[kQ6_KQl + 64 * half + 32 * (k % 2) + l] |= static_cast<uint8_t>((quant & 0xF) << (4 * (k / 2)));
+  blk[kQ6_KQl + 64 * half + 32 * (k % 2) + l] |=
+      static_cast<uint8_t>((quant & 0xF) << (4 * (k / 2)));
   blk[kQ6_KQh + 32 * half + l] |= static_cast<uint8_t>((quant >> 4) << (2 * k));
 }
 
@@ -192,7 +196,8 @@ void UnpackQ6KColumn(int rows, const uint8_t* in, uint8_t* const* blocks) {
           // Element 32j + 4k + i: its low bits in register k % 4 (the low nibble for k < 4),
           // its high bits in register 4 + k / 4.
           const uint8_t low = q[4 * r_count * (k % 4) + 4 * r + i] >> (4 * (k / 4)) & 0xF;
-          const uint8_t high = q[16 * r_count + 4 * r_count * (k / 4) + 4 * r + i] >> (2 * (k % 4)) & 3;
+          const uint8_t high =
+              q[16 * r_count + 4 * r_count * (k / 4) + 4 * r + i] >> (2 * (k % 4)) & 3;
           AddQ6KQuant(blk, 32 * j + 4 * k + i, low | high << 4);
         }
       }
@@ -218,7 +223,8 @@ void ForEachGroup(const MatRef& w, void* bytes, int rows, const Convert& convert
 
 // Row j's block b within a group of stored rows.
 uint8_t* RowBlock(const MatRef& w, uint8_t* group, int j, int64_t b) {
-  return group + j * DTypeRowBytes(w.dtype, w.cols) + static_cast<size_t>(b) * DTypeBlockBytes(w.dtype);
+  return group + j * DTypeRowBytes(w.dtype, w.cols) +
+         static_cast<size_t>(b) * DTypeBlockBytes(w.dtype);
 }
 
 void PackTiles(MatLayout layout, MatRef& w, void* bytes) {
