@@ -291,10 +291,10 @@ class WeightsBuilder {
       w_.file_layout_ = m.layout;
       if (m.layout == want) {
         w_.packed_ = true;
+        w_.file_layout_in_place_ = true;
         return m;
       }
       m = Unpacked(*store_.Find(name));
-      w_.file_layout_in_place_ = false;
     }
     const size_t bytes = DTypeRowBytes(m.dtype, m.cols) * static_cast<size_t>(m.rows);
     if (w_.layout_ == WeightLayout::kKernels && DTypeIsBlock(m.dtype) && MakeWritable(m.data, bytes)) {

@@ -51,7 +51,8 @@ class Weights {
   bool packed() const { return packed_; }
   const TensorStore& store() const { return store_; }
   // The layout a packed file stored the matrices in (kRows: a standard file), and whether they
-  // are read there in place: the selected table packs so (otherwise they were unpacked at load).
+  // are read there in place, the selected table packing so (false: unpacked at load, or a
+  // standard file).
   MatLayout file_layout() const { return file_layout_; }
   bool file_layout_in_place() const { return file_layout_in_place_; }
   const LayerWeights& layer(int l) const { return layers_[static_cast<size_t>(l)]; }
@@ -67,7 +68,7 @@ class Weights {
   WeightLayout layout_;
   bool packed_ = false;
   MatLayout file_layout_ = MatLayout::kRows;
-  bool file_layout_in_place_ = true;
+  bool file_layout_in_place_ = false;
   ModelConfig config_;
   std::vector<LayerWeights> layers_;
   friend class WeightsBuilder;

@@ -148,6 +148,8 @@ TEST_P(PackedFile, GivesTheStandardFilesLogitsOnEveryTable) {
       ASSERT_EQ(got.size(), expected.size());
       ASSERT_FALSE(got.empty());
       EXPECT_EQ(std::memcmp(got.data(), expected.data(), got.size() * sizeof(float)), 0);
+      EXPECT_EQ(w_stored->file_layout(), MatLayout::kRows);
+      EXPECT_FALSE(w_stored->file_layout_in_place());
       EXPECT_EQ(w_packed->file_layout(), PackedLayout(*packer));
       const bool in_place = PackedLayout(*loader) == PackedLayout(*packer);
       EXPECT_EQ(w_packed->file_layout_in_place(), in_place);
