@@ -221,22 +221,18 @@ void ForEachGroup(const MatRef& w, void* bytes, int rows, const Convert& convert
   });
 }
 
-// Row j's block b within a group of stored rows.
-uint8_t* RowBlock(const MatRef& w, uint8_t* group, int j, int64_t b) {
-  return group + j * DTypeRowBytes(w.dtype, w.cols) +
-         static_cast<size_t>(b) * DTypeBlockBytes(w.dtype);
-}
-
 void PackTiles(MatLayout layout, MatRef& w, void* bytes) {
   // Rows of no blocks have nothing to rearrange (and no bytes to copy).
   if (!DTypeIsBlock(w.dtype) || w.layout != MatLayout::kRows || w.cols == 0) return;
   const int rows = TileRows(layout);
+  const size_t row_bytes = DTypeRowBytes(w.dtype, w.cols);
   const size_t block_bytes = DTypeBlockBytes(w.dtype);
   const int64_t blocks = w.cols / DTypeBlockElems(w.dtype);
   ForEachGroup(w, bytes, rows, [&](uint8_t* stored, uint8_t* group) {
     const uint8_t* column[kMaxTileRows];
     for (int64_t b = 0; b < blocks; ++b) {
-      for (int j = 0; j < rows; ++j) column[j] = RowBlock(w, stored, j, b);
+      for (int j = 0; j < rows; ++j)
+        column[j] = stored + j * row_bytes + static_cast<size_t>(b) * block_bytes;
       uint8_t* out = group + static_cast<size_t>(b) * rows * block_bytes;
       if (w.dtype == DType::kQ4_K) {
         PackQ4KColumn(rows, column, out);
@@ -257,12 +253,14 @@ void PackTiles8(MatRef& w, void* bytes) { PackTiles(MatLayout::kTiles8, w, bytes
 void UnpackMatrix(MatRef& w, void* bytes) {
   if (w.layout == MatLayout::kRows) return;
   const int rows = TileRows(w.layout);
+  const size_t row_bytes = DTypeRowBytes(w.dtype, w.cols);
   const size_t block_bytes = DTypeBlockBytes(w.dtype);
   const int64_t blocks = w.cols / DTypeBlockElems(w.dtype);
   ForEachGroup(w, bytes, rows, [&](uint8_t* tiles, uint8_t* group) {
     uint8_t* column[kMaxTileRows];
     for (int64_t b = 0; b < blocks; ++b) {
-      for (int j = 0; j < rows; ++j) column[j] = RowBlock(w, group, j, b);
+      for (int j = 0; j < rows; ++j)
+        column[j] = group + j * row_bytes + static_cast<size_t>(b) * block_bytes;
       const uint8_t* in = tiles + static_cast<size_t>(b) * rows * block_bytes;
       if (w.dtype == DType::kQ4_K) {
         UnpackQ4KColumn(rows, in, column);
