@@ -11,6 +11,7 @@
 
 #include "core/dtype.h"
 #include "core/mapped_file.h"
+#include "kernels/kernels.h"
 
 namespace anser {
 
@@ -19,6 +20,9 @@ struct TensorView {
   DType dtype = DType::kF32;
   std::vector<int64_t> shape;  // PyTorch order, row-major, contiguous
   const void* data = nullptr;
+  // kRows: as stored. A tile layout: a block-quantized matrix's bytes as a kernel table's `pack`
+  // left them (a packed GGUF file, docs/FORMATS.md); the same size.
+  MatLayout layout = MatLayout::kRows;
 
   int64_t numel() const;
   // Bytes as stored; block-quantized types are counted in whole rows (last dimension).

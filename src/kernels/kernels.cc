@@ -12,6 +12,7 @@
 #include "kernels/cpu/avx2.h"
 #include "kernels/cpu/avx512.h"
 #include "kernels/cpu/avxvnni.h"
+#include "kernels/cpu/tiles.h"
 
 namespace anser {
 
@@ -65,18 +66,36 @@ const CpuKernels& ChosenKernels() {
   return chosen != nullptr ? *chosen : *DefaultKernels();
 }
 
-Status SetKernels(std::string_view name) {
+std::string_view MatLayoutName(MatLayout layout) {
+  switch (layout) {
+    case MatLayout::kRows: return "rows";
+    case MatLayout::kTiles8: return "tiles8";
+    case MatLayout::kTiles16: return "tiles16";
+  }
+  return "rows";
+}
+
+Result<const CpuKernels*> FindKernels(std::string_view name) {
   const std::vector<const CpuKernels*> all = AllKernels();
   const auto found =
       std::find_if(all.begin(), all.end(), [&](const CpuKernels* k) { return k->name == name; });
-  if (found == all.end()) {
-    std::string names;
-    for (const CpuKernels* k : all) names += std::string(names.empty() ? "" : ", ") + k->name;
-    return Status::Error("kernel table '" + std::string(name) +
-                         "' is not one this CPU runs: choose " + names);
-  }
+  if (found != all.end()) return *found;
+  std::string names;
+  for (const CpuKernels* k : all) names += std::string(names.empty() ? "" : ", ") + k->name;
+  return Status::Error("kernel table '" + std::string(name) +
+                       "' is not one this CPU runs: choose " + names);
+}
+
+MatLayout PackedLayout(const CpuKernels& table) {
+  if (table.pack == PackTiles8) return MatLayout::kTiles8;
+  if (table.pack == PackTiles16) return MatLayout::kTiles16;
+  return MatLayout::kRows;
+}
+
+Status SetKernels(std::string_view name) {
+  ANSER_ASSIGN_OR_RETURN(const CpuKernels* found, FindKernels(name));
   const CpuKernels* expected = nullptr;
-  if (g_chosen.compare_exchange_strong(expected, *found) || expected == *found) return Status::Ok();
+  if (g_chosen.compare_exchange_strong(expected, found) || expected == found) return Status::Ok();
   return Status::Error("kernel table '" + std::string(name) + "' asked for, but '" +
                        expected->name +
                        "' is already in use: choose the table before the first model is loaded");

@@ -19,6 +19,8 @@ struct CpuFeatures;  // core/cpu_features.h
 // rearranged by a table's `pack` (block-quantized types only; see kernels/cpu/tiles.h), which
 // only the tables that pack so read.
 enum class MatLayout : uint8_t { kRows, kTiles8, kTiles16 };
+// "rows", "tiles8", "tiles16": the names files record (docs/FORMATS.md, packed GGUF).
+std::string_view MatLayoutName(MatLayout layout);
 
 // A row-major matrix (rows × cols) in its stored type, read in place at any alignment. Rows are
 // DTypeRowBytes(dtype, cols) bytes apart; for block-quantized types cols is a multiple of 32.
@@ -116,6 +118,13 @@ Status SetKernels(std::string_view name);
 // The reference first, then every table this CPU runs, best last: ref, avx2 (AVX2, FMA, F16C),
 // avxvnni (and AVX-VNNI), avx512 (and AVX-512 F, BW, VL, VNNI).
 std::vector<const CpuKernels*> AllKernels();
+// The table named `name` if this CPU runs it; otherwise an error naming the tables it runs.
+Result<const CpuKernels*> FindKernels(std::string_view name);
+// The layout `table.pack` gives block-quantized matrices: kRows where it keeps them as stored.
+MatLayout PackedLayout(const CpuKernels& table);
+// Undoes any table's pack: w's bytes (`bytes` is w.data, writable) rearranged in place back to
+// the stored rows, w.layout kRows.
+void UnpackMatrix(MatRef& w, void* bytes);
 // Whether a CPU with `cpu`'s features runs the avx512 table.
 bool Avx512Runs(const CpuFeatures& cpu);
 

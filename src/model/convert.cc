@@ -14,6 +14,7 @@
 #include "kernels/ggml_dequant.h"
 #include "kernels/ggml_quantize.h"
 #include "kernels/quantize.h"
+#include "model/packed_gguf.h"
 #include "model/variant.h"
 #include "model/weights.h"
 
@@ -242,6 +243,38 @@ Result<std::vector<const TensorView*>> Parts(const TensorPlan& plan, const Tenso
   return parts;
 }
 
+// The type a tensor written as `type` is read as in place (none: converted at load).
+std::optional<DType> ReadAs(const StoredType& type) {
+  return type.ggml ? DTypeFromGgml(*type.ggml) : type.dtype;
+}
+
+// Whether a planned tensor of `type` is one a table packs at load (a projection or the head read
+// as a block type), and so one a packed file holds packed.
+bool PackedAtLoad(const TensorPlan& plan, const StoredType& type) {
+  const std::optional<DType> read_as = ReadAs(type);
+  return (plan.role == TensorRole::kProjection || plan.role == TensorRole::kHead) && read_as &&
+         DTypeIsBlock(*read_as) && plan.shape.size() == 2;
+}
+
+// `produce`, with its bytes rearranged by `table`'s pack before they reach the sink (the whole
+// tensor is held for it: one matrix at a time).
+std::function<Status(const ByteSink&)> Packing(std::function<Status(const ByteSink&)> produce,
+                                               const CpuKernels& table, const TensorPlan& plan,
+                                               DType dtype, size_t nbytes) {
+  return [produce = std::move(produce), &table, plan, dtype, nbytes](const ByteSink& sink) {
+    std::vector<uint8_t> bytes;
+    bytes.reserve(nbytes);
+    ANSER_RETURN_IF_ERROR(produce([&bytes](const void* data, size_t n) {
+      const auto* p = static_cast<const uint8_t*>(data);
+      bytes.insert(bytes.end(), p, p + n);
+      return Status::Ok();
+    }));
+    MatRef m{dtype, bytes.data(), plan.shape[0], plan.shape[1]};
+    table.pack(m, bytes.data());
+    return sink(bytes.data(), bytes.size());
+  };
+}
+
 }  // namespace
 
 ModelFormat FormatForPath(const std::string& path) {
@@ -302,6 +335,14 @@ GgufMetadata Rwkv7Metadata(const ModelConfig& c, DType file_type, const Tokenize
 Status SaveModel(const Model& model, const std::string& path, const ConvertOptions& options) {
   ANSER_CHECK(!model.weights().packed(), "converting reads the tensors as stored: load with WeightLayout::kStored");
   const ModelFormat format = FormatForPath(path);
+  if (options.pack_for != nullptr && format != ModelFormat::kGguf) {
+    return Status::Error("[convert] packed files are GGUF only: name the output *.gguf");
+  }
+  if (options.pack_for != nullptr && PackedLayout(*options.pack_for) == MatLayout::kRows) {
+    return Status::Error("[convert] the " + std::string(options.pack_for->name) +
+                         " kernel table reads every matrix as stored: it has no packed layout");
+  }
+  std::vector<std::string> packed_names;
   const TensorStore& store = model.weights().store();
   const ModelConfig& config = model.config();
   std::vector<TensorPlan> plans = format == ModelFormat::kGguf  ? OfficialToGgufPlan(config)
@@ -353,16 +394,27 @@ Status SaveModel(const Model& model, const std::string& path, const ConvertOptio
     s.produce = [plan, type, importance, parts](const ByteSink& sink) {
       return ProduceTensor(plan, type, importance, parts, sink);
     };
+    if (options.pack_for != nullptr && PackedAtLoad(plan, type)) {
+      s.produce = Packing(std::move(s.produce), *options.pack_for, plan, *ReadAs(type), s.nbytes());
+      packed_names.push_back(plan.name);
+    }
     sources.push_back(std::move(s));
     const bool same = !type.ggml && parts.size() == 1 && !plan.transpose && parts[0]->dtype == dtype &&
                       parts[0]->shape == plan.shape;
     unchanged.push_back(same ? parts[0] : nullptr);
   }
 
+  if (options.pack_for != nullptr && packed_names.empty()) {
+    return Status::Error("[convert] no projection would be stored as a block type that the " +
+                         std::string(options.pack_for->name) +
+                         " table packs (q8_0, q5_0, q4_0, q4_1, q4_K, q6_K): a packed file would "
+                         "be the standard one");
+  }
   switch (format) {
     case ModelFormat::kGguf: {
       GgufMetadata metadata = Rwkv7Metadata(config, file_type, options.tokenizer, options.name);
       if (options.ggml_target) metadata.Set("general.file_type", GgufValue::U32(options.ggml_target->file_type));
+      if (options.pack_for != nullptr) MarkPacked(*options.pack_for, packed_names, &metadata);
       return SaveGguf(path, metadata, sources, options.progress);
     }
     case ModelFormat::kPth: {

@@ -17,6 +17,7 @@
 #include "core/dtype.h"
 #include "io/gguf.h"
 #include "io/tensor_source.h"
+#include "kernels/kernels.h"
 #include "model/ggml_target.h"
 #include "model/tensor_plan.h"
 
@@ -53,6 +54,10 @@ struct ConvertOptions {
   // GGUF only: the vocabulary to embed (tokenizer.ggml.*); null writes placeholders.
   const Tokenizer* tokenizer = nullptr;
   std::string name;  // GGUF general.name; empty leaves it out
+  // GGUF only: write a packed file for this table (model/packed_gguf.h): the projections and the
+  // head that load as a block type it packs hold the bytes its `pack` leaves; the other tensors
+  // (and those of types converted at load) are as in the standard file. Null: the standard file.
+  const CpuKernels* pack_for = nullptr;
   // Called after each tensor is written.
   std::function<void(size_t done, size_t total)> progress;
 };

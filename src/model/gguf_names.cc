@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "kernels/quantize.h"
+#include "model/packed_gguf.h"
 #include "model/weights.h"
 
 namespace anser {
@@ -130,7 +131,8 @@ Result<int64_t> HeadSize(const GgufMetadata& m, const std::string& source) {
   if (arch == nullptr || arch->type != GgufType::kString) {
     return Status::Error("[gguf] " + source + " has no general.architecture");
   }
-  if (arch->s != "rwkv7") {
+  // A packed file keeps rwkv7's keys: only its architecture and tensor bytes differ.
+  if (arch->s != "rwkv7" && arch->s != kPackedArchitecture) {
     return Status::Error("[gguf] " + source + " is a '" + arch->s +
                          "' model; Anser runs RWKV-7 x070 models (architecture 'rwkv7') only");
   }
@@ -150,6 +152,7 @@ Result<int64_t> HeadSize(const GgufMetadata& m, const std::string& source) {
 Result<TensorStore> GgufToOfficial(GgufFile gguf) {
   const std::string source = gguf.tensors.source();
   ANSER_ASSIGN_OR_RETURN(const int64_t head_size, HeadSize(gguf.metadata, source));
+  ANSER_RETURN_IF_ERROR(ReadPackedLayout(&gguf));
   auto in = std::make_shared<TensorStore>(std::move(gguf.tensors));
   TensorStore out(source);
   out.KeepStore(in);

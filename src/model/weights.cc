@@ -114,6 +114,11 @@ class WeightsBuilder {
         return Status::Error("[model] unexpected tensor '" + t.name + "' " + t.ShapeString() + " in " +
                              store_.source() + ": not part of the RWKV-7 x070 layout");
       }
+      if (t.layout != MatLayout::kRows && projections_.count(t.name) == 0) {
+        return Status::Error("[model] tensor '" + t.name + "' is stored packed (" +
+                             std::string(MatLayoutName(t.layout)) + ") in " + store_.source() +
+                             ": only the projections and the head can be");
+      }
     }
     return Status::Ok();
   }
@@ -268,20 +273,49 @@ class WeightsBuilder {
     const std::string expected = ShapeString({rows, cols});
     ANSER_ASSIGN_OR_RETURN(const TensorView* t, Get(name, expected));
     if (t->shape != std::vector<int64_t>{rows, cols}) return Mismatch(*t, expected);
-    return MatRef{t->dtype, t->data, rows, cols};
+    return MatRef{t->dtype, t->data, rows, cols, t->layout};
   }
 
   // A matrix the kernels multiply by: with WeightLayout::kKernels, block types are packed in
   // place for them (the store's memory is its own buffers or a private file mapping, so the
   // file never changes). Where the memory cannot be made writable they stay as stored, which
-  // the kernels read as well.
+  // the kernels read as well. A matrix a packed file holds in the selected table's layout is
+  // read in place and never written, so its pages stay the file's (shared between processes);
+  // in another layout it is unpacked to the stored rows first (and packed again for the table).
   Result<MatRef> Projection(const std::string& name, int64_t rows, int64_t cols) {
     ANSER_ASSIGN_OR_RETURN(MatRef m, Matrix(name, rows, cols));
+    projections_.insert(name);
+    const MatLayout want =
+        w_.layout_ == WeightLayout::kKernels ? PackedLayout(SelectKernels()) : MatLayout::kRows;
+    if (m.layout != MatLayout::kRows) {
+      w_.file_layout_ = m.layout;
+      if (m.layout == want) {
+        w_.packed_ = true;
+        w_.file_layout_in_place_ = true;
+        return m;
+      }
+      m = Unpacked(*store_.Find(name));
+    }
     const size_t bytes = DTypeRowBytes(m.dtype, m.cols) * static_cast<size_t>(m.rows);
     if (w_.layout_ == WeightLayout::kKernels && DTypeIsBlock(m.dtype) && MakeWritable(m.data, bytes)) {
       SelectKernels().pack(m, const_cast<void*>(m.data));
       w_.packed_ = w_.packed_ || m.layout != MatLayout::kRows;
     }
+    return m;
+  }
+
+  // A packed matrix's stored rows, in a buffer the store owns that replaces the store's view of
+  // it (so convert and training read rows); the file's pages of the packed bytes go.
+  MatRef Unpacked(const TensorView& t) {
+    auto* out = static_cast<uint8_t*>(store_.Allocate(t.nbytes()));
+    std::memcpy(out, t.data, t.nbytes());
+    MatRef m{t.dtype, out, t.shape[0], t.shape[1], t.layout};
+    UnpackMatrix(m, out);
+    store_.DropFilePages(t);
+    TensorView rows = t;
+    rows.data = out;
+    rows.layout = MatLayout::kRows;
+    store_.Add(std::move(rows));
     return m;
   }
 
@@ -304,6 +338,7 @@ class WeightsBuilder {
   Weights& w_;
   TensorStore& store_;
   std::set<std::string> used_;
+  std::set<std::string> projections_;
 };
 
 Result<std::unique_ptr<Weights>> Weights::Build(TensorStore store, WeightLayout layout) {

@@ -40,14 +40,21 @@ class Weights {
   // Validates every tensor of `store` (official `.pth` names) against the RWKV-7 layout and
   // infers the configuration from the shapes. With WeightLayout::kKernels the projections and
   // the head are packed in place for the selected kernels, so the store's views of them no
-  // longer hold the file's bytes.
+  // longer hold the file's bytes (unless a packed file held them in that layout already).
+  // Matrices a packed file holds in another layout, or any with kStored, are unpacked first.
   static Result<std::unique_ptr<Weights>> Build(TensorStore store, WeightLayout layout);
 
   const ModelConfig& config() const { return config_; }
-  // Whether a matrix was packed: then the store's views of the packed ones no longer hold the
-  // file's bytes (never with kStored, nor for float weights).
+  // Whether a matrix is in a tile layout (packed at load, or read in place from a packed file):
+  // then the store's views of those hold tiles, not rows (never with kStored, nor for float
+  // weights).
   bool packed() const { return packed_; }
   const TensorStore& store() const { return store_; }
+  // The layout a packed file stored the matrices in (kRows: a standard file), and whether they
+  // are read there in place, the selected table packing so (false: unpacked at load, or a
+  // standard file).
+  MatLayout file_layout() const { return file_layout_; }
+  bool file_layout_in_place() const { return file_layout_in_place_; }
   const LayerWeights& layer(int l) const { return layers_[static_cast<size_t>(l)]; }
 
   MatRef emb;                      // (n_vocab, n_embd)
@@ -60,6 +67,8 @@ class Weights {
   TensorStore store_;
   WeightLayout layout_;
   bool packed_ = false;
+  MatLayout file_layout_ = MatLayout::kRows;
+  bool file_layout_in_place_ = false;
   ModelConfig config_;
   std::vector<LayerWeights> layers_;
   friend class WeightsBuilder;

@@ -1,16 +1,20 @@
 // `anser quantize` and `anser convert` end to end: an existing output is kept without
-// --force and replaced with it; quantized types are refused for .pth; the outputs load.
+// --force and replaced with it; quantized types are refused for .pth; the outputs load; a
+// packed file converts back to the standard one.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 
 #include "anser/model.h"
+#include "io/formats.h"
+#include "kernels/kernels.h"
 #include "test_files.h"
 
 namespace {
@@ -21,9 +25,10 @@ const std::string kTiny = std::string(ANSER_SHARED_DIR) + "/fixtures/tiny-rwkv7-
 
 std::string Dir() { return anser::testing::ScratchDir(); }
 
-// Runs the binary with `args`, stderr to a file; returns the exit code.
-int RunAnser(const std::string& args) {
-  const std::string cmd = std::string(ANSER_BINARY) + " " + args + " >/dev/null 2>" + Dir() + "/stderr.txt";
+// Runs the binary with `args`, stdout to `out`, stderr to a file; returns the exit code.
+int RunAnser(const std::string& args, const std::string& out = "/dev/null") {
+  const std::string cmd =
+      std::string(ANSER_BINARY) + " " + args + " >" + out + " 2>" + Dir() + "/stderr.txt";
   const int status = std::system(cmd.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -105,6 +110,57 @@ TEST(CliConvert, ImatrixSteersTheLlamaCppTypes) {
   EXPECT_NE(Stderr().find("--imatrix steers"), std::string::npos) << Stderr();
   EXPECT_EQ(RunAnser("imatrix -m " + kTiny + " --text-file " + text + " --out " + imatrix), 1);
   EXPECT_NE(Stderr().find("--force"), std::string::npos) << Stderr();
+}
+
+// `--layout packed` writes a file of its own architecture for the table this machine runs (the
+// reference packs nothing, so there it is refused), which `info` names and `convert` turns back
+// into the standard file's tensors; its misuses are refused.
+TEST(CliConvert, PackedLayout) {
+  const std::string standard = Dir() + "/tiny_std.gguf", packed = Dir() + "/tiny_packed.gguf";
+  const std::string back = Dir() + "/tiny_back.gguf";
+  for (const std::string& f : {standard, packed, back}) fs::remove(f);
+  ASSERT_EQ(RunAnser("quantize " + kTiny + " " + standard + " --dtype q8_0"), 0) << Stderr();
+  const anser::CpuKernels& table = anser::ChosenKernels();
+  if (anser::PackedLayout(table) == anser::MatLayout::kRows) {
+    EXPECT_NE(RunAnser("quantize " + kTiny + " " + packed + " --dtype q8_0 --layout packed"), 0);
+    EXPECT_NE(Stderr().find("no packed layout"), std::string::npos) << Stderr();
+    return;
+  }
+  ASSERT_EQ(RunAnser("quantize " + kTiny + " " + packed + " --dtype q8_0 --layout packed"), 0)
+      << Stderr();
+  auto file = anser::LoadGguf(packed, anser::GgufRead::kMetadata);
+  ASSERT_TRUE(file.ok()) << file.message();
+  EXPECT_EQ(file->metadata.Find("general.architecture")->s, "anser-rwkv7-packed");
+  EXPECT_EQ(file->metadata.Find("anser.packed.kernels")->s, table.name);
+  ASSERT_EQ(RunAnser("info -m " + packed + " --format json", Dir() + "/info.json"), 0) << Stderr();
+  std::ifstream info(Dir() + "/info.json");
+  const std::string json((std::istreambuf_iterator<char>(info)), std::istreambuf_iterator<char>());
+  EXPECT_NE(json.find(std::string("\"layout\": \"") +
+                      std::string(anser::MatLayoutName(anser::PackedLayout(table)))),
+            std::string::npos)
+      << json;
+
+  ASSERT_EQ(RunAnser("convert " + packed + " " + back), 0) << Stderr();
+  auto a = anser::LoadGguf(standard), b = anser::LoadGguf(back);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(b->metadata.Find("general.architecture")->s, "rwkv7");
+  ASSERT_EQ(a->tensors.tensors().size(), b->tensors.tensors().size());
+  for (const anser::TensorView& t : a->tensors.tensors()) {
+    const anser::TensorView* u = b->tensors.Find(t.name);
+    ASSERT_NE(u, nullptr) << t.name;
+    ASSERT_EQ(u->nbytes(), t.nbytes()) << t.name;
+    EXPECT_EQ(std::memcmp(u->data, t.data, t.nbytes()), 0) << t.name;
+  }
+
+  EXPECT_EQ(RunAnser("quantize " + kTiny + " " + back + " --dtype q8_0 --force --kernels avx2"), 2);
+  EXPECT_NE(RunAnser("quantize " + kTiny + " " + Dir() + "/p.pth --dtype q8_0 --layout packed"), 0);
+  EXPECT_NE(Stderr().find("GGUF only"), std::string::npos) << Stderr();
+  EXPECT_NE(RunAnser("quantize " + kTiny + " " + back +
+                     " --dtype q8_0 --force --layout packed --kernels ref"),
+            0);
+  EXPECT_NE(Stderr().find("no packed layout"), std::string::npos) << Stderr();
+  EXPECT_NE(RunAnser("quantize " + kTiny + " " + back + " --dtype f16 --force --layout packed"), 0);
+  EXPECT_NE(Stderr().find("no projection"), std::string::npos) << Stderr();
 }
 
 }  // namespace

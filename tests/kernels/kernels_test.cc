@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <random>
 #include <string_view>
 
 #include "core/cpu_features.h"
@@ -89,6 +90,29 @@ TEST(KernelsTest, PackChangesOnlyBlockLayoutsOfFastTables) {
       k->pack(again, w.packed.data());
       EXPECT_EQ(std::vector<uint8_t>(w.packed.data(), w.packed.data() + bytes), once);
       EXPECT_EQ(std::equal(once.begin(), once.end(), w.buffer.data()), !changes);
+    }
+  }
+}
+
+// UnpackMatrix undoes every table's pack, bit for bit, whatever the bytes (random ones here, so
+// every bit of every field is checked), rows left over after the last whole tile included; and
+// PackedLayout names the layout each table's pack gives.
+TEST(KernelsTest, UnpackUndoesEveryPack) {
+  std::mt19937 random(3);
+  for (const CpuKernels* k : AllKernels()) {
+    for (DType dtype :
+         {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ4_K, DType::kQ6_K}) {
+      const int64_t rows = 37, cols = 2 * DTypeBlockElems(dtype);
+      SCOPED_TRACE(Describe(*k, dtype, rows, cols, 0));
+      std::vector<uint8_t> stored(DTypeRowBytes(dtype, cols) * rows);
+      for (uint8_t& b : stored) b = static_cast<uint8_t>(random());
+      std::vector<uint8_t> bytes = stored;
+      MatRef w{dtype, bytes.data(), rows, cols};
+      k->pack(w, bytes.data());
+      EXPECT_EQ(w.layout, PackedLayout(*k));
+      UnpackMatrix(w, bytes.data());
+      EXPECT_EQ(w.layout, MatLayout::kRows);
+      EXPECT_TRUE(bytes == stored);
     }
   }
 }

@@ -56,7 +56,8 @@ void AddConversionInput(CLI::App* sub, ConversionInput* input, std::string* out)
 }
 
 int RunConversion(ConversionInput input, std::string out, const std::string& dtype,
-                  const std::string& vocab, bool force, const std::string& imatrix) {
+                  const std::string& vocab, bool force, const std::string& imatrix,
+                  const CpuKernels* pack_for) {
   // CLI11 fills the positionals in order, so `--shape S OUT` arrives as IN.
   if (!input.shape.empty()) {
     if (!out.empty()) return Fail("with --shape, give only OUT (the weights are generated, not read)");
@@ -96,6 +97,15 @@ int RunConversion(ConversionInput input, std::string out, const std::string& dty
     return Fail("--dtype " + dtype +
                 " is a quantized type, written as GGUF only: name the output *.gguf");
   }
+  if (pack_for != nullptr && format != ModelFormat::kGguf) {
+    return Fail("--layout packed writes GGUF only: name the output *.gguf");
+  }
+  if (pack_for != nullptr && PackedLayout(*pack_for) == MatLayout::kRows) {
+    return Fail("the " + std::string(pack_for->name) +
+                " kernel table reads every matrix as stored: it has no packed layout (--kernels "
+                "avx2, avxvnni or avx512)");
+  }
+  options.pack_for = pack_for;
   const auto start = std::chrono::steady_clock::now();
   Result<std::shared_ptr<const Model>> model = Status::Error("no model");
   if (input.shape.empty()) {

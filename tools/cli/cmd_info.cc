@@ -6,6 +6,8 @@
 #include <string>
 
 #include "common.h"
+#include "kernels/kernels.h"
+#include "model/weights.h"
 #include "system_report.h"
 
 namespace anser::cli {
@@ -30,6 +32,8 @@ int RunInfo(const InfoArgs& a) {
   if (!model.ok()) return Fail(model.message());
   const Model& m = **model;
   const ModelConfig& c = m.config();
+  const Weights& w = m.weights();
+  const std::string layout(MatLayoutName(w.file_layout()));
   if (a.format == "json") {
     nlohmann::json j = {
         {"n_layer", c.n_layer},
@@ -47,6 +51,8 @@ int RunInfo(const InfoArgs& a) {
         {"dtypes", m.dtype_counts()},
         {"converted_at_load", m.converted_dtypes()},
         {"weight_bytes", m.weight_bytes()},
+        {"layout", layout},
+        {"layout_read_in_place", w.file_layout_in_place()},
         {"variant", c.variant.Name()},
         {"iclr_mult", c.variant.iclr_mult},
     };
@@ -81,6 +87,11 @@ int RunInfo(const InfoArgs& a) {
     for (const auto& [runs_as, stored] : by_target) {
       std::printf("runs as:    %s (%s converted at load)\n", runs_as.c_str(), stored.c_str());
     }
+  }
+  if (w.file_layout() != MatLayout::kRows) {
+    std::printf("layout:     packed %s, %s the %s kernel table\n", layout.c_str(),
+                w.file_layout_in_place() ? "read in place by" : "unpacked at load for",
+                SelectKernels().name);
   }
   if (!c.variant.IsDefault()) std::printf("switches:  %s\n", VariantNote(c.variant).substr(2).c_str());
   return 0;

@@ -15,6 +15,10 @@
 #include "anser/status.h"
 #include "anser/tokenizer.h"
 
+namespace anser {
+struct CpuKernels;  // kernels/kernels.h
+}  // namespace anser
+
 namespace anser::cli {
 
 // A registered subcommand and the function that runs it once the command line is parsed.
@@ -63,9 +67,11 @@ void AddConversionInput(CLI::App* sub, ConversionInput* input, std::string* out)
 // stored, then the llama.cpp types and mixes (model/ggml_target.h).
 std::vector<std::string> StoredTypeNames();
 
-// `imatrix`, if not empty, is an importance matrix file that steers the llama.cpp types.
+// `imatrix`, if not empty, is an importance matrix file that steers the llama.cpp types;
+// `pack_for`, if set, makes a GGUF output a packed file for that kernel table.
 int RunConversion(ConversionInput input, std::string out, const std::string& dtype,
-                  const std::string& vocab, bool force, const std::string& imatrix = "");
+                  const std::string& vocab, bool force, const std::string& imatrix = "",
+                  const CpuKernels* pack_for = nullptr);
 
 // Exit statuses: a command that failed at run time, and a command line that makes no sense
 // (a flag out of range, a missing input), as CLI11's parse errors.

@@ -10,15 +10,21 @@
 namespace anser {
 namespace {
 
+// Where a 32-element block's quants start, and how many 4-byte registers of a tile they fill.
+int BlockQuantsOffset(DType d) {
+  return d == DType::kQ8_0   ? kQ8_0Qs
+         : d == DType::kQ4_0 ? kQ4_0Qs
+         : d == DType::kQ4_1 ? kQ4_1Qs
+                             : kQ5_0Qs;
+}
+int TileQuantRegisters(DType d) { return d == DType::kQ8_0 ? 8 : 4; }
+
 // One block column of `rows` rows: `blocks[j]` is row j's stored block. Every quant field moves
 // as 4-byte groups: element 4k+i of q8_0, and for the nibble types the byte holding elements
 // 4k+i (low nibble) and 16+4k+i (high), are already where the tiles want them in their group.
 void PackColumn(DType d, int rows, const uint8_t* const* blocks, uint8_t* out) {
-  const int qs = d == DType::kQ8_0   ? kQ8_0Qs
-                 : d == DType::kQ4_0 ? kQ4_0Qs
-                 : d == DType::kQ4_1 ? kQ4_1Qs
-                                     : kQ5_0Qs;
-  const int registers = d == DType::kQ8_0 ? 8 : 4;
+  const int qs = BlockQuantsOffset(d);
+  const int registers = TileQuantRegisters(d);
   const size_t register_bytes = 4 * static_cast<size_t>(rows);
   uint8_t* q = out + TileQuantsOffset(d, rows);
   for (int j = 0; j < rows; ++j) {
@@ -104,6 +110,117 @@ void PackQ6KColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
   }
 }
 
+// The inverse of PackColumn: the column `in` back into row j's stored block `blocks[j]`.
+void UnpackColumn(DType d, int rows, const uint8_t* in, uint8_t* const* blocks) {
+  const int qs = BlockQuantsOffset(d);
+  const int registers = TileQuantRegisters(d);
+  const size_t register_bytes = 4 * static_cast<size_t>(rows);
+  const uint8_t* q = in + TileQuantsOffset(d, rows);
+  for (int j = 0; j < rows; ++j) {
+    uint8_t* blk = blocks[j];
+    std::memcpy(blk, in + kTileScales + 2 * j, 2);
+    if (d == DType::kQ4_1) std::memcpy(blk + kQ4_1M, in + TileMinsOffset(rows) + 2 * j, 2);
+    for (int k = 0; k < registers; ++k)
+      std::memcpy(blk + qs + 4 * k, q + register_bytes * k + 4 * j, 4);
+    if (d == DType::kQ5_0) {
+      uint32_t qh = 0;
+      for (int i = 0; i < 4; ++i) {
+        const uint8_t bits = in[TileHighBitsOffset(rows) + 4 * j + i];
+        for (int k = 0; k < 8; ++k) qh |= static_cast<uint32_t>((bits >> k) & 1) << (4 * k + i);
+      }
+      for (int b = 0; b < 4; ++b) blk[kQ5_0Qh + b] = static_cast<uint8_t>(qh >> (8 * b));
+    }
+  }
+}
+
+// The inverse of KScaleMin: eight 6-bit scales and mins into a q4_K block's 12 scale bytes.
+void StoreKScalesMins(const int* scale, const int* min, uint8_t* s) {
+  for (int j = 0; j < 4; ++j) {
+    s[j] = static_cast<uint8_t>(scale[j] | (scale[j + 4] >> 4) << 6);
+    s[j + 4] = static_cast<uint8_t>(min[j] | (min[j + 4] >> 4) << 6);
+    s[j + 8] = static_cast<uint8_t>((scale[j + 4] & 0xF) | (min[j + 4] & 0xF) << 4);
+  }
+}
+
+// The inverse of PackQ4KColumn.
+void UnpackQ4KColumn(int rows, const uint8_t* in, uint8_t* const* blocks) {
+  const auto r_count = static_cast<size_t>(rows);
+  for (int r = 0; r < rows; ++r) {
+    uint8_t* blk = blocks[r];
+    std::memcpy(blk, in + 2 * r, 2);
+    std::memcpy(blk + kQ4_KDmin, in + 2 * r_count + 2 * r, 2);
+    int sc[8], m[8];
+    std::memset(blk + kQ4_KQs, 0, kQ4_KBytes - kQ4_KQs);
+    for (int j = 0; j < 8; ++j) {
+      const uint8_t packed = in[TileQ4KScalesOffset(rows) + j * r_count + r];
+      const int high = in[TileQ4KMinsOffset(rows) + (j / 2) * r_count + r] >> (4 * (j % 2)) & 0xF;
+      sc[j] = packed & 63;
+      m[j] = packed >> 6 | high << 2;
+      const uint8_t* q = in + TileQ4KQuantsOffset(rows, j);
+      uint8_t* qs = blk + kQ4_KQs + 32 * (j / 2);
+      const int shift = 4 * (j % 2);
+      for (int k = 0; k < 4; ++k) {
+        for (int i = 0; i < 4; ++i) {
+          const uint8_t both = q[4 * r_count * k + 4 * r + i];
+          qs[4 * k + i] |= static_cast<uint8_t>((both & 0xF) << shift);
+          qs[16 + 4 * k + i] |= static_cast<uint8_t>((both >> 4) << shift);
+        }
+      }
+    }
+    StoreKScalesMins(sc, m, blk + kQ4_KScales);
+  }
+}
+
+// Adds the unsigned 6-bit quant of element e to a q6_K super-block whose quants start at zero
+// (the inverse of Q6KQuant).
+void AddQ6KQuant(uint8_t* blk, int e, int quant) {
+  const int half = e / 128, k = (e % 128) / 32, l = e % 32;
+  blk[kQ6_KQl + 64 * half + 32 * (k % 2) + l] |=
+      static_cast<uint8_t>((quant & 0xF) << (4 * (k / 2)));
+  blk[kQ6_KQh + 32 * half + l] |= static_cast<uint8_t>((quant >> 4) << (2 * k));
+}
+
+// The inverse of PackQ6KColumn.
+void UnpackQ6KColumn(int rows, const uint8_t* in, uint8_t* const* blocks) {
+  const auto r_count = static_cast<size_t>(rows);
+  for (int r = 0; r < rows; ++r) {
+    uint8_t* blk = blocks[r];
+    std::memset(blk, 0, kQ6_KScales);
+    std::memcpy(blk + kQ6_KD, in + 2 * r, 2);
+    for (int g = 0; g < 16; ++g)
+      blk[kQ6_KScales + g] = in[TileQ6KScalesOffset(rows) + g * r_count + r];
+    for (int j = 0; j < 8; ++j) {
+      const uint8_t* q = in + TileQ6KQuantsOffset(rows, j);
+      for (int k = 0; k < 8; ++k) {
+        for (int i = 0; i < 4; ++i) {
+          // Element 32j + 4k + i: its low bits in register k % 4 (the low nibble for k < 4),
+          // its high bits in register 4 + k / 4.
+          const uint8_t low = q[4 * r_count * (k % 4) + 4 * r + i] >> (4 * (k / 4)) & 0xF;
+          const uint8_t high =
+              q[16 * r_count + 4 * r_count * (k / 4) + 4 * r + i] >> (2 * (k % 4)) & 3;
+          AddQ6KQuant(blk, 32 * j + 4 * k + i, low | high << 4);
+        }
+      }
+    }
+  }
+}
+
+// Calls convert(copy, group) for every whole group of `rows` rows of w: `copy` holds the group's
+// bytes as they were, `group` is where they go, as stored rows (w.layout kRows) or as a tile.
+template <typename Convert>
+void ForEachGroup(const MatRef& w, void* bytes, int rows, const Convert& convert) {
+  const size_t group_bytes = rows * DTypeRowBytes(w.dtype, w.cols);
+  auto* base = static_cast<uint8_t*>(bytes);
+  KernelPool().ParallelFor(w.rows / rows, 16, [&](int64_t begin, int64_t end) {
+    std::vector<uint8_t> copy(group_bytes);
+    for (int64_t g = begin; g < end; ++g) {
+      uint8_t* group = base + static_cast<size_t>(g) * group_bytes;
+      std::memcpy(copy.data(), group, group_bytes);
+      convert(copy.data(), group);
+    }
+  });
+}
+
 void PackTiles(MatLayout layout, MatRef& w, void* bytes) {
   // Rows of no blocks have nothing to rearrange (and no bytes to copy).
   if (!DTypeIsBlock(w.dtype) || w.layout != MatLayout::kRows || w.cols == 0) return;
@@ -111,25 +228,18 @@ void PackTiles(MatLayout layout, MatRef& w, void* bytes) {
   const size_t row_bytes = DTypeRowBytes(w.dtype, w.cols);
   const size_t block_bytes = DTypeBlockBytes(w.dtype);
   const int64_t blocks = w.cols / DTypeBlockElems(w.dtype);
-  const size_t group_bytes = rows * row_bytes;
-  auto* base = static_cast<uint8_t*>(bytes);
-  KernelPool().ParallelFor(w.rows / rows, 16, [&](int64_t begin, int64_t end) {
-    std::vector<uint8_t> stored(group_bytes);
-    std::vector<const uint8_t*> column(static_cast<size_t>(rows));
-    for (int64_t g = begin; g < end; ++g) {
-      uint8_t* group = base + static_cast<size_t>(g) * group_bytes;
-      std::memcpy(stored.data(), group, group_bytes);
-      for (int64_t b = 0; b < blocks; ++b) {
-        for (int j = 0; j < rows; ++j)
-          column[j] = stored.data() + j * row_bytes + static_cast<size_t>(b) * block_bytes;
-        uint8_t* out = group + static_cast<size_t>(b) * rows * block_bytes;
-        if (w.dtype == DType::kQ4_K) {
-          PackQ4KColumn(rows, column.data(), out);
-        } else if (w.dtype == DType::kQ6_K) {
-          PackQ6KColumn(rows, column.data(), out);
-        } else {
-          PackColumn(w.dtype, rows, column.data(), out);
-        }
+  ForEachGroup(w, bytes, rows, [&](uint8_t* stored, uint8_t* group) {
+    const uint8_t* column[kMaxTileRows];
+    for (int64_t b = 0; b < blocks; ++b) {
+      for (int j = 0; j < rows; ++j)
+        column[j] = stored + j * row_bytes + static_cast<size_t>(b) * block_bytes;
+      uint8_t* out = group + static_cast<size_t>(b) * rows * block_bytes;
+      if (w.dtype == DType::kQ4_K) {
+        PackQ4KColumn(rows, column, out);
+      } else if (w.dtype == DType::kQ6_K) {
+        PackQ6KColumn(rows, column, out);
+      } else {
+        PackColumn(w.dtype, rows, column, out);
       }
     }
   });
@@ -139,6 +249,30 @@ void PackTiles(MatLayout layout, MatRef& w, void* bytes) {
 }  // namespace
 
 void PackTiles8(MatRef& w, void* bytes) { PackTiles(MatLayout::kTiles8, w, bytes); }
+
+void UnpackMatrix(MatRef& w, void* bytes) {
+  if (w.layout == MatLayout::kRows) return;
+  const int rows = TileRows(w.layout);
+  const size_t row_bytes = DTypeRowBytes(w.dtype, w.cols);
+  const size_t block_bytes = DTypeBlockBytes(w.dtype);
+  const int64_t blocks = w.cols / DTypeBlockElems(w.dtype);
+  ForEachGroup(w, bytes, rows, [&](uint8_t* tiles, uint8_t* group) {
+    uint8_t* column[kMaxTileRows];
+    for (int64_t b = 0; b < blocks; ++b) {
+      for (int j = 0; j < rows; ++j)
+        column[j] = group + j * row_bytes + static_cast<size_t>(b) * block_bytes;
+      const uint8_t* in = tiles + static_cast<size_t>(b) * rows * block_bytes;
+      if (w.dtype == DType::kQ4_K) {
+        UnpackQ4KColumn(rows, in, column);
+      } else if (w.dtype == DType::kQ6_K) {
+        UnpackQ6KColumn(rows, in, column);
+      } else {
+        UnpackColumn(w.dtype, rows, in, column);
+      }
+    }
+  });
+  w.layout = MatLayout::kRows;
+}
 
 void PackTiles16(MatRef& w, void* bytes) { PackTiles(MatLayout::kTiles16, w, bytes); }
 

@@ -37,6 +37,7 @@ namespace anser {
 
 inline constexpr size_t kTileScales = 0;
 
+inline constexpr int kMaxTileRows = 16;
 // Rows per group of a tile layout.
 constexpr int TileRows(MatLayout layout) { return layout == MatLayout::kTiles16 ? 16 : 8; }
 // Where a block column's q4_1 mins, q5_0 high bits and quants start, for groups of `rows`.
