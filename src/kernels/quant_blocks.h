@@ -31,12 +31,24 @@ inline constexpr int kQ4_1M = 2;   // {f16 d; f16 m; u8 qs[16]}
 inline constexpr int kQ4_1Qs = 4;
 inline constexpr int kQ5_0Qh = 2;  // {f16 d; u8 qh[4]; u8 qs[16]}
 inline constexpr int kQ5_0Qs = 6;
+inline constexpr int kQ5_1M = 2;  // {f16 d; f16 m; u8 qh[4]; u8 qs[16]}
+inline constexpr int kQ5_1Qh = 4;
+inline constexpr int kQ5_1Qs = 8;
+inline constexpr int kIQ4_NLQs = 2;  // {f16 d; u8 qs[16]}
+// The 16 levels of iq4_nl and iq4_xs, ascending: a 4-bit code indexes them.
+inline constexpr int8_t kIq4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                          1,    13,   25,  38,  53,  69,  89,  113};
 // {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]}: sub-block j (32 elements) takes the low (j even)
 // or high (j odd) nibbles of qs[32·(j / 2) …], in element order.
 inline constexpr size_t kQ4_KBytes = 2 + 2 + 12 + 128;
 inline constexpr int kQ4_KDmin = 2;
 inline constexpr int kQ4_KScales = 4;
 inline constexpr int kQ4_KQs = 16;
+// {f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}: q4_K's fields, with bit j of qh[l]
+// as bit 4 of element l of sub-block j.
+inline constexpr size_t kQ5_KBytes = 2 + 2 + 12 + 32 + 128;
+inline constexpr int kQ5_KQh = 16;
+inline constexpr int kQ5_KQs = 48;
 // {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}: in each 128-half h, element 32·k + l (k 0..3)
 // has the low (k < 2) or high nibble of ql[64·h + 32·(k % 2) + l] as bits 0..3 and bits 2k, 2k+1
 // of qh[32·h + l] as bits 4, 5; scales[i / 16] scales element i.

@@ -10,37 +10,49 @@
 namespace anser {
 namespace {
 
+// The q5_0 tile high-bit bytes (tiles.h) of one row: byte i, bit k = bit 4 of element 4k + i,
+// with bit(e) giving element e's bit 4.
+template <class Bit>
+void PackHighBits(Bit bit, uint8_t* out) {
+  for (int i = 0; i < 4; ++i) {
+    uint8_t bits = 0;
+    for (int k = 0; k < 8; ++k) bits |= static_cast<uint8_t>(bit(4 * k + i) << k);
+    out[i] = bits;
+  }
+}
+
 // One block column of `rows` rows: `blocks[j]` is row j's stored block. Every quant field moves
 // as 4-byte groups: element 4k+i of q8_0, and for the nibble types the byte holding elements
 // 4k+i (low nibble) and 16+4k+i (high), are already where the tiles want them in their group.
 void PackColumn(DType d, int rows, const uint8_t* const* blocks, uint8_t* out) {
-  const int qs = d == DType::kQ8_0   ? kQ8_0Qs
-                 : d == DType::kQ4_0 ? kQ4_0Qs
-                 : d == DType::kQ4_1 ? kQ4_1Qs
-                                     : kQ5_0Qs;
+  const int qs = d == DType::kQ8_0     ? kQ8_0Qs
+                 : d == DType::kQ4_0   ? kQ4_0Qs
+                 : d == DType::kQ4_1   ? kQ4_1Qs
+                 : d == DType::kQ5_1   ? kQ5_1Qs
+                 : d == DType::kIQ4_NL ? kIQ4_NLQs
+                                       : kQ5_0Qs;
   const int registers = d == DType::kQ8_0 ? 8 : 4;
   const size_t register_bytes = 4 * static_cast<size_t>(rows);
   uint8_t* q = out + TileQuantsOffset(d, rows);
   for (int j = 0; j < rows; ++j) {
     const uint8_t* blk = blocks[j];
     std::memcpy(out + kTileScales + 2 * j, blk, 2);
-    if (d == DType::kQ4_1) std::memcpy(out + TileMinsOffset(rows) + 2 * j, blk + kQ4_1M, 2);
+    if (d == DType::kQ4_1 || d == DType::kQ5_1)
+      std::memcpy(out + TileMinsOffset(rows) + 2 * j, blk + kQ4_1M, 2);  // kQ4_1M == kQ5_1M
     for (int k = 0; k < registers; ++k)
       std::memcpy(q + register_bytes * k + 4 * j, blk + qs + 4 * k, 4);
-    if (d == DType::kQ5_0) {
-      const uint32_t qh = LoadU32(blk + kQ5_0Qh);
-      for (int i = 0; i < 4; ++i) {
-        uint8_t bits = 0;
-        for (int k = 0; k < 8; ++k) bits |= static_cast<uint8_t>(((qh >> (4 * k + i)) & 1) << k);
-        out[TileHighBitsOffset(rows) + 4 * j + i] = bits;
-      }
+    if (d == DType::kQ5_0 || d == DType::kQ5_1) {
+      const uint32_t qh = LoadU32(blk + (d == DType::kQ5_0 ? kQ5_0Qh : kQ5_1Qh));
+      PackHighBits([&](int e) { return static_cast<int>((qh >> e) & 1); },
+                   out + TileHighBitsOffset(d, rows) + 4 * j);
     }
   }
 }
 
-// One q4_K super-block column of `rows` rows (tiles.h).
-void PackQ4KColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
+// One q4_K or q5_K super-block column of `rows` rows (tiles.h).
+void PackQ45KColumn(DType d, int rows, const uint8_t* const* blocks, uint8_t* out) {
   const auto r_count = static_cast<size_t>(rows);
+  const bool q5 = d == DType::kQ5_K;
   for (int r = 0; r < rows; ++r) {
     const uint8_t* blk = blocks[r];
     std::memcpy(out + 2 * r, blk, 2);
@@ -50,14 +62,18 @@ void PackQ4KColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
       int sc = 0;
       KScaleMin(blk + kQ4_KScales, j, &sc, &m[j]);
       out[TileQ4KScalesOffset(rows) + j * r_count + r] = static_cast<uint8_t>(sc | (m[j] & 3) << 6);
-      uint8_t* q = out + TileQ4KQuantsOffset(rows, j);
-      const uint8_t* qs = blk + kQ4_KQs + 32 * (j / 2);
+      uint8_t* q = out + TileQ4KQuantsOffset(d, rows, j);
+      const uint8_t* qs = blk + (q5 ? kQ5_KQs : kQ4_KQs) + 32 * (j / 2);
       const int shift = 4 * (j % 2);
       for (int k = 0; k < 4; ++k) {
         for (int i = 0; i < 4; ++i) {
           const int lo = (qs[4 * k + i] >> shift) & 0xF, hi = (qs[16 + 4 * k + i] >> shift) & 0xF;
           q[4 * r_count * k + 4 * r + i] = static_cast<uint8_t>(lo | hi << 4);
         }
+      }
+      if (q5) {
+        const uint8_t* qh = blk + kQ5_KQh;
+        PackHighBits([&](int e) { return (qh[e] >> j) & 1; }, q + 16 * r_count + 4 * r);
       }
     }
     for (int j = 0; j < 8; j += 2) {
@@ -123,8 +139,8 @@ void PackTiles(MatLayout layout, MatRef& w, void* bytes) {
         for (int j = 0; j < rows; ++j)
           column[j] = stored.data() + j * row_bytes + static_cast<size_t>(b) * block_bytes;
         uint8_t* out = group + static_cast<size_t>(b) * rows * block_bytes;
-        if (w.dtype == DType::kQ4_K) {
-          PackQ4KColumn(rows, column.data(), out);
+        if (w.dtype == DType::kQ4_K || w.dtype == DType::kQ5_K) {
+          PackQ45KColumn(w.dtype, rows, column.data(), out);
         } else if (w.dtype == DType::kQ6_K) {
           PackQ6KColumn(rows, column.data(), out);
         } else {
