@@ -96,6 +96,7 @@ std::optional<DType> DTypeFromGgml(uint32_t ggml_type) {
     case 13: return DType::kQ5_K;
     case 14: return DType::kQ6_K;
     case 20: return DType::kIQ4_NL;
+    case 23: return DType::kIQ4_XS;
     case 30: return DType::kBF16;
     default: return std::nullopt;
   }
@@ -114,6 +115,7 @@ std::optional<uint32_t> GgmlFromDType(DType dtype) {
     case DType::kQ5_K: return 13;
     case DType::kQ6_K: return 14;
     case DType::kIQ4_NL: return 20;
+    case DType::kIQ4_XS: return 23;
     case DType::kBF16: return 30;
     default: return std::nullopt;
   }

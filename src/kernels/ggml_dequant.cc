@@ -136,12 +136,9 @@ void Iq4NlBlock(const uint8_t* b, float* y) {
 // 6-bit scales (offset 32) are a nibble of scales_l and 2 bits of scales_h.
 void Iq4XsBlock(const uint8_t* b, float* y) {
   const float d = Half(b);
-  const uint16_t scales_h = LoadU16(b + 2);
-  const uint8_t* scales_l = b + 4;
-  const uint8_t* qs = b + 8;
+  const uint8_t* qs = b + kIQ4_XSQs;
   for (int j = 0; j < 8; ++j) {
-    const int ls = ((scales_l[j / 2] >> (4 * (j % 2))) & 0xF) | (((scales_h >> (2 * j)) & 3) << 4);
-    const float dl = d * static_cast<float>(ls - 32);
+    const float dl = d * static_cast<float>(Iq4XsScale(b, j) - 32);
     for (int l = 0; l < 16; ++l) {
       y[32 * j + l] = dl * static_cast<float>(kIq4Levels[qs[16 * j + l] & 0xF]);
       y[32 * j + l + 16] = dl * static_cast<float>(kIq4Levels[qs[16 * j + l] >> 4]);
@@ -196,6 +193,7 @@ std::optional<uint32_t> GgmlNativeType(DType dtype) {
     case DType::kQ6_K: return kGgmlQ6_K;
     case DType::kIQ4_NL: return kGgmlIq4Nl;
     case DType::kQ5_1: return kGgmlQ5_1;
+    case DType::kIQ4_XS: return kGgmlIq4Xs;
     default: return std::nullopt;
   }
 }
@@ -207,6 +205,7 @@ DType GgmlRunAs(uint32_t ggml_type) {
     case kGgmlQ6_K: return DType::kQ6_K;
     case kGgmlIq4Nl: return DType::kIQ4_NL;
     case kGgmlQ5_1: return DType::kQ5_1;
+    case kGgmlIq4Xs: return DType::kIQ4_XS;
     default: return DType::kQ8_0;
   }
 }

@@ -1,7 +1,7 @@
 // Scalar dequantization of the GGML block types that GGUF files from llama-quantize hold: q5_1,
 // the K-quants (q2_K … q8_K, super-blocks of 256) and the non-linear iq4_nl and iq4_xs. q4_K, q5_K,
-// q6_K, iq4_nl and q5_1 run natively (GgmlNativeType); the GGUF reader turns the others' rows into
-// q8_0 at load with these (io/gguf_reader.cc). Every formula has at most one inexact
+// q6_K, iq4_nl, iq4_xs and q5_1 run natively (GgmlNativeType); the GGUF reader turns the others'
+// rows (q2_K, q3_K, q8_K) into q8_0 at load with these (io/gguf_reader.cc). Every formula has at most one inexact
 // float operation, so the results are bit-identical to ggml's own dequantization.
 #pragma once
 
@@ -38,7 +38,7 @@ std::optional<GgmlBlock> GgmlDequantBlock(uint32_t ggml_type);
 void DequantizeGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, float* out);
 
 // The GGML type of a DType whose rows these functions and QuantizeGgmlRow read and write (q4_K,
-// q5_K, q6_K, iq4_nl, q5_1); nothing for any other DType.
+// q5_K, q6_K, iq4_nl, iq4_xs, q5_1); nothing for any other DType.
 std::optional<uint32_t> GgmlNativeType(DType dtype);
 
 // The type a tensor of one of these types runs as in Anser: GgmlNativeType's types as themselves,

@@ -1,6 +1,6 @@
 // llama-quantize's RWKV-7 files (../shared/fixtures/gguf-quants, see its README): every tensor
-// of every file dequantizes bit for bit as ggml does, every file runs (q4_K, q5_K, q6_K, iq4_nl
-// and q5_1 natively, the types Anser has no kernels for converted to q8_0 at load) on every
+// of every file dequantizes bit for bit as ggml does, every file runs (q4_K, q5_K, q6_K, iq4_nl,
+// iq4_xs and q5_1 natively, the types Anser has no kernels for converted to q8_0 at load) on every
 // kernel table no further from the float64 reference logits than llama.cpp on the same file, and
 // a type Anser cannot read is refused by name.
 #include <gtest/gtest.h>
@@ -86,7 +86,7 @@ TEST_P(GgufQuants, DequantizesEveryTensorBitForBit) {
     const std::string stored_type = is_converted ? GgmlTypeName(converted->second.ggml_type)
                                                  : std::string(DTypeName(view->dtype));
     EXPECT_EQ(Lower(stored_type), Lower(t.at("type").get<std::string>()));
-    for (const char* native : {"q4_K", "q5_K", "q6_K", "iq4_nl", "q5_1"}) {
+    for (const char* native : {"q4_K", "q5_K", "q6_K", "iq4_nl", "iq4_xs", "q5_1"}) {
       if (stored_type == native) {
         EXPECT_FALSE(is_converted);  // run as stored
       }

@@ -1,14 +1,17 @@
-// The K-quant products (q4_K, q5_K, q6_K) for any number of tokens, written once over a table's
+// The super-block products (q4_K, q5_K, q6_K, iq4_xs) for any number of tokens, written once over a table's
 // tile registers W and 8-bit dot product (Dot<D> of quant_gemv_avx2.h: AVX2's maddubs or VNNI's
 // dpbusd). The activations are quantized to 8 bits per 32-block as for the other block types
 // (QuantizedActs), and each 32-element sub-block of a super-block meets the matching activation
 // block; the integer dots are exact.
 // - In the table's tile layout (tiles.h), a group of 8 or 16 rows goes at once, one lane per row
-//   (DotQ45KTile, DotQ6KTile): what `pack` gives every matrix the models multiply by.
+//   (DotQ45KTile, DotQ6KTile, DotIq4XsTile): what `pack` gives every matrix the models multiply
+//   by.
 // - As stored (the rows past the last group, matrices no table packed), a row at a time, one
-//   accumulator per token over the lanes of the sub-blocks' dots (DotQ45KRows, DotQ6KRows):
+//   accumulator per token over the lanes of the sub-blocks' dots (DotQ45KRows, DotQ6KRows,
+//   DotIq4XsRows):
 //     q4_K, q5_K: acc += float(Σq·xq)·(d·sc·x.d), mins += (dmin·m)·x.s; y = Hsum(acc) − Hsum(mins)
 //     q6_K: acc += float(Σ (q − 32)·xq·scale, lane-wise)·(d·x.d);   y = Hsum(acc)
+//     iq4_xs: acc += float(Σ level·xq)·(d·(ls − 32)·x.d);            y = Hsum(acc)
 //   q4_K's and q5_K's quants are unsigned (Dot<kQ4_0>'s and Dot<kQ5_0>'s blocks); q6_K's q − 32
 //   signed (Dot<kQ8_0>'s), the 8 int32 lanes of its dot split 4 + 4 between the sub-block's two
 //   16-element scale groups.
@@ -130,6 +133,42 @@ void DotQ45KRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* x
   }
   for (int t = 0; t < kN; ++t)
     y[t * y_stride] = Hsum(_mm256_add_ps(acc[t][0], acc[t][1])) - Hsum(mins[t]);
+}
+
+// d·(ls_j − 32) of the eight sub-blocks j of an iq4_xs super-block (Iq4XsScale).
+inline __m256 Iq4XsScales(const uint8_t* blk) {
+  alignas(32) int32_t ls[8];
+  for (int j = 0; j < 8; ++j) ls[j] = Iq4XsScale(blk, j) - 32;
+  return _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(LoadU16(blk))),
+                       _mm256_cvtepi32_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(ls))));
+}
+
+// Row · x_t of kN tokens for an iq4_xs row of `supers` super-blocks; y[t·y_stride]. Each
+// sub-block is an iq4_nl block of signed levels (Dot<kIQ4_NL>'s); two accumulators per token, as
+// for q4_K.
+template <template <DType> class Dot, int kN>
+void DotIq4XsRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
+                  float* y, int64_t y_stride) {
+  using Block = typename Dot<DType::kIQ4_NL>::Block;
+  const __m256i table = Iq4LevelTable();
+  __m256 acc[kN][2];
+  for (int t = 0; t < kN; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+  for (int64_t s = 0; s < supers; ++s) {
+    const uint8_t* blk = row + static_cast<size_t>(s) * kIQ4_XSBytes;
+    PrefetchAhead(blk, kIQ4_XSBytes);
+    const __m256 scales = Iq4XsScales(blk);
+    const size_t x0 = static_cast<size_t>(s * kPiecesPerK);
+    __m256 f[kN];  // lane j: d·(ls_j − 32)·x.d of sub-block j
+    for (int t = 0; t < kN; ++t) f[t] = _mm256_mul_ps(scales, _mm256_loadu_ps(xs[t].d + x0));
+    for (int j = 0; j < kPiecesPerK; ++j) {
+      const Block piece(_mm256_shuffle_epi8(table, Nibbles(blk + kIQ4_XSQs + 16 * j)));
+      for (int t = 0; t < kN; ++t) {
+        const __m256 dot = _mm256_cvtepi32_ps(piece.Dot(qx[t].blocks[x0 + j]));
+        acc[t][j % 2] = _mm256_fmadd_ps(dot, Lane(f[t], j), acc[t][j % 2]);
+      }
+    }
+  }
+  for (int t = 0; t < kN; ++t) y[t * y_stride] = Hsum(_mm256_add_ps(acc[t][0], acc[t][1]));
 }
 
 // Row · x_t of kN tokens for a q6_K row of `supers` super-blocks; y[t·y_stride]. Two
@@ -319,11 +358,62 @@ void DotQ6KTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* 
   }
 }
 
+// The same for one iq4_xs tile group: per sub-block j the signed levels' dot, then
+//   acc += float(idot)·((d·(ls_j − 32))·x.d);   y = acc
+template <class W, template <DType> class Dot, int kN>
+void DotIq4XsTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, float* y,
+                  int64_t y_stride) {
+  using I = typename W::I;
+  using F = typename W::F;
+  constexpr int kR = W::kGroupRows;
+  constexpr int kParts = kR / W::kRows;
+  constexpr size_t kColumnBytes = kR * kIQ4_XSBytes;
+  using Tile = typename Dot<DType::kIQ4_NL>::Tile;
+  F acc[kParts][kN];
+  for (int p = 0; p < kParts; ++p) {
+    for (int t = 0; t < kN; ++t) acc[p][t] = W::Zero();
+  }
+  for (int64_t s = 0; s < supers; ++s) {
+    const uint8_t* col = group + static_cast<size_t>(s) * kColumnBytes;
+    PrefetchAhead(col, kColumnBytes);
+    for (int p = 0; p < kParts; ++p) {
+      const size_t lanes = static_cast<size_t>(W::kRows * p);
+      const F d = W::Halves(col + 2 * lanes);
+      for (int j = 0; j < kPiecesPerK; ++j) {
+        I qt[8];
+        UnpackNibbles<W>(col + TileIq4XsQuantsOffset(kR, j) + 4 * lanes, qt);
+        LookUpIq4Levels<W>(qt);
+        const Tile tile(qt);
+        const I packed = W::ByteInts(col + TileIq4XsScalesOffset(kR) + (j % 4) * kR + lanes);
+        I ls = W::And(packed, W::Ints(63));
+        if (j >= 4) {
+          const I high = W::And(
+              W::Shift32(W::ByteInts(col + TileIq4XsHighScalesOffset(kR) + (j - 4) / 2 * kR + lanes),
+                         -4 * (j % 2)),
+              W::Ints(15));
+          ls = W::Or(W::Shift32(packed, -6), W::Shift32(high, 2));
+        }
+        const F dls = W::Mul(d, W::Float(W::Sub(ls, 32)));
+        const size_t xb = static_cast<size_t>(s * kPiecesPerK + j);
+        for (int t = 0; t < kN; ++t) {
+          const QuantizedActs::Block& x = qx[t].blocks[xb];
+          acc[p][t] = W::Fma(W::Float(tile.Dot(x)), W::Mul(dls, x.d), acc[p][t]);
+        }
+      }
+    }
+  }
+  for (int p = 0; p < kParts; ++p) {
+    for (int t = 0; t < kN; ++t) W::Store(y + t * y_stride + p * W::kRows, acc[p][t]);
+  }
+}
+
 template <class W, template <DType> class Dot, DType D, int kN>
 void DotKTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
               float* y, int64_t y_stride) {
   if constexpr (D == DType::kQ6_K) {
     DotQ6KTile<W, Dot, kN>(group, qx, xs, supers, y, y_stride);
+  } else if constexpr (D == DType::kIQ4_XS) {
+    DotIq4XsTile<W, Dot, kN>(group, qx, supers, y, y_stride);
   } else {
     DotQ45KTile<W, Dot, D, kN>(group, qx, supers, y, y_stride);
   }
@@ -358,6 +448,8 @@ void DotKRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs, 
               float* y, int64_t y_stride) {
   if constexpr (D == DType::kQ6_K) {
     DotQ6KRows<Dot, kN>(row, qx, xs, supers, y, y_stride);
+  } else if constexpr (D == DType::kIQ4_XS) {
+    DotIq4XsRows<Dot, kN>(row, qx, xs, supers, y, y_stride);
   } else {
     DotQ45KRows<Dot, D, kN>(row, qx, xs, supers, y, y_stride);
   }

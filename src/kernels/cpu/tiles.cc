@@ -83,6 +83,35 @@ void PackQ45KColumn(DType d, int rows, const uint8_t* const* blocks, uint8_t* ou
   }
 }
 
+// Row r's quants of one 32-element block at `qs` (nibbles as q4_0's) as tile registers at `q`
+// (tiles.h): its 16 bytes move as 4-byte groups.
+void PackNibbleBlock(size_t rows, size_t r, const uint8_t* qs, uint8_t* q) {
+  for (size_t k = 0; k < 4; ++k) std::memcpy(q + 4 * rows * k + 4 * r, qs + 4 * k, 4);
+}
+
+// One iq4_xs super-block column of `rows` rows (tiles.h).
+void PackIq4XsColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
+  const auto r_count = static_cast<size_t>(rows);
+  for (int r = 0; r < rows; ++r) {
+    const uint8_t* blk = blocks[r];
+    std::memcpy(out + 2 * r, blk, 2);
+    int ls[8];
+    for (int j = 0; j < 8; ++j) ls[j] = Iq4XsScale(blk, j);
+    for (int j = 0; j < 4; ++j) {
+      out[TileIq4XsScalesOffset(rows) + j * r_count + r] =
+          static_cast<uint8_t>(ls[j] | (ls[j + 4] & 3) << 6);
+    }
+    for (int i = 0; i < 2; ++i) {
+      out[TileIq4XsHighScalesOffset(rows) + i * r_count + r] =
+          static_cast<uint8_t>((ls[4 + 2 * i] >> 2) | (ls[5 + 2 * i] >> 2) << 4);
+    }
+    for (int j = 0; j < 8; ++j) {
+      PackNibbleBlock(r_count, static_cast<size_t>(r), blk + kIQ4_XSQs + 16 * j,
+                      out + TileIq4XsQuantsOffset(rows, j));
+    }
+  }
+}
+
 // Element e (0…255) of a q6_K super-block as its unsigned 6-bit quant (quant_blocks.h).
 int Q6KQuant(const uint8_t* blk, int e) {
   const int half = e / 128, k = (e % 128) / 32, l = e % 32;
@@ -143,6 +172,8 @@ void PackTiles(MatLayout layout, MatRef& w, void* bytes) {
           PackQ45KColumn(w.dtype, rows, column.data(), out);
         } else if (w.dtype == DType::kQ6_K) {
           PackQ6KColumn(rows, column.data(), out);
+        } else if (w.dtype == DType::kIQ4_XS) {
+          PackIq4XsColumn(rows, column.data(), out);
         } else {
           PackColumn(w.dtype, rows, column.data(), out);
         }

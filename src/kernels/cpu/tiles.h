@@ -29,6 +29,11 @@
 //   [18R, 210R)      sub-block j's 24R bytes from 18R + 24R·j: its low 4 bits as the 4-bit types'
 //                    quants above, then two registers m of 4R bytes, byte 4r + i holding bits
 //                    4, 5 of element 4k + i of row r at bits 2(k − 4m), 2(k − 4m) + 1 (k = 4m…4m+3)
+// iq4_xs columns take R·136 bytes:
+//   [0, 2R)          f16 d of rows 0…R−1
+//   [2R, 6R)         byte j·R + r (j 0…3): scale ls_j of row r | (ls_j+4 & 3) << 6
+//   [6R, 8R)         byte i·R + r (i 0, 1): ls_4+2i >> 2 in the low, ls_5+2i >> 2 in the high nibble
+//   [8R, 136R)       sub-block j's codes from 8R + 16R·j, as the 4-bit types' quants above
 // Rows past the last whole group stay as stored.
 #pragma once
 
@@ -61,6 +66,13 @@ constexpr size_t TileQ4KScalesOffset(int rows) { return 4 * static_cast<size_t>(
 constexpr size_t TileQ4KMinsOffset(int rows) { return 12 * static_cast<size_t>(rows); }
 constexpr size_t TileQ4KQuantsOffset(DType d, int rows, int j) {
   return static_cast<size_t>(rows) * (16 + (d == DType::kQ5_K ? 20 : 16) * static_cast<size_t>(j));
+}
+
+// Where an iq4_xs column's scales, their high bits and sub-block j's codes start.
+constexpr size_t TileIq4XsScalesOffset(int rows) { return 2 * static_cast<size_t>(rows); }
+constexpr size_t TileIq4XsHighScalesOffset(int rows) { return 6 * static_cast<size_t>(rows); }
+constexpr size_t TileIq4XsQuantsOffset(int rows, int j) {
+  return static_cast<size_t>(rows) * (8 + 16 * static_cast<size_t>(j));
 }
 
 // Where a q6_K column's scales and sub-block j's quants start.
