@@ -305,18 +305,17 @@ void DotQ45KTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, 
   }
 }
 
-// The same for one q6_K tile group: per sub-block j the unsigned quants' dots over its two
-// 16-element halves, each less 32·Σx of that half and times the half's scale, then
-//   acc += float(idot_low·sc_2j + idot_high·sc_2j+1)·(d·x.d);   y = acc
-template <class W, template <DType> class Dot, int kN>
-void DotQ6KTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
-                float* y, int64_t y_stride) {
-  using I = typename W::I;
+// The loops of a super-block tile product whose rows each sum into one accumulator (q6_K,
+// iq4_xs): the columns of kBlockBytes super-blocks in order, each prefetched, then per part p of
+// the group (W::kRows rows from lane offset `lanes`, their f16 d) and sub-block j
+//   sub_block(col, lanes, d, j, xb, acc[p])
+// which adds the kN tokens' products of activation block xb to acc[p][0 … kN); y = acc.
+template <class W, int kN, size_t kBlockBytes, class SubBlock>
+void TileSuperBlocks(const uint8_t* group, int64_t supers, float* y, int64_t y_stride,
+                     SubBlock&& sub_block) {
   using F = typename W::F;
-  constexpr int kR = W::kGroupRows;
-  constexpr int kParts = kR / W::kRows;
-  constexpr size_t kColumnBytes = kR * kQ6_KBytes;
-  using Tile = typename Dot<DType::kQ6_K>::Tile;
+  constexpr int kParts = W::kGroupRows / W::kRows;
+  constexpr size_t kColumnBytes = W::kGroupRows * kBlockBytes;
   F acc[kParts][kN];
   for (int p = 0; p < kParts; ++p) {
     for (int t = 0; t < kN; ++t) acc[p][t] = W::Zero();
@@ -327,7 +326,28 @@ void DotQ6KTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* 
     for (int p = 0; p < kParts; ++p) {
       const size_t lanes = static_cast<size_t>(W::kRows * p);
       const F d = W::Halves(col + 2 * lanes);
-      for (int j = 0; j < kPiecesPerK; ++j) {
+      for (int j = 0; j < kPiecesPerK; ++j)
+        sub_block(col, lanes, d, j, static_cast<size_t>(s * kPiecesPerK + j), acc[p]);
+    }
+  }
+  for (int p = 0; p < kParts; ++p) {
+    for (int t = 0; t < kN; ++t) W::Store(y + t * y_stride + p * W::kRows, acc[p][t]);
+  }
+}
+
+// The same for one q6_K tile group: per sub-block j the unsigned quants' dots over its two
+// 16-element halves, each less 32·Σx of that half and times the half's scale, then
+//   acc += float(idot_low·sc_2j + idot_high·sc_2j+1)·(d·x.d);   y = acc
+template <class W, template <DType> class Dot, int kN>
+void DotQ6KTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
+                float* y, int64_t y_stride) {
+  using I = typename W::I;
+  using F = typename W::F;
+  constexpr int kR = W::kGroupRows;
+  using Tile = typename Dot<DType::kQ6_K>::Tile;
+  TileSuperBlocks<W, kN, kQ6_KBytes>(
+      group, supers, y, y_stride,
+      [&](const uint8_t* col, size_t lanes, F d, int j, size_t xb, F* acc) {
         const uint8_t* quants = col + TileQ6KQuantsOffset(kR, j) + 4 * lanes;
         I qt[8];
         UnpackNibbles<W>(quants, qt);
@@ -341,21 +361,15 @@ void DotQ6KTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* 
         const Tile tile(qt);
         const uint8_t* scales = col + TileQ6KScalesOffset(kR) + 2 * j * kR + lanes;
         const I low_scale = W::SignedByteInts(scales), high_scale = W::SignedByteInts(scales + kR);
-        const size_t xb = static_cast<size_t>(s * kPiecesPerK + j);
         for (int t = 0; t < kN; ++t) {
           const QuantizedActs::Block& x = qx[t].blocks[xb];
           const int32_t low_sum = xs[t].low_sum[xb];
           const I low = W::Sub(tile.Half(x, 0), TimesSum(32, low_sum));
           const I high = W::Sub(tile.Half(x, 1), TimesSum(32, x.sum - low_sum));
           const I idot = W::Add(W::Mullo(low, low_scale), W::Mullo(high, high_scale));
-          acc[p][t] = W::Fma(W::Float(idot), W::Mul(d, x.d), acc[p][t]);
+          acc[t] = W::Fma(W::Float(idot), W::Mul(d, x.d), acc[t]);
         }
-      }
-    }
-  }
-  for (int p = 0; p < kParts; ++p) {
-    for (int t = 0; t < kN; ++t) W::Store(y + t * y_stride + p * W::kRows, acc[p][t]);
-  }
+      });
 }
 
 // The same for one iq4_xs tile group: per sub-block j the signed levels' dot, then
@@ -366,45 +380,30 @@ void DotIq4XsTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers,
   using I = typename W::I;
   using F = typename W::F;
   constexpr int kR = W::kGroupRows;
-  constexpr int kParts = kR / W::kRows;
-  constexpr size_t kColumnBytes = kR * kIQ4_XSBytes;
   using Tile = typename Dot<DType::kIQ4_NL>::Tile;
-  F acc[kParts][kN];
-  for (int p = 0; p < kParts; ++p) {
-    for (int t = 0; t < kN; ++t) acc[p][t] = W::Zero();
-  }
-  for (int64_t s = 0; s < supers; ++s) {
-    const uint8_t* col = group + static_cast<size_t>(s) * kColumnBytes;
-    PrefetchAhead(col, kColumnBytes);
-    for (int p = 0; p < kParts; ++p) {
-      const size_t lanes = static_cast<size_t>(W::kRows * p);
-      const F d = W::Halves(col + 2 * lanes);
-      for (int j = 0; j < kPiecesPerK; ++j) {
+  TileSuperBlocks<W, kN, kIQ4_XSBytes>(
+      group, supers, y, y_stride,
+      [&](const uint8_t* col, size_t lanes, F d, int j, size_t xb, F* acc) {
         I qt[8];
         UnpackNibbles<W>(col + TileIq4XsQuantsOffset(kR, j) + 4 * lanes, qt);
         LookUpIq4Levels<W>(qt);
         const Tile tile(qt);
-        const I packed = W::ByteInts(col + TileIq4XsScalesOffset(kR) + (j % 4) * kR + lanes);
+        const uint8_t* scales = col + TileIq4XsScalesOffset(kR) + lanes;
+        const I packed = W::ByteInts(scales + (j % 4) * kR);
         I ls = W::And(packed, W::Ints(63));
         if (j >= 4) {
-          const I high = W::And(
-              W::Shift32(W::ByteInts(col + TileIq4XsHighScalesOffset(kR) + (j - 4) / 2 * kR + lanes),
-                         -4 * (j % 2)),
-              W::Ints(15));
+          const uint8_t* high_scales = col + TileIq4XsHighScalesOffset(kR) + lanes;
+          const I high =
+              W::And(W::Shift32(W::ByteInts(high_scales + (j - 4) / 2 * kR), -4 * (j % 2)),
+                     W::Ints(15));
           ls = W::Or(W::Shift32(packed, -6), W::Shift32(high, 2));
         }
         const F dls = W::Mul(d, W::Float(W::Sub(ls, 32)));
-        const size_t xb = static_cast<size_t>(s * kPiecesPerK + j);
         for (int t = 0; t < kN; ++t) {
           const QuantizedActs::Block& x = qx[t].blocks[xb];
-          acc[p][t] = W::Fma(W::Float(tile.Dot(x)), W::Mul(dls, x.d), acc[p][t]);
+          acc[t] = W::Fma(W::Float(tile.Dot(x)), W::Mul(dls, x.d), acc[t]);
         }
-      }
-    }
-  }
-  for (int p = 0; p < kParts; ++p) {
-    for (int t = 0; t < kN; ++t) W::Store(y + t * y_stride + p * W::kRows, acc[p][t]);
-  }
+      });
 }
 
 template <class W, template <DType> class Dot, DType D, int kN>
