@@ -18,6 +18,10 @@ std::string_view DTypeName(DType dtype) {
     case DType::kQ5_0: return "q5_0";
     case DType::kQ4_K: return "q4_K";
     case DType::kQ6_K: return "q6_K";
+    case DType::kQ5_K: return "q5_K";
+    case DType::kIQ4_NL: return "iq4_nl";
+    case DType::kIQ4_XS: return "iq4_xs";
+    case DType::kQ5_1: return "q5_1";
   }
   return "?";
 }
@@ -35,7 +39,11 @@ size_t DTypeSize(DType dtype) {
     case DType::kQ4_1:
     case DType::kQ5_0:
     case DType::kQ4_K:
-    case DType::kQ6_K: return 0;
+    case DType::kQ6_K:
+    case DType::kQ5_K:
+    case DType::kIQ4_NL:
+    case DType::kIQ4_XS:
+    case DType::kQ5_1: return 0;
   }
   return 0;
 }
@@ -45,9 +53,13 @@ int64_t DTypeBlockElems(DType dtype) {
     case DType::kQ8_0:
     case DType::kQ4_0:
     case DType::kQ4_1:
-    case DType::kQ5_0: return 32;
+    case DType::kQ5_0:
+    case DType::kIQ4_NL:
+    case DType::kQ5_1: return 32;
     case DType::kQ4_K:
-    case DType::kQ6_K: return 256;
+    case DType::kQ6_K:
+    case DType::kQ5_K:
+    case DType::kIQ4_XS: return 256;
     default: return 1;
   }
 }
@@ -60,6 +72,10 @@ size_t DTypeBlockBytes(DType dtype) {
     case DType::kQ5_0: return 2 + 4 + 16;
     case DType::kQ4_K: return 2 + 2 + 12 + 128;
     case DType::kQ6_K: return 128 + 64 + 16 + 2;
+    case DType::kQ5_K: return 2 + 2 + 12 + 32 + 128;
+    case DType::kIQ4_NL: return 2 + 16;
+    case DType::kIQ4_XS: return 2 + 2 + 4 + 128;
+    case DType::kQ5_1: return 2 + 2 + 4 + 16;
     default: return DTypeSize(dtype);
   }
 }

@@ -20,6 +20,12 @@ enum class DType : uint8_t {
           // scale sc and min m; value = d·sc·q − dmin·m, q in 0..15
   kQ6_K,  // {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}: 16 groups of 16 with an int8 scale;
           // value = d·scale·(q − 32), q in 0..63
+  kQ5_K,  // {f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}: q4_K with bit j of qh[l] as
+          // bit 4 of element l of sub-block j; q in 0..31
+  kIQ4_NL,  // {f16 d; u8 qs[16]}: nibbles as q4_0; value = d·kIq4Levels[q] (a fixed int8 table)
+  kIQ4_XS,  // {f16 d; u16 scales_h; u8 scales_l[4]; u8 qs[128]}: 8 iq4_nl sub-blocks of 32 with a
+            // 6-bit scale ls (offset 32); value = d·(ls − 32)·kIq4Levels[q]
+  kQ5_1,    // {f16 d; f16 m; u8 qh[4]; u8 qs[16]}: quants as q5_0's; value = q·d + m
 };
 
 std::string_view DTypeName(DType dtype);  // "f32", "f16", "bf16", …

@@ -90,9 +90,13 @@ std::optional<DType> DTypeFromGgml(uint32_t ggml_type) {
     case 2: return DType::kQ4_0;
     case 3: return DType::kQ4_1;
     case 6: return DType::kQ5_0;
+    case 7: return DType::kQ5_1;
     case 8: return DType::kQ8_0;
     case 12: return DType::kQ4_K;
+    case 13: return DType::kQ5_K;
     case 14: return DType::kQ6_K;
+    case 20: return DType::kIQ4_NL;
+    case 23: return DType::kIQ4_XS;
     case 30: return DType::kBF16;
     default: return std::nullopt;
   }
@@ -105,9 +109,13 @@ std::optional<uint32_t> GgmlFromDType(DType dtype) {
     case DType::kQ4_0: return 2;
     case DType::kQ4_1: return 3;
     case DType::kQ5_0: return 6;
+    case DType::kQ5_1: return 7;
     case DType::kQ8_0: return 8;
     case DType::kQ4_K: return 12;
+    case DType::kQ5_K: return 13;
     case DType::kQ6_K: return 14;
+    case DType::kIQ4_NL: return 20;
+    case DType::kIQ4_XS: return 23;
     case DType::kBF16: return 30;
     default: return std::nullopt;
   }

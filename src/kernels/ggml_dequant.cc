@@ -83,10 +83,10 @@ void Q4_KBlock(const uint8_t* b, float* y) {
 // {f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}: q4_K with a fifth bit, bit j of
 // qh[l] for element l of sub-block j.
 void Q5_KBlock(const uint8_t* b, float* y) {
-  const float d = Half(b), dmin = Half(b + 2);
-  const uint8_t* scales = b + 4;
-  const uint8_t* qh = b + 16;
-  const uint8_t* qs = b + 48;
+  const float d = Half(b), dmin = Half(b + kQ4_KDmin);
+  const uint8_t* scales = b + kQ4_KScales;
+  const uint8_t* qh = b + kQ5_KQh;
+  const uint8_t* qs = b + kQ5_KQs;
   for (int j = 0; j < 8; ++j) {
     int sc = 0, m = 0;
     KScaleMin(scales, j, &sc, &m);
@@ -136,12 +136,9 @@ void Iq4NlBlock(const uint8_t* b, float* y) {
 // 6-bit scales (offset 32) are a nibble of scales_l and 2 bits of scales_h.
 void Iq4XsBlock(const uint8_t* b, float* y) {
   const float d = Half(b);
-  const uint16_t scales_h = LoadU16(b + 2);
-  const uint8_t* scales_l = b + 4;
-  const uint8_t* qs = b + 8;
+  const uint8_t* qs = b + kIQ4_XSQs;
   for (int j = 0; j < 8; ++j) {
-    const int ls = ((scales_l[j / 2] >> (4 * (j % 2))) & 0xF) | (((scales_h >> (2 * j)) & 3) << 4);
-    const float dl = d * static_cast<float>(ls - 32);
+    const float dl = d * static_cast<float>(Iq4XsScale(b, j) - 32);
     for (int l = 0; l < 16; ++l) {
       y[32 * j + l] = dl * static_cast<float>(kIq4Levels[qs[16 * j + l] & 0xF]);
       y[32 * j + l + 16] = dl * static_cast<float>(kIq4Levels[qs[16 * j + l] >> 4]);
@@ -189,26 +186,14 @@ std::optional<GgmlBlock> GgmlDequantBlock(uint32_t ggml_type) {
   return layout->block;
 }
 
-bool GgmlRowAsQ8_0Exactly(uint32_t ggml_type, const uint8_t* row, int64_t cols, uint8_t* out) {
-  if (ggml_type != kGgmlIq4Nl) return false;
-  ANSER_CHECK(cols % kQBlock == 0, "GgmlRowAsQ8_0Exactly: cols not a multiple of 32");
-  constexpr size_t kIq4NlBytes = 18, kQ8_0Bytes = 34;
-  for (int64_t i = 0; i < cols / kQBlock; ++i) {
-    const uint8_t* b = row + static_cast<size_t>(i) * kIq4NlBytes;
-    uint8_t* q = out + static_cast<size_t>(i) * kQ8_0Bytes;
-    std::memcpy(q, b, 2);  // the same f16 scale
-    for (int j = 0; j < 16; ++j) {
-      q[2 + j] = static_cast<uint8_t>(kIq4Levels[b[2 + j] & 0xF]);
-      q[2 + j + 16] = static_cast<uint8_t>(kIq4Levels[b[2 + j] >> 4]);
-    }
-  }
-  return true;
-}
-
-std::optional<uint32_t> GgmlKQuantType(DType dtype) {
+std::optional<uint32_t> GgmlNativeType(DType dtype) {
   switch (dtype) {
     case DType::kQ4_K: return kGgmlQ4_K;
+    case DType::kQ5_K: return kGgmlQ5_K;
     case DType::kQ6_K: return kGgmlQ6_K;
+    case DType::kIQ4_NL: return kGgmlIq4Nl;
+    case DType::kQ5_1: return kGgmlQ5_1;
+    case DType::kIQ4_XS: return kGgmlIq4Xs;
     default: return std::nullopt;
   }
 }
@@ -216,19 +201,20 @@ std::optional<uint32_t> GgmlKQuantType(DType dtype) {
 DType GgmlRunAs(uint32_t ggml_type) {
   switch (ggml_type) {
     case kGgmlQ4_K: return DType::kQ4_K;
+    case kGgmlQ5_K: return DType::kQ5_K;
     case kGgmlQ6_K: return DType::kQ6_K;
-    case kGgmlQ5_1: return DType::kF32;
+    case kGgmlIq4Nl: return DType::kIQ4_NL;
+    case kGgmlQ5_1: return DType::kQ5_1;
+    case kGgmlIq4Xs: return DType::kIQ4_XS;
     default: return DType::kQ8_0;
   }
 }
 
 void ConvertGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, float* scratch, uint8_t* out) {
   const DType run_as = GgmlRunAs(ggml_type);
-  if (GgmlKQuantType(run_as) == ggml_type) {
+  if (GgmlNativeType(run_as) == ggml_type) {
     std::memcpy(out, row, DTypeRowBytes(run_as, cols));
-  } else if (run_as == DType::kF32) {
-    DequantizeGgmlRow(ggml_type, row, cols, reinterpret_cast<float*>(out));
-  } else if (!GgmlRowAsQ8_0Exactly(ggml_type, row, cols, out)) {
+  } else {
     DequantizeGgmlRow(ggml_type, row, cols, scratch);
     QuantizeRow(run_as, scratch, cols, out);
   }

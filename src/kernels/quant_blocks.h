@@ -31,12 +31,30 @@ inline constexpr int kQ4_1M = 2;   // {f16 d; f16 m; u8 qs[16]}
 inline constexpr int kQ4_1Qs = 4;
 inline constexpr int kQ5_0Qh = 2;  // {f16 d; u8 qh[4]; u8 qs[16]}
 inline constexpr int kQ5_0Qs = 6;
+inline constexpr int kQ5_1M = 2;  // {f16 d; f16 m; u8 qh[4]; u8 qs[16]}
+inline constexpr int kQ5_1Qh = 4;
+inline constexpr int kQ5_1Qs = 8;
+inline constexpr int kIQ4_NLQs = 2;  // {f16 d; u8 qs[16]}
+// The 16 levels of iq4_nl and iq4_xs, ascending: a 4-bit code indexes them.
+inline constexpr int8_t kIq4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                          1,    13,   25,  38,  53,  69,  89,  113};
 // {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]}: sub-block j (32 elements) takes the low (j even)
 // or high (j odd) nibbles of qs[32·(j / 2) …], in element order.
 inline constexpr size_t kQ4_KBytes = 2 + 2 + 12 + 128;
 inline constexpr int kQ4_KDmin = 2;
 inline constexpr int kQ4_KScales = 4;
 inline constexpr int kQ4_KQs = 16;
+// {f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}: q4_K's fields, with bit j of qh[l]
+// as bit 4 of element l of sub-block j.
+inline constexpr size_t kQ5_KBytes = 2 + 2 + 12 + 32 + 128;
+inline constexpr int kQ5_KQh = 16;
+inline constexpr int kQ5_KQs = 48;
+// {f16 d; u16 scales_h; u8 scales_l[4]; u8 qs[128]}: sub-block j (32 elements) takes its codes
+// from qs[16·j …] as iq4_nl's block, its 6-bit scale ls from Iq4XsScale.
+inline constexpr size_t kIQ4_XSBytes = 2 + 2 + 4 + 128;
+inline constexpr int kIQ4_XSScalesH = 2;
+inline constexpr int kIQ4_XSScalesL = 4;
+inline constexpr int kIQ4_XSQs = 8;
 // {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}: in each 128-half h, element 32·k + l (k 0..3)
 // has the low (k < 2) or high nibble of ql[64·h + 32·(k % 2) + l] as bits 0..3 and bits 2k, 2k+1
 // of qh[32·h + l] as bits 4, 5; scales[i / 16] scales element i.
@@ -57,6 +75,13 @@ inline void KScaleMin(const uint8_t* s, int j, int* scale, int* min) {
     *scale = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
     *min = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
   }
+}
+
+// The 6-bit scale ls (value = d·(ls − 32)·level) of sub-block j (0..7) of an iq4_xs super-block:
+// nibble j of scales_l (little-endian) with bits 2j, 2j + 1 of scales_h as bits 4, 5.
+inline int Iq4XsScale(const uint8_t* blk, int j) {
+  const int low = (blk[kIQ4_XSScalesL + j / 2] >> (4 * (j % 2))) & 0xF;
+  return low | ((LoadU16(blk + kIQ4_XSScalesH) >> (2 * j)) & 3) << 4;
 }
 
 }  // namespace anser

@@ -137,9 +137,9 @@ void QuantizeRow(DType dtype, const float* x, int64_t cols, void* out) {
       return;
     default: break;
   }
-  if (const std::optional<uint32_t> k_quant = GgmlKQuantType(dtype)) {
-    ANSER_CHECK(cols % kKBlock == 0, "QuantizeRow: K-quant row not a multiple of 256");
-    return QuantizeGgmlRow(*k_quant, x, cols, nullptr, o);
+  if (const std::optional<uint32_t> ggml = GgmlNativeType(dtype)) {
+    ANSER_CHECK(cols % DTypeBlockElems(dtype) == 0, "QuantizeRow: row not a multiple of the block");
+    return QuantizeGgmlRow(*ggml, x, cols, nullptr, o);
   }
   ANSER_CHECK(DTypeIsBlock(dtype) && cols % kQBlock == 0, "QuantizeRow: bad dtype or cols");
   const size_t bb = DTypeBlockBytes(dtype);
@@ -167,8 +167,8 @@ void DequantizeRow(DType dtype, const void* row, int64_t cols, float* out) {
       return;
     default: break;
   }
-  if (const std::optional<uint32_t> k_quant = GgmlKQuantType(dtype)) {
-    return DequantizeGgmlRow(*k_quant, b, cols, out);
+  if (const std::optional<uint32_t> ggml = GgmlNativeType(dtype)) {
+    return DequantizeGgmlRow(*ggml, b, cols, out);
   }
   ANSER_CHECK(DTypeIsBlock(dtype) && cols % kQBlock == 0, "DequantizeRow: bad dtype or cols");
   const size_t bb = DTypeBlockBytes(dtype);

@@ -253,7 +253,7 @@ std::optional<DType> ReadAs(const StoredType& type) {
 bool PackedAtLoad(const TensorPlan& plan, const StoredType& type) {
   const std::optional<DType> read_as = ReadAs(type);
   return (plan.role == TensorRole::kProjection || plan.role == TensorRole::kHead) && read_as &&
-         DTypeIsBlock(*read_as) && plan.shape.size() == 2;
+         PackedFileHolds(*read_as) && plan.shape.size() == 2;
 }
 
 // `produce`, with its bytes rearranged by `table`'s pack before they reach the sink (the whole

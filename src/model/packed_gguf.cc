@@ -17,6 +17,11 @@ Status Refuse(const GgufFile& gguf, const std::string& what) {
 
 }  // namespace
 
+bool PackedFileHolds(DType dtype) {
+  return dtype == DType::kQ8_0 || dtype == DType::kQ5_0 || dtype == DType::kQ4_0 ||
+         dtype == DType::kQ4_1 || dtype == DType::kQ4_K || dtype == DType::kQ6_K;
+}
+
 void MarkPacked(const CpuKernels& table, const std::vector<std::string>& tensors,
                 GgufMetadata* metadata) {
   metadata->Set("general.architecture", GgufValue::String(kPackedArchitecture));
@@ -63,7 +68,7 @@ Status ReadPackedLayout(GgufFile* gguf) {
       return Refuse(*gguf, std::string(kTensorsKey) + " names '" + name.s +
                                "', which is not a tensor of the file or is named twice");
     }
-    if (!DTypeIsBlock(t->dtype) || t->shape.size() != 2 || gguf->converted.count(name.s) != 0) {
+    if (!PackedFileHolds(t->dtype) || t->shape.size() != 2 || gguf->converted.count(name.s) != 0) {
       return Refuse(*gguf, "its packed tensor '" + name.s + "' " + t->ShapeString() +
                                " is not a matrix of a block type the kernels pack");
     }

@@ -1,8 +1,8 @@
 // llama-quantize's RWKV-7 files (../shared/fixtures/gguf-quants, see its README): every tensor
-// of every file dequantizes bit for bit as ggml does, every file runs (q4_K and q6_K natively,
-// the types Anser has no kernels for converted to q8_0 at load, q5_1 to f32) no further from the
-// float64 reference logits than llama.cpp on the same file, and a type Anser cannot read is
-// refused by name.
+// of every file dequantizes bit for bit as ggml does, every file runs (q4_K, q5_K, q6_K, iq4_nl,
+// iq4_xs and q5_1 natively, the types Anser has no kernels for converted to q8_0 at load) on every
+// kernel table no further from the float64 reference logits than llama.cpp on the same file, and
+// a type Anser cannot read is refused by name.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,6 +20,7 @@
 #include "anser/model.h"
 #include "io/formats.h"
 #include "kernels/ggml_dequant.h"
+#include "kernels/kernels.h"
 #include "kernels/quantize.h"
 #include "model/fixtures.h"
 #include "test_files.h"
@@ -85,11 +86,13 @@ TEST_P(GgufQuants, DequantizesEveryTensorBitForBit) {
     const std::string stored_type = is_converted ? GgmlTypeName(converted->second.ggml_type)
                                                  : std::string(DTypeName(view->dtype));
     EXPECT_EQ(Lower(stored_type), Lower(t.at("type").get<std::string>()));
-    if (stored_type == "q4_K" || stored_type == "q6_K") {
-      EXPECT_FALSE(is_converted);  // run as stored
+    for (const char* native : {"q4_K", "q5_K", "q6_K", "iq4_nl", "iq4_xs", "q5_1"}) {
+      if (stored_type == native) {
+        EXPECT_FALSE(is_converted);  // run as stored
+      }
     }
     if (is_converted) {
-      EXPECT_EQ(view->dtype, converted->second.ggml_type == kGgmlQ5_1 ? DType::kF32 : DType::kQ8_0);
+      EXPECT_EQ(view->dtype, DType::kQ8_0);
     }
 
     size_t row_bytes = DTypeRowBytes(view->dtype, cols);
@@ -148,29 +151,38 @@ TEST_P(GgufQuants, LogitsNoFurtherFromTheReferenceThanLlamaCpp) {
   }
   ASSERT_GT(llama_max, 0) << file << " is not in manifest.json";
 
-  auto model = Model::Load(kDir + file);
-  ASSERT_TRUE(model.ok()) << model.message();
-  const int V = fixture.vocab;
-  testing::LogitDeviation deviation;
-  for (const testing::FixtureCase& c : fixture.cases) {
-    if (c.model != file) continue;
-    Session session(*model, {0});
-    State state((*model)->config());
-    std::vector<float> logits;
-    session.Prefill(state, c.tokens, true, &logits);
-    for (size_t i = 0; i < c.positions.size(); ++i) {
-      deviation.AddRow(logits.data() + static_cast<size_t>(c.positions[i]) * V, c.logits.data() + i * V, V);
+  // Every kernel table: a model packs its matrices for the table selected when it loads.
+  struct ResetTable {
+    ~ResetTable() { SelectKernelsForTesting(nullptr); }
+  } reset;
+  for (const CpuKernels* table : AllKernels()) {
+    SCOPED_TRACE(table->name);
+    SelectKernelsForTesting(table);
+    auto model = Model::Load(kDir + file);
+    ASSERT_TRUE(model.ok()) << model.message();
+    const int V = fixture.vocab;
+    testing::LogitDeviation deviation;
+    for (const testing::FixtureCase& c : fixture.cases) {
+      if (c.model != file) continue;
+      Session session(*model, {0});
+      State state((*model)->config());
+      std::vector<float> logits;
+      session.Prefill(state, c.tokens, true, &logits);
+      for (size_t i = 0; i < c.positions.size(); ++i) {
+        deviation.AddRow(logits.data() + static_cast<size_t>(c.positions[i]) * V,
+                         c.logits.data() + i * V, V);
+      }
     }
+    ASSERT_EQ(deviation.rows(), 51);
+    const double max_dev = deviation.max(), rms_dev = deviation.rms();
+    std::printf(
+        "%-24s %-8s anser max_dev %.3g rms_dev %.3g | llama.cpp max_dev %.3g rms_dev %.3g | "
+        "ratio %.2f %.2f\n",
+        file.c_str(), table->name, max_dev, rms_dev, llama_max, llama_rms, max_dev / llama_max,
+        rms_dev / llama_rms);
+    EXPECT_LE(rms_dev, 1.25 * llama_rms);
+    EXPECT_LE(max_dev, 2.0 * llama_max);
   }
-  ASSERT_EQ(deviation.rows(), 51);
-  const double max_dev = deviation.max(), rms_dev = deviation.rms();
-  std::printf(
-      "%-24s anser max_dev %.3g rms_dev %.3g | llama.cpp max_dev %.3g rms_dev %.3g | ratio %.2f "
-      "%.2f\n",
-      file.c_str(), max_dev, rms_dev, llama_max, llama_rms, max_dev / llama_max,
-      rms_dev / llama_rms);
-  EXPECT_LE(rms_dev, 1.25 * llama_rms);
-  EXPECT_LE(max_dev, 2.0 * llama_max);
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, GgufQuants, ::testing::ValuesIn(kTags),
@@ -179,30 +191,6 @@ INSTANTIATE_TEST_SUITE_P(Files, GgufQuants, ::testing::ValuesIn(kTags),
                            std::replace(name.begin(), name.end(), '.', '_');
                            return name;
                          });
-
-// iq4_nl's levels are q8_0 codes under its own scale: converted at load, every tensor holds
-// exactly the values of the stored one.
-TEST(GgufQuantsIq4Nl, ConvertsToQ8_0WithoutRounding) {
-  auto gguf = LoadGguf(kDir + "model.iq4_nl.pure.gguf");
-  ASSERT_TRUE(gguf.ok()) << gguf.message();
-  int checked = 0;
-  for (const auto& [name, stored] : gguf->converted) {
-    const TensorView* view = gguf->tensors.Find(name);
-    ASSERT_NE(view, nullptr);
-    ASSERT_EQ(view->dtype, DType::kQ8_0) << name;
-    const int64_t cols = view->shape.back();
-    const size_t stored_row = static_cast<size_t>(cols / 32) * 18;
-    std::vector<float> from_stored(static_cast<size_t>(cols)), from_converted(static_cast<size_t>(cols));
-    for (int64_t r = 0; r < view->numel() / cols; ++r) {
-      DequantizeGgmlRow(stored.ggml_type, stored.stored + static_cast<size_t>(r) * stored_row, cols, from_stored.data());
-      DequantizeRow(DType::kQ8_0, static_cast<const uint8_t*>(view->data) + static_cast<size_t>(r) * DTypeRowBytes(DType::kQ8_0, cols),
-                    cols, from_converted.data());
-      ASSERT_EQ(from_converted, from_stored) << name << " row " << r;
-    }
-    ++checked;
-  }
-  EXPECT_EQ(checked, 14);
-}
 
 // Readers of the vocabulary take the metadata alone: nothing is converted.
 TEST(GgufQuantsMetadata, MetadataOnlyConvertsNothing) {

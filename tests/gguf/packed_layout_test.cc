@@ -175,6 +175,38 @@ TEST_P(PackedFile, GivesTheStandardFilesLogitsOnEveryTable) {
 
 INSTANTIATE_TEST_SUITE_P(Targets, PackedFile, ::testing::ValuesIn(kTargets));
 
+// q5_K (and iq4_xs, q5_1, iq4_nl) matrices stay as stored in a packed file: Q5_K_M's only packed
+// matrix is its q6_K head, and every table still gives the standard file's logits.
+TEST(PackedLayout, KeepsTypesWithoutAnInverseAsStored) {
+  const auto model = RandomModel();
+  ASSERT_TRUE(model);
+  const std::string stored = testing::ScratchPath("packed_layout.Q5_K_M.gguf");
+  ASSERT_TRUE(SaveModel(*model, stored, Target("Q5_K_M")).ok());
+  for (const CpuKernels* packer : PackingTables()) {
+    SCOPED_TRACE(std::string("packed for ") + packer->name);
+    const std::string packed = testing::ScratchPath("packed_layout.Q5_K_M.packed.gguf");
+    ConvertOptions options = Target("Q5_K_M");
+    options.pack_for = packer;
+    ASSERT_TRUE(SaveModel(*model, packed, options).ok());
+    auto meta = LoadGguf(packed, GgufRead::kMetadata);
+    ASSERT_TRUE(meta.ok()) << meta.message();
+    const auto& names = meta->metadata.Find("anser.packed.tensors")->items;
+    ASSERT_EQ(names.size(), 1u);
+    EXPECT_EQ(names[0].s, "output.weight");
+    for (const CpuKernels* loader : AllKernels()) {
+      SCOPED_TRACE(std::string("loaded by ") + loader->name);
+      const Weights* w_stored = nullptr;
+      const Weights* w_packed = nullptr;
+      std::shared_ptr<const Model> keep_stored, keep_packed;
+      const std::vector<float> expected = Logits(stored, *loader, &w_stored, &keep_stored);
+      const std::vector<float> got = Logits(packed, *loader, &w_packed, &keep_packed);
+      ASSERT_EQ(got.size(), expected.size());
+      ASSERT_FALSE(got.empty());
+      EXPECT_EQ(std::memcmp(got.data(), expected.data(), got.size() * sizeof(float)), 0);
+    }
+  }
+}
+
 TEST(PackedLayoutErrors, AreClear) {
   const auto model = RandomModel();
   ASSERT_TRUE(model);

@@ -75,7 +75,8 @@ TEST(KernelsTest, Avx512TableIsListedWhereTheCpuRunsIt) {
 TEST(KernelsTest, PackChangesOnlyBlockLayoutsOfFastTables) {
   for (const CpuKernels* k : AllKernels()) {
     for (DType dtype : {DType::kF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
-                        DType::kQ4_K, DType::kQ6_K}) {
+                        DType::kQ5_1, DType::kIQ4_NL, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,
+                        DType::kIQ4_XS}) {
       const int64_t cols = std::max<int64_t>(64, DTypeBlockElems(dtype));
       SCOPED_TRACE(Describe(*k, dtype, 17, cols, 0));
       TestMatrix w(dtype, 17, cols, 0, 5);
@@ -101,7 +102,8 @@ TEST(KernelsTest, UnpackUndoesEveryPack) {
   std::mt19937 random(3);
   for (const CpuKernels* k : AllKernels()) {
     for (DType dtype :
-         {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ4_K, DType::kQ6_K}) {
+         {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kIQ4_NL,
+          DType::kQ4_K, DType::kQ6_K}) {
       const int64_t rows = 37, cols = 2 * DTypeBlockElems(dtype);
       SCOPED_TRACE(Describe(*k, dtype, rows, cols, 0));
       std::vector<uint8_t> stored(DTypeRowBytes(dtype, cols) * rows);
@@ -137,7 +139,8 @@ TEST(KernelsTest, MatvecBlockTypes) {
   constexpr int64_t kRows[] = {0, 1, 7, 9, 65, 130};
   constexpr int64_t kCols[] = {0, 32, 64, 96, 256, 288, 1056, 4128};
   for (const CpuKernels* k : FastKernels()) {
-    for (DType dtype : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0}) {
+    for (DType dtype : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
+                        DType::kIQ4_NL}) {
       size_t case_index = 0;
       for (int64_t rows : kRows) {
         for (int64_t cols : kCols) {
@@ -154,7 +157,7 @@ TEST(KernelsTest, MatvecKQuantTypes) {
   constexpr int64_t kRows[] = {0, 1, 7, 9, 65, 130};
   constexpr int64_t kCols[] = {0, 256, 512, 768, 4352};
   for (const CpuKernels* k : FastKernels()) {
-    for (DType dtype : {DType::kQ4_K, DType::kQ6_K}) {
+    for (DType dtype : {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS}) {
       size_t case_index = 0;
       for (int64_t rows : kRows) {
         for (int64_t cols : kCols) {
@@ -167,8 +170,9 @@ TEST(KernelsTest, MatvecKQuantTypes) {
 
 // The reference against the product of its dequantized weights summed in double: the float
 // rounding of its own sum, a few ulps times √cols, and nothing else (no wrong element).
-TEST(KernelsTest, ReferenceMatvecKQuantsIsTheDequantizedProduct) {
-  for (DType dtype : {DType::kQ4_K, DType::kQ6_K}) {
+TEST(KernelsTest, ReferenceMatvecGgmlTypesIsTheDequantizedProduct) {
+  for (DType dtype : {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS, DType::kIQ4_NL,
+                      DType::kQ5_1}) {
     constexpr int64_t kRows = 9, kCols = 1024;
     SCOPED_TRACE(DTypeName(dtype));
     TestMatrix w(dtype, kRows, kCols, 1, 17);

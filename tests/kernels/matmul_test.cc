@@ -67,8 +67,9 @@ TEST(MatmulTest, BlockTypes) {
   constexpr int64_t kN[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 17};
   constexpr int64_t kRows[] = {1, 17, 40};
   for (const CpuKernels* k : FastKernels()) {
-    for (DType dtype : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ4_K,
-                        DType::kQ6_K}) {
+    for (DType dtype : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
+                        DType::kIQ4_NL, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,
+                        DType::kIQ4_XS}) {
       const std::vector<int64_t> cols_list = DTypeBlockElems(dtype) == 256
                                                  ? std::vector<int64_t>{256, 768}
                                                  : std::vector<int64_t>{32, 288, 544};
@@ -99,23 +100,27 @@ void ExpectConstantTokensAsReference(const CpuKernels& k, TestMatrix& w, float s
   }
 }
 
-// K-quant super-blocks whose every quant and scale is at its extreme (q4_K: q 15, scale and min
-// 63; q6_K: q − 32 = −32 with scale −128, and 31 with 127) against activations that quantize to
-// ±127 throughout: the largest partial sums the kernels form, which must not overflow.
-TEST(MatmulTest, KQuantTypesAtTheirLargestQuants) {
+// Blocks of the GGML types whose every quant and scale is at its extreme (q4_K: q 15; q5_K, q5_1:
+// q 31; their scales and mins 63; q6_K: q − 32 = −32 with scale −128, and 31 with 127; iq4_nl:
+// levels −127 and 113, iq4_xs: those with ls − 32 = −32 and 31) against activations that quantize to ±127 throughout: the largest
+// partial sums the kernels form, which must not overflow.
+TEST(MatmulTest, GgmlTypesAtTheirLargestQuants) {
   constexpr int64_t kRows = 19, kCols = 512;  // a 16-row tile group and rows left over
-  for (DType dtype : {DType::kQ4_K, DType::kQ6_K}) {
+  for (DType dtype : {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ5_1, DType::kIQ4_NL,
+                      DType::kIQ4_XS}) {
     for (uint8_t fill : {0x00, 0xff}) {
       TestMatrix w(dtype, kRows, kCols, 1, 0);
       const size_t block_bytes = DTypeBlockBytes(dtype);
       const size_t blocks = DTypeRowBytes(dtype, kCols) * kRows / block_bytes;
       const uint16_t scale = F32ToF16(1.0f / 1024);
+      const bool q6 = dtype == DType::kQ6_K;
+      const bool signed_levels = q6 || dtype == DType::kIQ4_NL || dtype == DType::kIQ4_XS;
       for (size_t b = 0; b < blocks; ++b) {
         uint8_t* blk = w.buffer.data() + b * block_bytes;
-        std::fill(blk, blk + block_bytes, dtype == DType::kQ4_K ? uint8_t{0xff} : fill);
-        if (dtype == DType::kQ6_K) std::fill(blk + 192, blk + 208, fill == 0 ? 0x80 : 0x7f);
-        std::memcpy(blk + (dtype == DType::kQ4_K ? 0 : 208), &scale, 2);
-        if (dtype == DType::kQ4_K) std::memcpy(blk + 2, &scale, 2);
+        std::fill(blk, blk + block_bytes, signed_levels ? fill : uint8_t{0xff});
+        if (q6) std::fill(blk + 192, blk + 208, fill == 0 ? 0x80 : 0x7f);
+        std::memcpy(blk + (q6 ? 208 : 0), &scale, 2);
+        if (!signed_levels) std::memcpy(blk + 2, &scale, 2);  // dmin, or q5_1's m
       }
       for (const CpuKernels* k : FastKernels()) {
         for (float sign : {1.0f, -1.0f}) {

@@ -235,7 +235,8 @@ Command AddBench(CLI::App& app) {
   shape->excludes(model);
   sub->add_option("--dtype", args->dtype,
                   "Storage dtype of the random weights (--shape only; any case; the llama.cpp types run as "
-                  "loading their GGUF would: q4_K, q6_K as stored, the others q8_0, q5_1 f32)")
+                  "loading their GGUF would: q4_K, q5_K, q6_K, iq4_nl, q5_1 as stored, the others "
+                  "q8_0)")
       ->transform(CLI::IsMember(StoredTypeNames(), CLI::ignore_case))
       ->needs(shape)
       ->capture_default_str();

@@ -1,16 +1,20 @@
-// The K-quant products (q4_K, q6_K) for any number of tokens, written once over a table's tile
-// registers W and 8-bit dot product (Dot<D> of quant_gemv_avx2.h: AVX2's maddubs or VNNI's
+// The super-block products (q4_K, q5_K, q6_K, iq4_xs) for any number of tokens, written once over a table's
+// tile registers W and 8-bit dot product (Dot<D> of quant_gemv_avx2.h: AVX2's maddubs or VNNI's
 // dpbusd). The activations are quantized to 8 bits per 32-block as for the other block types
 // (QuantizedActs), and each 32-element sub-block of a super-block meets the matching activation
 // block; the integer dots are exact.
 // - In the table's tile layout (tiles.h), a group of 8 or 16 rows goes at once, one lane per row
-//   (DotQ4KTile, DotQ6KTile): what `pack` gives every matrix the models multiply by.
+//   (DotQ45KTile, DotQ6KTile, DotIq4XsTile): what `pack` gives every matrix the models multiply
+//   by.
 // - As stored (the rows past the last group, matrices no table packed), a row at a time, one
-//   accumulator per token over the lanes of the sub-blocks' dots (DotQ4KRows, DotQ6KRows):
-//     q4_K: acc += float(Σq·xq)·(d·sc·x.d), mins += (dmin·m)·x.s;   y = Hsum(acc) − Hsum(mins)
+//   accumulator per token over the lanes of the sub-blocks' dots (DotQ45KRows, DotQ6KRows,
+//   DotIq4XsRows):
+//     q4_K, q5_K: acc += float(Σq·xq)·(d·sc·x.d), mins += (dmin·m)·x.s; y = Hsum(acc) − Hsum(mins)
 //     q6_K: acc += float(Σ (q − 32)·xq·scale, lane-wise)·(d·x.d);   y = Hsum(acc)
-//   q4_K's quants are unsigned (Dot<kQ4_0>'s block); q6_K's q − 32 signed (Dot<kQ8_0>'s), the 8
-//   int32 lanes of its dot split 4 + 4 between the sub-block's two 16-element scale groups.
+//     iq4_xs: acc += float(Σ level·xq)·(d·(ls − 32)·x.d);            y = Hsum(acc)
+//   q4_K's and q5_K's quants are unsigned (Dot<kQ4_0>'s and Dot<kQ5_0>'s blocks); q6_K's q − 32
+//   signed (Dot<kQ8_0>'s), the 8 int32 lanes of its dot split 4 + 4 between the sub-block's two
+//   16-element scale groups.
 //
 // Batch invariance (kernels.h): every token's output for a row is summed in one order whether it
 // is computed alone or with up to seven others (the kN of each kernel), on any thread.
@@ -50,7 +54,8 @@ struct ActScales {
   const int32_t* low_sum;  // Σq of each block's first 16 elements (q6_K's tiles)
 };
 
-// The eight 6-bit scales and mins of a q4_K super-block (KScaleMin) as floats times d and dmin:
+// The eight 6-bit scales and mins of a q4_K or q5_K super-block (KScaleMin) as floats times d and
+// dmin:
 // sub-blocks 0..3 in the low 6 bits of bytes 0..3 (scales) and 4..7 (mins); 4..7 in the nibbles
 // of bytes 8..11, their top 2 bits in the top bits of bytes 0..3 and 4..7.
 inline void Q4KScales(const uint8_t* s, float d, float dmin, __m256* dsc, __m256* dm) {
@@ -71,14 +76,23 @@ inline void Q4KScales(const uint8_t* s, float d, float dmin, __m256* dsc, __m256
 // Lane j of v in every lane.
 inline __m256 Lane(__m256 v, int j) { return _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(j)); }
 
-// Row · x_t of kN tokens for a q4_K row of `supers` super-blocks; y[t·y_stride]. Two
-// accumulators (even and odd sub-blocks) per token, so the multiply-adds do not wait on one
+// Bit j (0…7) of each byte of v moved to bit 4, the other bits cleared: q5_K's and q5_0's fifth
+// quant bit (16-bit shifts of at most 4 bring no bit of the other byte into bit 4).
+template <class W>
+inline typename W::I HighBit(typename W::I v, int j) {
+  return W::And(W::Shift16(v, 4 - j), W::Bytes(0x10));
+}
+
+// Row · x_t of kN tokens for a q4_K or q5_K (D) row of `supers` super-blocks; y[t·y_stride].
+// Two accumulators (even and odd sub-blocks) per token, so the multiply-adds do not wait on one
 // another; the mins meet the activations' block sums eight at a time.
-template <template <DType> class Dot, int kN>
-void DotQ4KRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
-                float* y, int64_t y_stride) {
-  constexpr size_t kBytes = kQ4_KBytes;
-  using Block = typename Dot<DType::kQ4_0>::Block;
+template <template <DType> class Dot, DType D, int kN>
+void DotQ45KRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
+                 float* y, int64_t y_stride) {
+  constexpr bool kFifthBit = D == DType::kQ5_K;
+  constexpr size_t kBytes = kFifthBit ? kQ5_KBytes : kQ4_KBytes;
+  constexpr int kQs = kFifthBit ? kQ5_KQs : kQ4_KQs;
+  using Block = typename Dot<kFifthBit ? DType::kQ5_0 : DType::kQ4_0>::Block;
   const __m256i low = _mm256_set1_epi8(0x0f);
   __m256 acc[kN][2], mins[kN];
   for (int t = 0; t < kN; ++t) acc[t][0] = acc[t][1] = mins[t] = _mm256_setzero_ps();
@@ -94,12 +108,21 @@ void DotQ4KRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs
       f[t] = _mm256_mul_ps(dsc, _mm256_loadu_ps(xs[t].d + x0));
       mins[t] = _mm256_fmadd_ps(dm, _mm256_loadu_ps(xs[t].s + x0), mins[t]);
     }
+    // q5_K: bit j of byte l is bit 4 of element l of sub-block j.
+    const __m256i qh =
+        kFifthBit ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQ5_KQh))
+                  : _mm256_setzero_si256();
     for (int p = 0; p < kPiecesPerK / 2; ++p) {
       // One 32-byte load holds two pieces: low nibbles piece 2p, high nibbles piece 2p + 1.
       const __m256i bytes =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQ4_KQs + 32 * p));
-      const Block pieces[2] = {Block(_mm256_and_si256(bytes, low)),
-                               Block(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), low))};
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQs + 32 * p));
+      __m256i quants[2] = {_mm256_and_si256(bytes, low),
+                           _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low)};
+      if constexpr (kFifthBit) {
+        for (int h = 0; h < 2; ++h)
+          quants[h] = _mm256_or_si256(quants[h], HighBit<Avx2Tiles>(qh, 2 * p + h));
+      }
+      const Block pieces[2] = {Block(quants[0]), Block(quants[1])};
       for (int h = 0; h < 2; ++h) {
         for (int t = 0; t < kN; ++t) {
           const __m256 dot = _mm256_cvtepi32_ps(pieces[h].Dot(qx[t].blocks[x0 + 2 * p + h]));
@@ -110,6 +133,42 @@ void DotQ4KRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs
   }
   for (int t = 0; t < kN; ++t)
     y[t * y_stride] = Hsum(_mm256_add_ps(acc[t][0], acc[t][1])) - Hsum(mins[t]);
+}
+
+// d·(ls_j − 32) of the eight sub-blocks j of an iq4_xs super-block (Iq4XsScale).
+inline __m256 Iq4XsScales(const uint8_t* blk) {
+  alignas(32) int32_t ls[8];
+  for (int j = 0; j < 8; ++j) ls[j] = Iq4XsScale(blk, j) - 32;
+  return _mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(LoadU16(blk))),
+                       _mm256_cvtepi32_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(ls))));
+}
+
+// Row · x_t of kN tokens for an iq4_xs row of `supers` super-blocks; y[t·y_stride]. Each
+// sub-block is an iq4_nl block of signed levels (Dot<kIQ4_NL>'s); two accumulators per token, as
+// for q4_K.
+template <template <DType> class Dot, int kN>
+void DotIq4XsRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
+                  float* y, int64_t y_stride) {
+  using Block = typename Dot<DType::kIQ4_NL>::Block;
+  const __m256i table = Iq4LevelTable();
+  __m256 acc[kN][2];
+  for (int t = 0; t < kN; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+  for (int64_t s = 0; s < supers; ++s) {
+    const uint8_t* blk = row + static_cast<size_t>(s) * kIQ4_XSBytes;
+    PrefetchAhead(blk, kIQ4_XSBytes);
+    const __m256 scales = Iq4XsScales(blk);
+    const size_t x0 = static_cast<size_t>(s * kPiecesPerK);
+    __m256 f[kN];  // lane j: d·(ls_j − 32)·x.d of sub-block j
+    for (int t = 0; t < kN; ++t) f[t] = _mm256_mul_ps(scales, _mm256_loadu_ps(xs[t].d + x0));
+    for (int j = 0; j < kPiecesPerK; ++j) {
+      const Block piece(_mm256_shuffle_epi8(table, Nibbles(blk + kIQ4_XSQs + 16 * j)));
+      for (int t = 0; t < kN; ++t) {
+        const __m256 dot = _mm256_cvtepi32_ps(piece.Dot(qx[t].blocks[x0 + j]));
+        acc[t][j % 2] = _mm256_fmadd_ps(dot, Lane(f[t], j), acc[t][j % 2]);
+      }
+    }
+  }
+  for (int t = 0; t < kN; ++t) y[t * y_stride] = Hsum(_mm256_add_ps(acc[t][0], acc[t][1]));
 }
 
 // Row · x_t of kN tokens for a q6_K row of `supers` super-blocks; y[t·y_stride]. Two
@@ -179,19 +238,35 @@ inline void UnpackNibbles(const uint8_t* q, typename W::I* qt) {
   }
 }
 
-// y[t·y_stride + r] = row r · x_t for the W::kGroupRows rows of one q4_K tile group (tiles.h)
-// and kN ≥ 1 tokens, one lane per row: per sub-block j the integer dot, then
+// The eight registers' 4-bit codes turned into iq4_nl's levels (signed bytes).
+template <class W>
+inline void LookUpIq4Levels(typename W::I* qt) {
+  const typename W::I table = W::Table16(kIq4Levels);
+  for (int k = 0; k < 8; ++k) qt[k] = W::Lookup(table, qt[k]);
+}
+
+// Bit 4 of the eight registers' quants from the tile high-bit bytes at `bits` (q5_0, q5_K:
+// bit k of each byte belongs to register k).
+template <class W>
+inline void OrHighBits(const uint8_t* bits, typename W::I* qt) {
+  const typename W::I loaded = W::Load(bits);
+  for (int k = 0; k < 8; ++k) qt[k] = W::Or(qt[k], HighBit<W>(loaded, k));
+}
+
+// y[t·y_stride + r] = row r · x_t for the W::kGroupRows rows of one q4_K or q5_K (D) tile group
+// (tiles.h) and kN ≥ 1 tokens, one lane per row: per sub-block j the integer dot, then
 //   acc += float(idot)·((d·sc_j)·x.d),  mins += (dmin·m_j)·x.s;   y = acc − mins
 // each lane the same arithmetic whatever the register width.
-template <class W, template <DType> class Dot, int kN>
-void DotQ4KTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, float* y,
-                int64_t y_stride) {
+template <class W, template <DType> class Dot, DType D, int kN>
+void DotQ45KTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, float* y,
+                 int64_t y_stride) {
   using I = typename W::I;
   using F = typename W::F;
   constexpr int kR = W::kGroupRows;
   constexpr int kParts = kR / W::kRows;
-  constexpr size_t kColumnBytes = kR * kQ4_KBytes;
-  using Tile = typename Dot<DType::kQ4_0>::Tile;
+  constexpr bool kFifthBit = D == DType::kQ5_K;
+  constexpr size_t kColumnBytes = kR * (kFifthBit ? kQ5_KBytes : kQ4_KBytes);
+  using Tile = typename Dot<kFifthBit ? DType::kQ5_0 : DType::kQ4_0>::Tile;
   F acc[kParts][kN], mins[kParts][kN];
   for (int p = 0; p < kParts; ++p) {
     for (int t = 0; t < kN; ++t) acc[p][t] = mins[p][t] = W::Zero();
@@ -204,7 +279,9 @@ void DotQ4KTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, f
       const F d = W::Halves(col + 2 * lanes), dmin = W::Halves(col + 2 * kR + 2 * lanes);
       for (int j = 0; j < kPiecesPerK; ++j) {
         I qt[8];
-        UnpackNibbles<W>(col + TileQ4KQuantsOffset(kR, j) + 4 * lanes, qt);
+        const uint8_t* quants = col + TileQ4KQuantsOffset(D, kR, j);
+        UnpackNibbles<W>(quants + 4 * lanes, qt);
+        if constexpr (kFifthBit) OrHighBits<W>(quants + 16 * kR + 4 * lanes, qt);
         const Tile tile(qt);
         const I packed = W::ByteInts(col + TileQ4KScalesOffset(kR) + j * kR + lanes);
         const F dsc = W::Mul(d, W::Float(W::And(packed, W::Ints(63))));
@@ -228,18 +305,17 @@ void DotQ4KTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, f
   }
 }
 
-// The same for one q6_K tile group: per sub-block j the unsigned quants' dots over its two
-// 16-element halves, each less 32·Σx of that half and times the half's scale, then
-//   acc += float(idot_low·sc_2j + idot_high·sc_2j+1)·(d·x.d);   y = acc
-template <class W, template <DType> class Dot, int kN>
-void DotQ6KTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
-                float* y, int64_t y_stride) {
-  using I = typename W::I;
+// The loops of a super-block tile product whose rows each sum into one accumulator (q6_K,
+// iq4_xs): the columns of kBlockBytes super-blocks in order, each prefetched, then per part p of
+// the group (W::kRows rows from lane offset `lanes`, their f16 d) and sub-block j
+//   sub_block(col, lanes, d, j, xb, acc[p])
+// which adds the kN tokens' products of activation block xb to acc[p][0 … kN); y = acc.
+template <class W, int kN, size_t kBlockBytes, class SubBlock>
+void TileSuperBlocks(const uint8_t* group, int64_t supers, float* y, int64_t y_stride,
+                     SubBlock&& sub_block) {
   using F = typename W::F;
-  constexpr int kR = W::kGroupRows;
-  constexpr int kParts = kR / W::kRows;
-  constexpr size_t kColumnBytes = kR * kQ6_KBytes;
-  using Tile = typename Dot<DType::kQ6_K>::Tile;
+  constexpr int kParts = W::kGroupRows / W::kRows;
+  constexpr size_t kColumnBytes = W::kGroupRows * kBlockBytes;
   F acc[kParts][kN];
   for (int p = 0; p < kParts; ++p) {
     for (int t = 0; t < kN; ++t) acc[p][t] = W::Zero();
@@ -250,7 +326,28 @@ void DotQ6KTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* 
     for (int p = 0; p < kParts; ++p) {
       const size_t lanes = static_cast<size_t>(W::kRows * p);
       const F d = W::Halves(col + 2 * lanes);
-      for (int j = 0; j < kPiecesPerK; ++j) {
+      for (int j = 0; j < kPiecesPerK; ++j)
+        sub_block(col, lanes, d, j, static_cast<size_t>(s * kPiecesPerK + j), acc[p]);
+    }
+  }
+  for (int p = 0; p < kParts; ++p) {
+    for (int t = 0; t < kN; ++t) W::Store(y + t * y_stride + p * W::kRows, acc[p][t]);
+  }
+}
+
+// The same for one q6_K tile group: per sub-block j the unsigned quants' dots over its two
+// 16-element halves, each less 32·Σx of that half and times the half's scale, then
+//   acc += float(idot_low·sc_2j + idot_high·sc_2j+1)·(d·x.d);   y = acc
+template <class W, template <DType> class Dot, int kN>
+void DotQ6KTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
+                float* y, int64_t y_stride) {
+  using I = typename W::I;
+  using F = typename W::F;
+  constexpr int kR = W::kGroupRows;
+  using Tile = typename Dot<DType::kQ6_K>::Tile;
+  TileSuperBlocks<W, kN, kQ6_KBytes>(
+      group, supers, y, y_stride,
+      [&](const uint8_t* col, size_t lanes, F d, int j, size_t xb, F* acc) {
         const uint8_t* quants = col + TileQ6KQuantsOffset(kR, j) + 4 * lanes;
         I qt[8];
         UnpackNibbles<W>(quants, qt);
@@ -264,30 +361,60 @@ void DotQ6KTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* 
         const Tile tile(qt);
         const uint8_t* scales = col + TileQ6KScalesOffset(kR) + 2 * j * kR + lanes;
         const I low_scale = W::SignedByteInts(scales), high_scale = W::SignedByteInts(scales + kR);
-        const size_t xb = static_cast<size_t>(s * kPiecesPerK + j);
         for (int t = 0; t < kN; ++t) {
           const QuantizedActs::Block& x = qx[t].blocks[xb];
           const int32_t low_sum = xs[t].low_sum[xb];
           const I low = W::Sub(tile.Half(x, 0), TimesSum(32, low_sum));
           const I high = W::Sub(tile.Half(x, 1), TimesSum(32, x.sum - low_sum));
           const I idot = W::Add(W::Mullo(low, low_scale), W::Mullo(high, high_scale));
-          acc[p][t] = W::Fma(W::Float(idot), W::Mul(d, x.d), acc[p][t]);
+          acc[t] = W::Fma(W::Float(idot), W::Mul(d, x.d), acc[t]);
         }
-      }
-    }
-  }
-  for (int p = 0; p < kParts; ++p) {
-    for (int t = 0; t < kN; ++t) W::Store(y + t * y_stride + p * W::kRows, acc[p][t]);
-  }
+      });
+}
+
+// The same for one iq4_xs tile group: per sub-block j the signed levels' dot, then
+//   acc += float(idot)·((d·(ls_j − 32))·x.d);   y = acc
+template <class W, template <DType> class Dot, int kN>
+void DotIq4XsTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, float* y,
+                  int64_t y_stride) {
+  using I = typename W::I;
+  using F = typename W::F;
+  constexpr int kR = W::kGroupRows;
+  using Tile = typename Dot<DType::kIQ4_NL>::Tile;
+  TileSuperBlocks<W, kN, kIQ4_XSBytes>(
+      group, supers, y, y_stride,
+      [&](const uint8_t* col, size_t lanes, F d, int j, size_t xb, F* acc) {
+        I qt[8];
+        UnpackNibbles<W>(col + TileIq4XsQuantsOffset(kR, j) + 4 * lanes, qt);
+        LookUpIq4Levels<W>(qt);
+        const Tile tile(qt);
+        const uint8_t* scales = col + TileIq4XsScalesOffset(kR) + lanes;
+        const I packed = W::ByteInts(scales + (j % 4) * kR);
+        I ls = W::And(packed, W::Ints(63));
+        if (j >= 4) {
+          const uint8_t* high_scales = col + TileIq4XsHighScalesOffset(kR) + lanes;
+          const I high =
+              W::And(W::Shift32(W::ByteInts(high_scales + (j - 4) / 2 * kR), -4 * (j % 2)),
+                     W::Ints(15));
+          ls = W::Or(W::Shift32(packed, -6), W::Shift32(high, 2));
+        }
+        const F dls = W::Mul(d, W::Float(W::Sub(ls, 32)));
+        for (int t = 0; t < kN; ++t) {
+          const QuantizedActs::Block& x = qx[t].blocks[xb];
+          acc[t] = W::Fma(W::Float(tile.Dot(x)), W::Mul(dls, x.d), acc[t]);
+        }
+      });
 }
 
 template <class W, template <DType> class Dot, DType D, int kN>
 void DotKTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
               float* y, int64_t y_stride) {
-  if constexpr (D == DType::kQ4_K) {
-    DotQ4KTile<W, Dot, kN>(group, qx, supers, y, y_stride);
-  } else {
+  if constexpr (D == DType::kQ6_K) {
     DotQ6KTile<W, Dot, kN>(group, qx, xs, supers, y, y_stride);
+  } else if constexpr (D == DType::kIQ4_XS) {
+    DotIq4XsTile<W, Dot, kN>(group, qx, supers, y, y_stride);
+  } else {
+    DotQ45KTile<W, Dot, D, kN>(group, qx, supers, y, y_stride);
   }
 }
 
@@ -318,10 +445,12 @@ void DotKTileN(const uint8_t* group, const QuantizedActs* qx, const ActScales* x
 template <template <DType> class Dot, DType D, int kN>
 void DotKRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
               float* y, int64_t y_stride) {
-  if constexpr (D == DType::kQ4_K) {
-    DotQ4KRows<Dot, kN>(row, qx, xs, supers, y, y_stride);
-  } else {
+  if constexpr (D == DType::kQ6_K) {
     DotQ6KRows<Dot, kN>(row, qx, xs, supers, y, y_stride);
+  } else if constexpr (D == DType::kIQ4_XS) {
+    DotIq4XsRows<Dot, kN>(row, qx, xs, supers, y, y_stride);
+  } else {
+    DotQ45KRows<Dot, D, kN>(row, qx, xs, supers, y, y_stride);
   }
 }
 

@@ -8,11 +8,12 @@ namespace {
 
 template <DType D>
 struct Avx2Dot {
-  // maddubs multiplies unsigned by signed bytes: for q8_0 the weight's sign moves onto x; the
-  // other types' quants are unsigned (≤ 31) already. |x| ≤ 127 keeps every pair sum in int16.
-  static __m256i Unsigned(__m256i q) { return D == DType::kQ8_0 ? _mm256_sign_epi8(q, q) : q; }
+  // maddubs multiplies unsigned by signed bytes: for q8_0 and iq4_nl the weight's sign moves
+  // onto x; the other types' quants are unsigned (≤ 31) already. |x| ≤ 127 keeps every pair sum
+  // in int16.
+  static __m256i Unsigned(__m256i q) { return SignedQuants(D) ? _mm256_sign_epi8(q, q) : q; }
   static __m256i Signed(__m256i x, __m256i q) {
-    return D == DType::kQ8_0 ? _mm256_sign_epi8(x, q) : x;
+    return SignedQuants(D) ? _mm256_sign_epi8(x, q) : x;
   }
 
   struct Block {
@@ -31,14 +32,14 @@ struct Avx2Dot {
     __m256i Dot(const QuantizedActs::Block& x) const {
       const __m256i ones = _mm256_set1_epi16(1);
       __m256i dot = _mm256_setzero_si256();
-      // A q8_0 pair sum may reach 2·127·127, so each is widened at once. A 4-bit pair sum is at
-      // most 2·15·127 (2·31·127 for q5_0, 2·63·127 for q6_K's unsigned quants): eight (four,
-      // two) of them fit in int16, so the widening multiply-add runs once (twice, four times) per
-      // block instead of eight times.
-      constexpr int kPerWiden = D == DType::kQ8_0   ? 1
-                                : D == DType::kQ6_K ? 2
-                                : D == DType::kQ5_0 ? 4
-                                                    : 8;
+      // A q8_0 (iq4_nl) pair sum may reach 2·127·127, so each is widened at once. A 4-bit pair
+      // sum is at most 2·15·127 (2·31·127 for q5_0 and q5_1, 2·63·127 for q6_K's unsigned
+      // quants): eight (four, two) of them fit in int16, so the widening multiply-add runs once
+      // (twice, four times) per block instead of eight times.
+      constexpr int kPerWiden = SignedQuants(D)                         ? 1
+                                : D == DType::kQ6_K                     ? 2
+                                : D == DType::kQ5_0 || D == DType::kQ5_1 ? 4
+                                                                         : 8;
       for (int k0 = 0; k0 < 8; k0 += kPerWiden) {
         __m256i p = _mm256_maddubs_epi16(u[k0], Signed(Avx2Tiles::Quad(x.q, k0), q[k0]));
         for (int k = k0 + 1; k < k0 + kPerWiden; ++k)

@@ -18,22 +18,40 @@
 namespace anser {
 namespace {
 
-// The 32 quants of a block in element order: signed for q8_0; for the other types unsigned
-// (0..15 or 0..31), their offset applied separately by BlockOffset.
+// Whether a block type's quants are signed values (q8_0's, iq4_nl's levels) rather than unsigned
+// codes whose offset BlockOffset applies.
+constexpr bool SignedQuants(DType d) { return d == DType::kQ8_0 || d == DType::kIQ4_NL; }
+
+// iq4_nl's 16 levels in both 128-bit lanes: a byte shuffle turns 4-bit codes into them.
+inline __m256i Iq4LevelTable() {
+  return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4Levels)));
+}
+
+// The 32 quants of a 16-byte nibble field in element order: low nibbles are elements 0..15, high
+// nibbles 16..31.
+inline __m256i Nibbles(const uint8_t* qs) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m128i low = _mm_set1_epi8(0x0f);
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(bytes, 4), low), _mm_and_si128(bytes, low));
+}
+
+// The 32 quants of a block in element order: signed for q8_0 and iq4_nl (its levels); for the
+// other types unsigned (0..15 or 0..31), their offset applied separately by BlockOffset.
 template <DType D>
 inline __m256i BlockQuants(const uint8_t* blk) {
   if constexpr (D == DType::kQ8_0) {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQ8_0Qs));
+  } else if constexpr (D == DType::kIQ4_NL) {
+    return _mm256_shuffle_epi8(Iq4LevelTable(), Nibbles(blk + kIQ4_NLQs));
   } else {
-    constexpr int kQs = D == DType::kQ4_0 ? kQ4_0Qs : D == DType::kQ4_1 ? kQ4_1Qs : kQ5_0Qs;
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQs));
-    const __m128i low = _mm_set1_epi8(0x0f);
-    // Low nibbles are elements 0..15, high nibbles 16..31.
-    __m256i q =
-        _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(bytes, 4), low), _mm_and_si128(bytes, low));
-    if constexpr (D == DType::kQ5_0) {
+    constexpr int kQs = D == DType::kQ4_0   ? kQ4_0Qs
+                        : D == DType::kQ4_1 ? kQ4_1Qs
+                        : D == DType::kQ5_1 ? kQ5_1Qs
+                                            : kQ5_0Qs;
+    __m256i q = Nibbles(blk + kQs);
+    if constexpr (D == DType::kQ5_0 || D == DType::kQ5_1) {
       // Spread bit j of qh to byte j: byte j takes qh's byte j/8, then tests bit j%8.
-      const auto qh = static_cast<int>(LoadU32(blk + kQ5_0Qh));
+      const auto qh = static_cast<int>(LoadU32(blk + (D == DType::kQ5_0 ? kQ5_0Qh : kQ5_1Qh)));
       const __m256i spread = _mm256_shuffle_epi8(
           _mm256_set1_epi32(qh),
           _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
@@ -53,6 +71,7 @@ inline float BlockOffset(const uint8_t* blk, float d) {
   if constexpr (D == DType::kQ4_0) return -8.0f * d;
   if constexpr (D == DType::kQ4_1) return _cvtsh_ss(LoadU16(blk + kQ4_1M));
   if constexpr (D == DType::kQ5_0) return -16.0f * d;
+  if constexpr (D == DType::kQ5_1) return _cvtsh_ss(LoadU16(blk + kQ5_1M));
   return 0.0f;
 }
 

@@ -56,7 +56,7 @@ float DotQuantRow(const uint8_t* row, const QuantizedActs& qx, int64_t blocks) {
     const QuantizedActs::Block& x = qx.blocks[static_cast<size_t>(b)];
     const __m256 dot = _mm256_cvtepi32_ps(typename Dot<D>::Block(BlockQuants<D>(blk)).Dot(x));
     const float d = BlockScale(blk);
-    if constexpr (D != DType::kQ8_0) offsets += BlockOffset<D>(blk, d) * x.s;
+    if constexpr (!SignedQuants(D)) offsets += BlockOffset<D>(blk, d) * x.s;
     acc = _mm256_fmadd_ps(dot, _mm256_set1_ps(d * x.d), acc);
   }
   return Hsum(acc) + offsets;
@@ -80,7 +80,7 @@ void DotQuantRows(const uint8_t* row, const QuantizedActs* qx, int64_t blocks, f
       const __m256 dot = _mm256_cvtepi32_ps(block.Dot(qx[t].blocks[bi]));
       acc[t] = _mm256_fmadd_ps(dot, _mm256_set1_ps(d * qx[t].blocks[bi].d), acc[t]);
     }
-    if constexpr (D != DType::kQ8_0) {
+    if constexpr (!SignedQuants(D)) {
       const float offset = BlockOffset<D>(blk, d);
       for (int t = 0; t < kN; ++t) offsets[t] += offset * qx[t].blocks[bi].s;
     }
@@ -99,13 +99,9 @@ inline void UnpackTile(const uint8_t* col, int part, typename W::I* qt) {
     for (int k = 0; k < 8; ++k) qt[k] = W::Load(q + kRegisterBytes * k);
   } else {
     UnpackNibbles<W>(q, qt);
-    if constexpr (D == DType::kQ5_0) {
-      // Bit k of each byte is bit 4 of register k's element: shifted into place (16-bit shifts
-      // of at most 4 carry nothing into another byte's bit 4).
-      const typename W::I bits = W::Load(col + TileHighBitsOffset(W::kGroupRows) + lanes);
-      const typename W::I bit4 = W::Bytes(0x10);
-      for (int k = 0; k < 8; ++k) qt[k] = W::Or(qt[k], W::And(W::Shift16(bits, 4 - k), bit4));
-    }
+    if constexpr (D == DType::kQ5_0 || D == DType::kQ5_1)
+      OrHighBits<W>(col + TileHighBitsOffset(D, W::kGroupRows) + lanes, qt);
+    if constexpr (D == DType::kIQ4_NL) LookUpIq4Levels<W>(qt);
   }
 }
 
@@ -128,7 +124,8 @@ void DotQuantTile(const uint8_t* group, const QuantizedActs* qx, int64_t blocks,
     for (size_t off = 0; off < column_bytes; off += 64)
       _mm_prefetch(reinterpret_cast<const char*>(col + kStreamPrefetchBytes + off), _MM_HINT_T0);
     // value = q·d + offset, per row; the offset meets Σx of the block. For q4_0 and q5_0 it is
-    // a whole number of d (−8, −16), so it is subtracted from the integer dot; q4_1's m is not.
+    // a whole number of d (−8, −16), so it is subtracted from the integer dot; q4_1's and q5_1's
+    // m is not.
     constexpr uint32_t kQuantOffset = D == DType::kQ4_0 ? 8 : D == DType::kQ5_0 ? 16 : 0;
     for (int p = 0; p < kParts; ++p) {
       typename W::I qt[8];
@@ -136,14 +133,15 @@ void DotQuantTile(const uint8_t* group, const QuantizedActs* qx, int64_t blocks,
       const typename Dot<D>::Tile tile(qt);
       const size_t halves = 2 * static_cast<size_t>(W::kRows * p);
       const typename W::F d = W::Halves(col + kTileScales + halves);
+      constexpr bool kMin = D == DType::kQ4_1 || D == DType::kQ5_1;
       const typename W::F m =
-          D == DType::kQ4_1 ? W::Halves(col + TileMinsOffset(W::kGroupRows) + halves) : W::Zero();
+          kMin ? W::Halves(col + TileMinsOffset(W::kGroupRows) + halves) : W::Zero();
       for (int t = 0; t < kN; ++t) {
         const QuantizedActs::Block& x = qx[t].blocks[static_cast<size_t>(b)];
         typename W::I idot = tile.Dot(x);
         if constexpr (kQuantOffset != 0) idot = W::Sub(idot, TimesSum(kQuantOffset, x.sum));
         acc[p][t] = W::Fma(W::Float(idot), W::Mul(d, x.d), acc[p][t]);
-        if constexpr (D == DType::kQ4_1) acc[p][t] = W::FmaScalar(m, x.s, acc[p][t]);
+        if constexpr (kMin) acc[p][t] = W::FmaScalar(m, x.s, acc[p][t]);
       }
     }
   }
@@ -226,12 +224,22 @@ void GemvQuant(const MatRef& w, const float* x, int64_t n, float* y) {
       return GemvBlocks<W, Dot, DType::kQ4_0>(w, qx.data(), n, y);
     case DType::kQ4_1:
       return GemvBlocks<W, Dot, DType::kQ4_1>(w, qx.data(), n, y);
+    case DType::kQ5_0:
+      return GemvBlocks<W, Dot, DType::kQ5_0>(w, qx.data(), n, y);
+    case DType::kQ5_1:
+      return GemvBlocks<W, Dot, DType::kQ5_1>(w, qx.data(), n, y);
+    case DType::kIQ4_NL:
+      return GemvBlocks<W, Dot, DType::kIQ4_NL>(w, qx.data(), n, y);
     case DType::kQ4_K:
       return GemvKBlocks<W, Dot, DType::kQ4_K>(w, qx.data(), n, y);
+    case DType::kQ5_K:
+      return GemvKBlocks<W, Dot, DType::kQ5_K>(w, qx.data(), n, y);
     case DType::kQ6_K:
       return GemvKBlocks<W, Dot, DType::kQ6_K>(w, qx.data(), n, y);
+    case DType::kIQ4_XS:
+      return GemvKBlocks<W, Dot, DType::kIQ4_XS>(w, qx.data(), n, y);
     default:
-      return GemvBlocks<W, Dot, DType::kQ5_0>(w, qx.data(), n, y);
+      ANSER_CHECK(false, "GemvQuant: not a block type with kernels");
   }
 }
 

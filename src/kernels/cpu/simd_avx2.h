@@ -122,6 +122,12 @@ struct Avx2Tiles {
   static I Xor(I a, I b) { return _mm256_xor_si256(a, b); }
   static I Or(I a, I b) { return _mm256_or_si256(a, b); }
   static I Bytes(int8_t v) { return _mm256_set1_epi8(v); }
+  // The 16 bytes at p in every 128-bit lane, and byte i of each lane of `table` looked up by the
+  // byte codes (0..15) of `codes`.
+  static I Table16(const int8_t* p) {
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static I Lookup(I table, I codes) { return _mm256_shuffle_epi8(table, codes); }
   // Each 16-bit lane shifted left by `bits` (right for negative `bits`).
   static I Shift16(I v, int bits) {
     return bits >= 0 ? _mm256_sll_epi16(v, _mm_cvtsi32_si128(bits))

@@ -129,6 +129,12 @@ struct Avx512Tiles {
   static I Xor(I a, I b) { return _mm512_xor_si512(a, b); }
   static I Or(I a, I b) { return _mm512_or_si512(a, b); }
   static I Bytes(int8_t v) { return _mm512_set1_epi8(v); }
+  // The 16 bytes at p in every 128-bit lane, and byte i of each lane of `table` looked up by the
+  // byte codes (0..15) of `codes`.
+  static I Table16(const int8_t* p) {
+    return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static I Lookup(I table, I codes) { return _mm512_shuffle_epi8(table, codes); }
   // Each 16-bit lane shifted left by `bits` (right for negative `bits`).
   static I Shift16(I v, int bits) {
     return bits >= 0 ? _mm512_sll_epi16(v, _mm_cvtsi32_si128(bits))

@@ -12,12 +12,25 @@ namespace {
 
 // Where a 32-element block's quants start, and how many 4-byte registers of a tile they fill.
 int BlockQuantsOffset(DType d) {
-  return d == DType::kQ8_0   ? kQ8_0Qs
-         : d == DType::kQ4_0 ? kQ4_0Qs
-         : d == DType::kQ4_1 ? kQ4_1Qs
-                             : kQ5_0Qs;
+  return d == DType::kQ8_0     ? kQ8_0Qs
+         : d == DType::kQ4_0   ? kQ4_0Qs
+         : d == DType::kQ4_1   ? kQ4_1Qs
+         : d == DType::kQ5_1   ? kQ5_1Qs
+         : d == DType::kIQ4_NL ? kIQ4_NLQs
+                               : kQ5_0Qs;
 }
 int TileQuantRegisters(DType d) { return d == DType::kQ8_0 ? 8 : 4; }
+
+// The q5_0 tile high-bit bytes (tiles.h) of one row: byte i, bit k = bit 4 of element 4k + i,
+// with bit(e) giving element e's bit 4.
+template <class Bit>
+void PackHighBits(Bit bit, uint8_t* out) {
+  for (int i = 0; i < 4; ++i) {
+    uint8_t bits = 0;
+    for (int k = 0; k < 8; ++k) bits |= static_cast<uint8_t>(bit(4 * k + i) << k);
+    out[i] = bits;
+  }
+}
 
 // One block column of `rows` rows: `blocks[j]` is row j's stored block. Every quant field moves
 // as 4-byte groups: element 4k+i of q8_0, and for the nibble types the byte holding elements
@@ -30,23 +43,22 @@ void PackColumn(DType d, int rows, const uint8_t* const* blocks, uint8_t* out) {
   for (int j = 0; j < rows; ++j) {
     const uint8_t* blk = blocks[j];
     std::memcpy(out + kTileScales + 2 * j, blk, 2);
-    if (d == DType::kQ4_1) std::memcpy(out + TileMinsOffset(rows) + 2 * j, blk + kQ4_1M, 2);
+    if (d == DType::kQ4_1 || d == DType::kQ5_1)
+      std::memcpy(out + TileMinsOffset(rows) + 2 * j, blk + kQ4_1M, 2);  // kQ4_1M == kQ5_1M
     for (int k = 0; k < registers; ++k)
       std::memcpy(q + register_bytes * k + 4 * j, blk + qs + 4 * k, 4);
-    if (d == DType::kQ5_0) {
-      const uint32_t qh = LoadU32(blk + kQ5_0Qh);
-      for (int i = 0; i < 4; ++i) {
-        uint8_t bits = 0;
-        for (int k = 0; k < 8; ++k) bits |= static_cast<uint8_t>(((qh >> (4 * k + i)) & 1) << k);
-        out[TileHighBitsOffset(rows) + 4 * j + i] = bits;
-      }
+    if (d == DType::kQ5_0 || d == DType::kQ5_1) {
+      const uint32_t qh = LoadU32(blk + (d == DType::kQ5_0 ? kQ5_0Qh : kQ5_1Qh));
+      PackHighBits([&](int e) { return static_cast<int>((qh >> e) & 1); },
+                   out + TileHighBitsOffset(d, rows) + 4 * j);
     }
   }
 }
 
-// One q4_K super-block column of `rows` rows (tiles.h).
-void PackQ4KColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
+// One q4_K or q5_K super-block column of `rows` rows (tiles.h).
+void PackQ45KColumn(DType d, int rows, const uint8_t* const* blocks, uint8_t* out) {
   const auto r_count = static_cast<size_t>(rows);
+  const bool q5 = d == DType::kQ5_K;
   for (int r = 0; r < rows; ++r) {
     const uint8_t* blk = blocks[r];
     std::memcpy(out + 2 * r, blk, 2);
@@ -56,8 +68,8 @@ void PackQ4KColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
       int sc = 0;
       KScaleMin(blk + kQ4_KScales, j, &sc, &m[j]);
       out[TileQ4KScalesOffset(rows) + j * r_count + r] = static_cast<uint8_t>(sc | (m[j] & 3) << 6);
-      uint8_t* q = out + TileQ4KQuantsOffset(rows, j);
-      const uint8_t* qs = blk + kQ4_KQs + 32 * (j / 2);
+      uint8_t* q = out + TileQ4KQuantsOffset(d, rows, j);
+      const uint8_t* qs = blk + (q5 ? kQ5_KQs : kQ4_KQs) + 32 * (j / 2);
       const int shift = 4 * (j % 2);
       for (int k = 0; k < 4; ++k) {
         for (int i = 0; i < 4; ++i) {
@@ -65,10 +77,43 @@ void PackQ4KColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
           q[4 * r_count * k + 4 * r + i] = static_cast<uint8_t>(lo | hi << 4);
         }
       }
+      if (q5) {
+        const uint8_t* qh = blk + kQ5_KQh;
+        PackHighBits([&](int e) { return (qh[e] >> j) & 1; }, q + 16 * r_count + 4 * r);
+      }
     }
     for (int j = 0; j < 8; j += 2) {
       out[TileQ4KMinsOffset(rows) + (j / 2) * r_count + r] =
           static_cast<uint8_t>((m[j] >> 2) | (m[j + 1] >> 2) << 4);
+    }
+  }
+}
+
+// Row r's quants of one 32-element block at `qs` (nibbles as q4_0's) as tile registers at `q`
+// (tiles.h): its 16 bytes move as 4-byte groups.
+void PackNibbleBlock(size_t rows, size_t r, const uint8_t* qs, uint8_t* q) {
+  for (size_t k = 0; k < 4; ++k) std::memcpy(q + 4 * rows * k + 4 * r, qs + 4 * k, 4);
+}
+
+// One iq4_xs super-block column of `rows` rows (tiles.h).
+void PackIq4XsColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
+  const auto r_count = static_cast<size_t>(rows);
+  for (int r = 0; r < rows; ++r) {
+    const uint8_t* blk = blocks[r];
+    std::memcpy(out + 2 * r, blk, 2);
+    int ls[8];
+    for (int j = 0; j < 8; ++j) ls[j] = Iq4XsScale(blk, j);
+    for (int j = 0; j < 4; ++j) {
+      out[TileIq4XsScalesOffset(rows) + j * r_count + r] =
+          static_cast<uint8_t>(ls[j] | (ls[j + 4] & 3) << 6);
+    }
+    for (int i = 0; i < 2; ++i) {
+      out[TileIq4XsHighScalesOffset(rows) + i * r_count + r] =
+          static_cast<uint8_t>((ls[4 + 2 * i] >> 2) | (ls[5 + 2 * i] >> 2) << 4);
+    }
+    for (int j = 0; j < 8; ++j) {
+      PackNibbleBlock(r_count, static_cast<size_t>(r), blk + kIQ4_XSQs + 16 * j,
+                      out + TileIq4XsQuantsOffset(rows, j));
     }
   }
 }
@@ -119,16 +164,18 @@ void UnpackColumn(DType d, int rows, const uint8_t* in, uint8_t* const* blocks) 
   for (int j = 0; j < rows; ++j) {
     uint8_t* blk = blocks[j];
     std::memcpy(blk, in + kTileScales + 2 * j, 2);
-    if (d == DType::kQ4_1) std::memcpy(blk + kQ4_1M, in + TileMinsOffset(rows) + 2 * j, 2);
+    if (d == DType::kQ4_1 || d == DType::kQ5_1)
+      std::memcpy(blk + kQ4_1M, in + TileMinsOffset(rows) + 2 * j, 2);  // kQ4_1M == kQ5_1M
     for (int k = 0; k < registers; ++k)
       std::memcpy(blk + qs + 4 * k, q + register_bytes * k + 4 * j, 4);
-    if (d == DType::kQ5_0) {
+    if (d == DType::kQ5_0 || d == DType::kQ5_1) {
       uint32_t qh = 0;
       for (int i = 0; i < 4; ++i) {
-        const uint8_t bits = in[TileHighBitsOffset(rows) + 4 * j + i];
+        const uint8_t bits = in[TileHighBitsOffset(d, rows) + 4 * j + i];
         for (int k = 0; k < 8; ++k) qh |= static_cast<uint32_t>((bits >> k) & 1) << (4 * k + i);
       }
-      for (int b = 0; b < 4; ++b) blk[kQ5_0Qh + b] = static_cast<uint8_t>(qh >> (8 * b));
+      const int qh_offset = d == DType::kQ5_0 ? kQ5_0Qh : kQ5_1Qh;
+      for (int b = 0; b < 4; ++b) blk[qh_offset + b] = static_cast<uint8_t>(qh >> (8 * b));
     }
   }
 }
@@ -156,7 +203,7 @@ void UnpackQ4KColumn(int rows, const uint8_t* in, uint8_t* const* blocks) {
       const int high = in[TileQ4KMinsOffset(rows) + (j / 2) * r_count + r] >> (4 * (j % 2)) & 0xF;
       sc[j] = packed & 63;
       m[j] = packed >> 6 | high << 2;
-      const uint8_t* q = in + TileQ4KQuantsOffset(rows, j);
+      const uint8_t* q = in + TileQ4KQuantsOffset(DType::kQ4_K, rows, j);
       uint8_t* qs = blk + kQ4_KQs + 32 * (j / 2);
       const int shift = 4 * (j % 2);
       for (int k = 0; k < 4; ++k) {
@@ -234,10 +281,12 @@ void PackTiles(MatLayout layout, MatRef& w, void* bytes) {
       for (int j = 0; j < rows; ++j)
         column[j] = stored + j * row_bytes + static_cast<size_t>(b) * block_bytes;
       uint8_t* out = group + static_cast<size_t>(b) * rows * block_bytes;
-      if (w.dtype == DType::kQ4_K) {
-        PackQ4KColumn(rows, column, out);
+      if (w.dtype == DType::kQ4_K || w.dtype == DType::kQ5_K) {
+        PackQ45KColumn(w.dtype, rows, column, out);
       } else if (w.dtype == DType::kQ6_K) {
         PackQ6KColumn(rows, column, out);
+      } else if (w.dtype == DType::kIQ4_XS) {
+        PackIq4XsColumn(rows, column, out);
       } else {
         PackColumn(w.dtype, rows, column, out);
       }

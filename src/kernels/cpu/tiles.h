@@ -9,22 +9,31 @@
 // Group g (rows R·g … R·g + R − 1) keeps its bytes [R·g·row_bytes, R·(g+1)·row_bytes): block
 // column b takes the R·block_bytes bytes from b·R·block_bytes on, the same size as the R blocks:
 //   [0, 2R)          f16 d of rows 0…R−1
-//   q4_1: [2R, 4R)   f16 m of rows 0…R−1
-//   q5_0: [2R, 6R)   bit 4 of the quants: byte 4j+i, bit k = that of element 4k+i of row j
+//   q4_1, q5_1: [2R, 4R)   f16 m of rows 0…R−1
+//   q5_0: [2R, 6R), q5_1: [4R, 8R)   bit 4 of the quants: byte 4j+i, bit k = that of element
+//                                    4k+i of row j
 //   then the quants, 4R bytes per register, byte 4j+i of register k:
 //     q8_0: element 4k+i of row j (k = 0…7)
-//     4/5-bit: low nibble element 4k+i, high nibble element 16+4k+i of row j (k = 0…3)
+//     4/5-bit (iq4_nl: its codes): low nibble element 4k+i, high nibble element 16+4k+i of row j
+//     (k = 0…3)
 // q4_K (super-blocks of 256, eight 32-element sub-blocks j) columns take R·144 bytes the same way:
 //   [0, 2R)          f16 d of rows 0…R−1;  [2R, 4R) f16 dmin
 //   [4R, 12R)        byte j·R + r: scale sc_j of row r | (min m_j & 3) << 6
 //   [12R, 16R)       byte (j / 2)·R + r: m_j >> 2 in the low (j even) or high (j odd) nibble
 //   [16R, 144R)      sub-block j's quants from 16R + 16R·j, as the 4-bit types' above
+// q5_K columns take R·176 bytes: q4_K's, except that sub-block j's 20R bytes from 16R + 20R·j
+//   hold its low 4 bits as q4_K's, then bit 4 of its quants as q5_0's high bits above
 // q6_K columns take R·210 bytes:
 //   [0, 2R)          f16 d of rows 0…R−1
 //   [2R, 18R)        byte g·R + r: int8 scale of row r's 16-element group g
 //   [18R, 210R)      sub-block j's 24R bytes from 18R + 24R·j: its low 4 bits as the 4-bit types'
 //                    quants above, then two registers m of 4R bytes, byte 4r + i holding bits
 //                    4, 5 of element 4k + i of row r at bits 2(k − 4m), 2(k − 4m) + 1 (k = 4m…4m+3)
+// iq4_xs columns take R·136 bytes:
+//   [0, 2R)          f16 d of rows 0…R−1
+//   [2R, 6R)         byte j·R + r (j 0…3): scale ls_j of row r | (ls_j+4 & 3) << 6
+//   [6R, 8R)         byte i·R + r (i 0, 1): ls_4+2i >> 2 in the low, ls_5+2i >> 2 in the high nibble
+//   [8R, 136R)       sub-block j's codes from 8R + 16R·j, as the 4-bit types' quants above
 // Rows past the last whole group stay as stored.
 #pragma once
 
@@ -40,18 +49,31 @@ inline constexpr size_t kTileScales = 0;
 inline constexpr int kMaxTileRows = 16;
 // Rows per group of a tile layout.
 constexpr int TileRows(MatLayout layout) { return layout == MatLayout::kTiles16 ? 16 : 8; }
-// Where a block column's q4_1 mins, q5_0 high bits and quants start, for groups of `rows`.
+// Where a block column's q4_1 and q5_1 mins, q5_0 and q5_1 high bits and quants start, for
+// groups of `rows`.
 constexpr size_t TileMinsOffset(int rows) { return 2 * static_cast<size_t>(rows); }
-constexpr size_t TileHighBitsOffset(int rows) { return 2 * static_cast<size_t>(rows); }
+constexpr size_t TileHighBitsOffset(DType d, int rows) {
+  return static_cast<size_t>(rows) * (d == DType::kQ5_1 ? 4 : 2);
+}
 constexpr size_t TileQuantsOffset(DType d, int rows) {
-  return static_cast<size_t>(rows) * (d == DType::kQ4_1 ? 4 : d == DType::kQ5_0 ? 6 : 2);
+  return static_cast<size_t>(rows) * (d == DType::kQ4_1   ? 4
+                                      : d == DType::kQ5_0 ? 6
+                                      : d == DType::kQ5_1 ? 8
+                                                          : 2);
 }
 
-// Where a q4_K column's packed scales, high min bits and sub-block j's quants start.
+// Where a q4_K or q5_K column's packed scales, high min bits and sub-block j's quants start.
 constexpr size_t TileQ4KScalesOffset(int rows) { return 4 * static_cast<size_t>(rows); }
 constexpr size_t TileQ4KMinsOffset(int rows) { return 12 * static_cast<size_t>(rows); }
-constexpr size_t TileQ4KQuantsOffset(int rows, int j) {
-  return 16 * static_cast<size_t>(rows) * (1 + static_cast<size_t>(j));
+constexpr size_t TileQ4KQuantsOffset(DType d, int rows, int j) {
+  return static_cast<size_t>(rows) * (16 + (d == DType::kQ5_K ? 20 : 16) * static_cast<size_t>(j));
+}
+
+// Where an iq4_xs column's scales, their high bits and sub-block j's codes start.
+constexpr size_t TileIq4XsScalesOffset(int rows) { return 2 * static_cast<size_t>(rows); }
+constexpr size_t TileIq4XsHighScalesOffset(int rows) { return 6 * static_cast<size_t>(rows); }
+constexpr size_t TileIq4XsQuantsOffset(int rows, int j) {
+  return static_cast<size_t>(rows) * (8 + 16 * static_cast<size_t>(j));
 }
 
 // Where a q6_K column's scales and sub-block j's quants start.
