@@ -22,4 +22,18 @@ function(anser_add_test name)
     set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${script}")
   endif()
 endfunction()
+# anser_add_test_objects(NAME SOURCES...) — test helpers that several test binaries share, compiled
+# once: a test lists $<TARGET_OBJECTS:NAME> among its sources. They see the public and internal
+# headers but link nothing themselves, so the C API's tests (linked with libanser.so alone) can
+# use them too.
+function(anser_add_test_objects name)
+  add_library(${name} OBJECT ${ARGN})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/include
+                                             ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PRIVATE nlohmann_json::nlohmann_json GTest::gtest)
+  target_compile_definitions(${name} PRIVATE ANSER_SHARED_DIR="${ANSER_SHARED_DIR}"
+                                             ANSER_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+                                             ANSER_BINARY="$<TARGET_FILE:anser_cli>")
+  anser_warnings(${name})
+endfunction()
 include(GoogleTest)
