@@ -16,12 +16,10 @@ namespace {
 // The instruction set the float recurrence is compiled for, following the selected kernel table
 // (so ANSER_KERNELS and the tests' table choice apply here too): the reference table runs the
 // baseline build, avx2 and avxvnni the AVX2/FMA build, avx512 the AVX-512 one.
-enum class Isa { kBaseline, kAvx2, kAvx512 };
-
-Isa SelectedIsa() {
+WkvIsa SelectedIsa() {
   const std::string_view table = SelectKernels().name;
-  if (table == "avx512") return Isa::kAvx512;
-  return table == "ref" ? Isa::kBaseline : Isa::kAvx2;
+  if (table == "avx512") return WkvIsa::kAvx512;
+  return table == "ref" ? WkvIsa::kBaseline : WkvIsa::kAvx2;
 }
 
 int64_t CheckpointsPerSequence(int64_t n_tokens) {
@@ -81,32 +79,23 @@ template <typename Real>
   }
 }
 
-// The forward in the chosen form, compiled for one instruction set by each caller below.
 template <typename Real>
-[[gnu::always_inline]] inline void FormForwardRange(const Wkv7TrainArgs<Real>& p, bool chunked,
-                                                    int64_t begin, int64_t end, Real* y, Real* sa,
-                                                    Real* checkpoints) {
-  if (chunked) return wkv7_chunked::ForwardRange(p, begin, end, y, sa, checkpoints);
+void ForwardRangeBaseline(const Wkv7TrainArgs<Real>& p, int64_t begin, int64_t end, Real* y,
+                          Real* sa, Real* checkpoints) {
   SequentialForwardRange(p, begin, end, y, sa, checkpoints);
 }
 
-template <typename Real>
-void ForwardRangeBaseline(const Wkv7TrainArgs<Real>& p, bool chunked, int64_t begin, int64_t end,
-                          Real* y, Real* sa, Real* checkpoints) {
-  FormForwardRange(p, chunked, begin, end, y, sa, checkpoints);
-}
-
 __attribute__((target("avx2,fma"))) void ForwardRangeAvx2(const Wkv7TrainArgs<float>& p,
-                                                          bool chunked, int64_t begin, int64_t end,
-                                                          float* y, float* sa, float* checkpoints) {
-  FormForwardRange(p, chunked, begin, end, y, sa, checkpoints);
+                                                          int64_t begin, int64_t end, float* y,
+                                                          float* sa, float* checkpoints) {
+  SequentialForwardRange(p, begin, end, y, sa, checkpoints);
 }
 
 // 512-bit vectors: one 64-wide row of the state is four registers.
 __attribute__((target("avx512f,avx512vl,avx2,fma,prefer-vector-width=512"))) void
-ForwardRangeAvx512(const Wkv7TrainArgs<float>& p, bool chunked, int64_t begin, int64_t end,
-                   float* y, float* sa, float* checkpoints) {
-  FormForwardRange(p, chunked, begin, end, y, sa, checkpoints);
+ForwardRangeAvx512(const Wkv7TrainArgs<float>& p, int64_t begin, int64_t end, float* y, float* sa,
+                   float* checkpoints) {
+  SequentialForwardRange(p, begin, end, y, sa, checkpoints);
 }
 
 // The backward over (sequence, head) pairs [begin, end); ds0 (B·H·N·N, or null) receives each
@@ -200,39 +189,25 @@ template <typename Real>
   }
 }
 
-// The backward in the chosen form, compiled for one instruction set by each caller below.
 template <typename Real>
-[[gnu::always_inline]] inline void FormBackwardRange(const Wkv7TrainArgs<Real>& p, bool chunked,
-                                                     const Real* sa, const Real* checkpoints,
-                                                     const Real* dy, Real* dr, Real* dw, Real* dk,
-                                                     Real* dv, Real* da, Real* db, Real* ds0,
-                                                     int64_t begin, int64_t end) {
-  if (chunked) {
-    return wkv7_chunked::BackwardRange(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0, begin,
-                                       end);
-  }
+void BackwardRangeBaseline(const Wkv7TrainArgs<Real>& p, const Real* sa, const Real* checkpoints,
+                           const Real* dy, Real* dr, Real* dw, Real* dk, Real* dv, Real* da,
+                           Real* db, Real* ds0, int64_t begin, int64_t end) {
   SequentialBackwardRange(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0, begin, end);
 }
 
-template <typename Real>
-void BackwardRangeBaseline(const Wkv7TrainArgs<Real>& p, bool chunked, const Real* sa,
-                           const Real* checkpoints, const Real* dy, Real* dr, Real* dw, Real* dk,
-                           Real* dv, Real* da, Real* db, Real* ds0, int64_t begin, int64_t end) {
-  FormBackwardRange(p, chunked, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0, begin, end);
-}
-
 __attribute__((target("avx2,fma"))) void BackwardRangeAvx2(
-    const Wkv7TrainArgs<float>& p, bool chunked, const float* sa, const float* checkpoints,
-    const float* dy, float* dr, float* dw, float* dk, float* dv, float* da, float* db, float* ds0,
-    int64_t begin, int64_t end) {
-  FormBackwardRange(p, chunked, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0, begin, end);
+    const Wkv7TrainArgs<float>& p, const float* sa, const float* checkpoints, const float* dy,
+    float* dr, float* dw, float* dk, float* dv, float* da, float* db, float* ds0, int64_t begin,
+    int64_t end) {
+  SequentialBackwardRange(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0, begin, end);
 }
 
 __attribute__((target("avx512f,avx512vl,avx2,fma,prefer-vector-width=512"))) void
-BackwardRangeAvx512(const Wkv7TrainArgs<float>& p, bool chunked, const float* sa,
-                    const float* checkpoints, const float* dy, float* dr, float* dw, float* dk,
-                    float* dv, float* da, float* db, float* ds0, int64_t begin, int64_t end) {
-  FormBackwardRange(p, chunked, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0, begin, end);
+BackwardRangeAvx512(const Wkv7TrainArgs<float>& p, const float* sa, const float* checkpoints,
+                    const float* dy, float* dr, float* dw, float* dk, float* dv, float* da,
+                    float* db, float* ds0, int64_t begin, int64_t end) {
+  SequentialBackwardRange(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0, begin, end);
 }
 
 }  // namespace
@@ -244,19 +219,19 @@ int64_t Wkv7CheckpointSize(int64_t batch, int64_t n_tokens, int64_t n_head, int6
 template <typename Real>
 void Wkv7TrainForward(const Wkv7TrainArgs<Real>& p, Real* y, Real* sa, Real* checkpoints) {
   const int64_t N = p.head_size;
-  const Isa isa = std::is_same_v<Real, float> ? SelectedIsa() : Isa::kBaseline;
+  const WkvIsa isa = std::is_same_v<Real, float> ? SelectedIsa() : WkvIsa::kBaseline;
   const bool chunked = std::is_same_v<Real, float> && p.form == Wkv7Form::kChunked;
   ParallelFor(p.batch * p.n_head, p.threads, p.n_tokens * N * N * 4,
               [&](int64_t begin, int64_t end) {
                 if constexpr (std::is_same_v<Real, float>) {
-                  if (isa == Isa::kAvx512) {
-                    return ForwardRangeAvx512(p, chunked, begin, end, y, sa, checkpoints);
+                  if (chunked) return Wkv7ChunkedForward(p, isa, begin, end, y, sa, checkpoints);
+                  if (isa == WkvIsa::kAvx512) {
+                    return ForwardRangeAvx512(p, begin, end, y, sa, checkpoints);
                   }
-                  if (isa == Isa::kAvx2) {
-                    return ForwardRangeAvx2(p, chunked, begin, end, y, sa, checkpoints);
-                  }
+                  if (isa == WkvIsa::kAvx2)
+                    return ForwardRangeAvx2(p, begin, end, y, sa, checkpoints);
                 }
-                ForwardRangeBaseline(p, chunked, begin, end, y, sa, checkpoints);
+                ForwardRangeBaseline(p, begin, end, y, sa, checkpoints);
               });
 }
 
@@ -267,22 +242,24 @@ void Wkv7TrainBackward(const Wkv7TrainArgs<Real>& p, const Real* sa, const Real*
   const int64_t B = p.batch, T = p.n_tokens, H = p.n_head, N = p.head_size;
   // Each (sequence, head) writes its own initial-state gradient; summed over the batch after.
   std::vector<Real> ds0(dstate != nullptr ? static_cast<size_t>(B * H * N * N) : 0);
-  const Isa isa = std::is_same_v<Real, float> ? SelectedIsa() : Isa::kBaseline;
+  const WkvIsa isa = std::is_same_v<Real, float> ? SelectedIsa() : WkvIsa::kBaseline;
   const bool chunked = std::is_same_v<Real, float> && p.form == Wkv7Form::kChunked;
   ParallelFor(B * H, p.threads, T * N * N * 8, [&](int64_t begin, int64_t end) {
     Real* ds0p = dstate != nullptr ? ds0.data() : nullptr;
     if constexpr (std::is_same_v<Real, float>) {
-      if (isa == Isa::kAvx512) {
-        return BackwardRangeAvx512(p, chunked, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0p,
-                                   begin, end);
+      if (chunked) {
+        return Wkv7ChunkedBackward(p, isa, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0p, begin,
+                                   end);
       }
-      if (isa == Isa::kAvx2) {
-        return BackwardRangeAvx2(p, chunked, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0p,
-                                 begin, end);
+      if (isa == WkvIsa::kAvx512) {
+        return BackwardRangeAvx512(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0p, begin,
+                                   end);
+      }
+      if (isa == WkvIsa::kAvx2) {
+        return BackwardRangeAvx2(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0p, begin, end);
       }
     }
-    BackwardRangeBaseline(p, chunked, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0p, begin,
-                          end);
+    BackwardRangeBaseline(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0p, begin, end);
   });
   if (dstate != nullptr) {
     for (int64_t bh = 0; bh < B * H; ++bh) {
