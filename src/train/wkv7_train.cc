@@ -15,7 +15,8 @@ namespace {
 
 // The instruction set the float recurrence is compiled for, following the selected kernel table
 // (so ANSER_KERNELS and the tests' table choice apply here too): the reference table runs the
-// baseline build, avx2 and avxvnni the AVX2/FMA build, avx512 the AVX-512 one.
+// baseline build, avx2 and avxvnni the AVX2/FMA build, avx512 the AVX-512 one (of the chunked
+// form; its sequential form runs the AVX2 build, which measured as fast).
 WkvIsa SelectedIsa() {
   const std::string_view table = SelectKernels().name;
   if (table == "avx512") return WkvIsa::kAvx512;
@@ -88,13 +89,6 @@ void ForwardRangeBaseline(const Wkv7TrainArgs<Real>& p, int64_t begin, int64_t e
 __attribute__((target("avx2,fma"))) void ForwardRangeAvx2(const Wkv7TrainArgs<float>& p,
                                                           int64_t begin, int64_t end, float* y,
                                                           float* sa, float* checkpoints) {
-  SequentialForwardRange(p, begin, end, y, sa, checkpoints);
-}
-
-// 512-bit vectors: one 64-wide row of the state is four registers.
-__attribute__((target("avx512f,avx512vl,avx2,fma,prefer-vector-width=512"))) void
-ForwardRangeAvx512(const Wkv7TrainArgs<float>& p, int64_t begin, int64_t end, float* y, float* sa,
-                   float* checkpoints) {
   SequentialForwardRange(p, begin, end, y, sa, checkpoints);
 }
 
@@ -203,13 +197,6 @@ __attribute__((target("avx2,fma"))) void BackwardRangeAvx2(
   SequentialBackwardRange(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0, begin, end);
 }
 
-__attribute__((target("avx512f,avx512vl,avx2,fma,prefer-vector-width=512"))) void
-BackwardRangeAvx512(const Wkv7TrainArgs<float>& p, const float* sa, const float* checkpoints,
-                    const float* dy, float* dr, float* dw, float* dk, float* dv, float* da,
-                    float* db, float* ds0, int64_t begin, int64_t end) {
-  SequentialBackwardRange(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0, begin, end);
-}
-
 }  // namespace
 
 int64_t Wkv7CheckpointSize(int64_t batch, int64_t n_tokens, int64_t n_head, int64_t head_size) {
@@ -220,16 +207,14 @@ template <typename Real>
 void Wkv7TrainForward(const Wkv7TrainArgs<Real>& p, Real* y, Real* sa, Real* checkpoints) {
   const int64_t N = p.head_size;
   const WkvIsa isa = std::is_same_v<Real, float> ? SelectedIsa() : WkvIsa::kBaseline;
-  const bool chunked = std::is_same_v<Real, float> && p.form == Wkv7Form::kChunked;
+  const bool chunked = std::is_same_v<Real, float> && p.form != Wkv7Form::kSequential;
   ParallelFor(p.batch * p.n_head, p.threads, p.n_tokens * N * N * 4,
               [&](int64_t begin, int64_t end) {
                 if constexpr (std::is_same_v<Real, float>) {
                   if (chunked) return Wkv7ChunkedForward(p, isa, begin, end, y, sa, checkpoints);
-                  if (isa == WkvIsa::kAvx512) {
-                    return ForwardRangeAvx512(p, begin, end, y, sa, checkpoints);
-                  }
-                  if (isa == WkvIsa::kAvx2)
+                  if (isa != WkvIsa::kBaseline) {
                     return ForwardRangeAvx2(p, begin, end, y, sa, checkpoints);
+                  }
                 }
                 ForwardRangeBaseline(p, begin, end, y, sa, checkpoints);
               });
@@ -243,7 +228,7 @@ void Wkv7TrainBackward(const Wkv7TrainArgs<Real>& p, const Real* sa, const Real*
   // Each (sequence, head) writes its own initial-state gradient; summed over the batch after.
   std::vector<Real> ds0(dstate != nullptr ? static_cast<size_t>(B * H * N * N) : 0);
   const WkvIsa isa = std::is_same_v<Real, float> ? SelectedIsa() : WkvIsa::kBaseline;
-  const bool chunked = std::is_same_v<Real, float> && p.form == Wkv7Form::kChunked;
+  const bool chunked = std::is_same_v<Real, float> && p.form != Wkv7Form::kSequential;
   ParallelFor(B * H, p.threads, T * N * N * 8, [&](int64_t begin, int64_t end) {
     Real* ds0p = dstate != nullptr ? ds0.data() : nullptr;
     if constexpr (std::is_same_v<Real, float>) {
@@ -251,11 +236,7 @@ void Wkv7TrainBackward(const Wkv7TrainArgs<Real>& p, const Real* sa, const Real*
         return Wkv7ChunkedBackward(p, isa, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0p, begin,
                                    end);
       }
-      if (isa == WkvIsa::kAvx512) {
-        return BackwardRangeAvx512(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0p, begin,
-                                   end);
-      }
-      if (isa == WkvIsa::kAvx2) {
+      if (isa != WkvIsa::kBaseline) {
         return BackwardRangeAvx2(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0p, begin, end);
       }
     }

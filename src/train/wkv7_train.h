@@ -16,7 +16,7 @@ constexpr int64_t kWkvCheckpointEvery = 16;
 // and gradients up to rounding, and either backward takes either forward's sa and checkpoints;
 // double always runs the sequential one (the reference, which the gradient tests use).
 enum class Wkv7Form {
-  kFastest,     // the faster of the two on the selected kernel table
+  kFastest,  // the faster: the chunked one for float on every kernel table (bench/train_wkv_bench)
   kSequential,  // token by token
   kChunked,     // 16 tokens at a time, in the WY form (wkv7_chunked.h)
 };
