@@ -105,8 +105,8 @@ template <int kLanes>
   const int64_t L2 = 2 * L;
   for (int64_t t = 0; t < L; ++t) {
     for (int64_t s = 0; s < L; ++s) {
-      if (s > t) score[t * L2 + s] = score[t * L2 + L + s] = float(0);
-      if (s >= t) score[(L + t) * L2 + s] = score[(L + t) * L2 + L + s] = float(0);
+      if (s > t) score[t * L2 + s] = score[t * L2 + L + s] = 0.0f;
+      if (s >= t) score[(L + t) * L2 + s] = score[(L + t) * L2 + L + s] = 0.0f;
     }
   }
 }
@@ -146,8 +146,8 @@ struct Chunk {
     const auto at = [&](const float* x, int64_t t) { return x + (b * T + t0 + t) * C + h * N; };
     // e_m = f_m = 1 on the middle token, then outwards multiplying or dividing by one w.
     const int64_t m = (L - 1) / 2;
-    std::fill_n(E(m), N, float(1));
-    std::fill_n(F(m), N, float(1));
+    std::fill_n(E(m), N, 1.0f);
+    std::fill_n(F(m), N, 1.0f);
     for (int64_t t = m + 1; t < L; ++t) {
       const float* w = at(p.w, t);
       float *et = E(t), *ft = F(t);
@@ -172,7 +172,7 @@ struct Chunk {
       std::copy_n(at(p.v, t), N, vu.begin() + t * N);
     }
     Transpose(kb.data(), L2, N, kb_t.data());
-    std::fill_n(score.begin(), L2 * L2, float(0));
+    std::fill_n(score.begin(), L2 * L2, 0.0f);
     AddProduct<kLanes>(ra.data(), L2, N, kb_t.data(), L2, score.data());
     MaskCausal(L, score.data());
   }
@@ -193,7 +193,7 @@ template <int kLanes>
     if (p.init_state != nullptr) {
       Transpose(p.init_state + h * N * N, N, N, st.data());
     } else {
-      std::fill(st.begin(), st.end(), float(0));
+      std::fill(st.begin(), st.end(), 0.0f);
     }
     for (int64_t t0 = 0; t0 < T; t0 += kChunk) {
       ch.Load<kLanes>(p, b, h, t0);
@@ -203,7 +203,7 @@ template <int kLanes>
         const float pm = ch.F(-1)[j];
         for (int64_t i = 0; i < N; ++i) st[ch.Size(j * N + i)] *= pm;
       }
-      std::fill_n(yu.begin(), L2 * N, float(0));
+      std::fill_n(yu.begin(), L2 * N, 0.0f);
       AddProduct<kLanes>(ch.ra.data(), L2, N, st.data(), N, yu.data());
       // u_t by forward substitution (it depends on u_s, s < t).
       for (int64_t t = 0; t < L; ++t) {
@@ -258,7 +258,7 @@ template <int kLanes>
   std::vector<float> dlog(ch.Size(N));
   for (int64_t bh = begin; bh < end; ++bh) {
     const int64_t b = bh / H, h = bh % H;
-    std::fill(ds.begin(), ds.end(), float(0));
+    std::fill(ds.begin(), ds.end(), 0.0f);
     for (int64_t c = n_ckpt - 1; c >= 0; --c) {
       const int64_t t0 = c * kChunk;
       ch.Load<kLanes>(p, b, h, t0);
@@ -270,7 +270,7 @@ template <int kLanes>
       }
       // The last token's share of d log P from the end state, before dS_L is rescaled.
       const float* s_end = checkpoints + (bh * n_ckpt + c) * N * N;
-      std::fill(dlog.begin(), dlog.end(), float(0));
+      std::fill(dlog.begin(), dlog.end(), 0.0f);
       for (int64_t i = 0; i < N; ++i) {
         for (int64_t j = 0; j < N; ++j)
           dlog[ch.Size(j)] += ds[ch.Size(i * N + j)] * s_end[i * N + j];
@@ -279,7 +279,7 @@ template <int kLanes>
       ScaleColumns(N, ch.E(L - 1), dx.data());
       Transpose(dx.data(), N, N, dx_t.data());
       // dv, du: dX'·[k̃; b̃] and the y rows' scores, then the u rows' ones by reverse substitution.
-      std::fill_n(dvu.begin(), L2 * N, float(0));
+      std::fill_n(dvu.begin(), L2 * N, 0.0f);
       AddProduct<kLanes>(ch.kb.data(), L2, N, dx_t.data(), N, dvu.data());
       for (int64_t t = 0; t < L; ++t) {
         const float* row = ch.score.data() + t * L2;
@@ -301,7 +301,7 @@ template <int kLanes>
       }
       // The scores' gradient, then those of the scaled rows.
       Transpose(ch.vu.data(), L2, N, vu_t.data());
-      std::fill_n(dscore.begin(), L2 * L2, float(0));
+      std::fill_n(dscore.begin(), L2 * L2, 0.0f);
       AddProduct<kLanes>(dyu.data(), L2, N, vu_t.data(), L2, dscore.data());
       MaskCausal(L, dscore.data());
       Transpose(dscore.data(), L2, L2, dscore_t.data());
@@ -311,13 +311,13 @@ template <int kLanes>
       } else if (init != nullptr) {
         std::copy_n(init, N * N, s0.begin());
       } else {
-        std::fill(s0.begin(), s0.end(), float(0));
+        std::fill(s0.begin(), s0.end(), 0.0f);
       }
       ScaleColumns(N, ch.F(-1), s0.data());
-      std::fill_n(dra.begin(), L2 * N, float(0));
+      std::fill_n(dra.begin(), L2 * N, 0.0f);
       AddProduct<kLanes>(dyu.data(), L2, N, s0.data(), N, dra.data());
       AddProduct<kLanes>(dscore.data(), L2, L2, ch.kb.data(), N, dra.data());
-      std::fill_n(dkb.begin(), L2 * N, float(0));
+      std::fill_n(dkb.begin(), L2 * N, 0.0f);
       AddProduct<kLanes>(ch.vu.data(), L2, N, dx.data(), N, dkb.data());
       AddProduct<kLanes>(dscore_t.data(), L2, L2, ch.ra.data(), N, dkb.data());
       // dS₀ = ([dy; du]ᵀ·[r̃; ã] + dX')·diag(P_m): what this chunk carries to the one before.
@@ -337,7 +337,7 @@ template <int kLanes>
               *o_da = da + at(t);
         for (int64_t j = 0; j < N; ++j) {
           dlog[ch.Size(j)] +=
-              drt[j] * rt[j] - dkt[j] * kt[j] - dbt[j] * bt[j] + (next ? dan[j] * an[j] : float(0));
+              drt[j] * rt[j] - dkt[j] * kt[j] - dbt[j] * bt[j] + (next ? dan[j] * an[j] : 0.0f);
           o_dw[j] = dlog[ch.Size(j)] / w[j];
           o_dr[j] = drt[j] * et[j];
           o_da[j] = dat[j] * ep[j];

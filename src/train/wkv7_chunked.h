@@ -1,7 +1,7 @@
 // Training's WKV-7 recurrence (wkv7_train.h), forward and backward, in the chunked WY form
 // (../shared/docs/LANDSCAPE.md §4.2): 16 tokens at a time, from the chunk's initial state S₀,
-// with the work inside a chunk as small matrix products instead of 16 dependent steps. Included
-// by wkv7_train.cc only, which compiles it once per instruction set.
+// with the work inside a chunk as small matrix products instead of 16 dependent steps. Float
+// only; wkv7_train.cc chooses it (Wkv7Form) and the instruction set.
 //
 // Per head, in a chunk of L tokens 0 … L−1, let P_t = w_0⊙…⊙w_t (P_{−1} = 1) and centre the
 // decays on the middle token m: e_t = P_t/P_m and f_t = 1/e_t, so that P_t/P_s = e_t⊙f_s and no
