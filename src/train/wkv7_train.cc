@@ -1,20 +1,26 @@
 #include "train/wkv7_train.h"
 
 #include <algorithm>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "core/cpu_features.h"
+#include "kernels/kernels.h"
 #include "train/parallel.h"
+#include "train/wkv7_chunked.h"
 
 namespace anser {
 namespace {
 
-// Whether this CPU runs the AVX2/FMA builds of the recurrence below.
-bool Avx2Runs() {
-  const CpuFeatures& cpu = GetCpuFeatures();
-  return cpu.avx2 && cpu.fma;
+// The instruction set the float recurrence is compiled for, following the selected kernel table
+// (so ANSER_KERNELS and the tests' table choice apply here too): the reference table runs the
+// baseline build, avx2 and avxvnni the AVX2/FMA build, avx512 the AVX-512 one (of the chunked
+// form; its sequential form runs the AVX2 build, which measured as fast).
+WkvIsa SelectedIsa() {
+  const std::string_view table = SelectKernels().name;
+  if (table == "avx512") return WkvIsa::kAvx512;
+  return table == "ref" ? WkvIsa::kBaseline : WkvIsa::kAvx2;
 }
 
 int64_t CheckpointsPerSequence(int64_t n_tokens) {
@@ -39,8 +45,9 @@ template <typename Real>
 // The forward over (sequence, head) pairs [begin, end). Always inlined into its callers, so the
 // AVX2 caller below compiles it for AVX2 (the library's baseline is SSE2).
 template <typename Real>
-[[gnu::always_inline]] inline void ForwardRange(const Wkv7TrainArgs<Real>& p, int64_t begin,
-                                                int64_t end, Real* y, Real* sa, Real* checkpoints) {
+[[gnu::always_inline]] inline void SequentialForwardRange(const Wkv7TrainArgs<Real>& p,
+                                                          int64_t begin, int64_t end, Real* y,
+                                                          Real* sa, Real* checkpoints) {
   const int64_t T = p.n_tokens, H = p.n_head, N = p.head_size, C = H * N;
   const int64_t n_ckpt = CheckpointsPerSequence(T);
   std::vector<Real> s(static_cast<size_t>(N * N));
@@ -76,22 +83,23 @@ template <typename Real>
 template <typename Real>
 void ForwardRangeBaseline(const Wkv7TrainArgs<Real>& p, int64_t begin, int64_t end, Real* y,
                           Real* sa, Real* checkpoints) {
-  ForwardRange(p, begin, end, y, sa, checkpoints);
+  SequentialForwardRange(p, begin, end, y, sa, checkpoints);
 }
 
 __attribute__((target("avx2,fma"))) void ForwardRangeAvx2(const Wkv7TrainArgs<float>& p,
                                                           int64_t begin, int64_t end, float* y,
                                                           float* sa, float* checkpoints) {
-  ForwardRange(p, begin, end, y, sa, checkpoints);
+  SequentialForwardRange(p, begin, end, y, sa, checkpoints);
 }
 
 // The backward over (sequence, head) pairs [begin, end); ds0 (B·H·N·N, or null) receives each
-// pair's initial-state gradient. Inlined like ForwardRange.
+// pair's initial-state gradient. Inlined like SequentialForwardRange.
 template <typename Real>
-[[gnu::always_inline]] inline void BackwardRange(const Wkv7TrainArgs<Real>& p, const Real* sa,
-                                                 const Real* checkpoints, const Real* dy, Real* dr,
-                                                 Real* dw, Real* dk, Real* dv, Real* da, Real* db,
-                                                 Real* ds0, int64_t begin, int64_t end) {
+[[gnu::always_inline]] inline void SequentialBackwardRange(const Wkv7TrainArgs<Real>& p,
+                                                           const Real* sa, const Real* checkpoints,
+                                                           const Real* dy, Real* dr, Real* dw,
+                                                           Real* dk, Real* dv, Real* da, Real* db,
+                                                           Real* ds0, int64_t begin, int64_t end) {
   const int64_t T = p.n_tokens, H = p.n_head, N = p.head_size, C = H * N;
   const int64_t n_ckpt = CheckpointsPerSequence(T);
   std::vector<Real> s(static_cast<size_t>(N * N)), prev(s.size()), ds(s.size()),
@@ -179,14 +187,14 @@ template <typename Real>
 void BackwardRangeBaseline(const Wkv7TrainArgs<Real>& p, const Real* sa, const Real* checkpoints,
                            const Real* dy, Real* dr, Real* dw, Real* dk, Real* dv, Real* da,
                            Real* db, Real* ds0, int64_t begin, int64_t end) {
-  BackwardRange(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0, begin, end);
+  SequentialBackwardRange(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0, begin, end);
 }
 
 __attribute__((target("avx2,fma"))) void BackwardRangeAvx2(
     const Wkv7TrainArgs<float>& p, const float* sa, const float* checkpoints, const float* dy,
     float* dr, float* dw, float* dk, float* dv, float* da, float* db, float* ds0, int64_t begin,
     int64_t end) {
-  BackwardRange(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0, begin, end);
+  SequentialBackwardRange(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0, begin, end);
 }
 
 }  // namespace
@@ -198,10 +206,15 @@ int64_t Wkv7CheckpointSize(int64_t batch, int64_t n_tokens, int64_t n_head, int6
 template <typename Real>
 void Wkv7TrainForward(const Wkv7TrainArgs<Real>& p, Real* y, Real* sa, Real* checkpoints) {
   const int64_t N = p.head_size;
+  const WkvIsa isa = std::is_same_v<Real, float> ? SelectedIsa() : WkvIsa::kBaseline;
+  const bool chunked = std::is_same_v<Real, float> && p.form != Wkv7Form::kSequential;
   ParallelFor(p.batch * p.n_head, p.threads, p.n_tokens * N * N * 4,
               [&](int64_t begin, int64_t end) {
                 if constexpr (std::is_same_v<Real, float>) {
-                  if (Avx2Runs()) return ForwardRangeAvx2(p, begin, end, y, sa, checkpoints);
+                  if (chunked) return Wkv7ChunkedForward(p, isa, begin, end, y, sa, checkpoints);
+                  if (isa != WkvIsa::kBaseline) {
+                    return ForwardRangeAvx2(p, begin, end, y, sa, checkpoints);
+                  }
                 }
                 ForwardRangeBaseline(p, begin, end, y, sa, checkpoints);
               });
@@ -214,10 +227,16 @@ void Wkv7TrainBackward(const Wkv7TrainArgs<Real>& p, const Real* sa, const Real*
   const int64_t B = p.batch, T = p.n_tokens, H = p.n_head, N = p.head_size;
   // Each (sequence, head) writes its own initial-state gradient; summed over the batch after.
   std::vector<Real> ds0(dstate != nullptr ? static_cast<size_t>(B * H * N * N) : 0);
+  const WkvIsa isa = std::is_same_v<Real, float> ? SelectedIsa() : WkvIsa::kBaseline;
+  const bool chunked = std::is_same_v<Real, float> && p.form != Wkv7Form::kSequential;
   ParallelFor(B * H, p.threads, T * N * N * 8, [&](int64_t begin, int64_t end) {
     Real* ds0p = dstate != nullptr ? ds0.data() : nullptr;
     if constexpr (std::is_same_v<Real, float>) {
-      if (Avx2Runs()) {
+      if (chunked) {
+        return Wkv7ChunkedBackward(p, isa, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0p, begin,
+                                   end);
+      }
+      if (isa != WkvIsa::kBaseline) {
         return BackwardRangeAvx2(p, sa, checkpoints, dy, dr, dw, dk, dv, da, db, ds0p, begin, end);
       }
     }

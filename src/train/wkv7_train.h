@@ -12,6 +12,15 @@ namespace anser {
 
 constexpr int64_t kWkvCheckpointEvery = 16;
 
+// Which form of the recurrence runs, forward and backward. Both give the same y, sa, checkpoints
+// and gradients up to rounding, and either backward takes either forward's sa and checkpoints;
+// double always runs the sequential one (the reference, which the gradient tests use).
+enum class Wkv7Form {
+  kFastest,  // the faster: the chunked one for float on every kernel table (bench/train_wkv_bench)
+  kSequential,  // token by token
+  kChunked,     // 16 tokens at a time, in the WY form (wkv7_chunked.h)
+};
+
 // B sequences of T tokens; token (b, t)'s vectors are at offset (b·T + t)·n_head·head_size.
 template <typename Real>
 struct Wkv7TrainArgs {
@@ -20,6 +29,7 @@ struct Wkv7TrainArgs {
   // The state before token 0, (n_head, N, N), shared by every sequence; null means zeros.
   const Real* init_state = nullptr;
   int threads = 1;
+  Wkv7Form form = Wkv7Form::kFastest;
 };
 
 // Number of Real values the checkpoints of one call take.
