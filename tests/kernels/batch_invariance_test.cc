@@ -12,10 +12,10 @@
 namespace anser::testing {
 namespace {
 
-constexpr DType kTypes[] = {DType::kF32,  DType::kF16,    DType::kBF16, DType::kQ8_0,
-                            DType::kQ4_0, DType::kQ4_1,   DType::kQ5_0, DType::kQ5_1,
+constexpr DType kTypes[] = {DType::kF32,    DType::kF16,  DType::kBF16, DType::kQ8_0,
+                            DType::kQ4_0,   DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
                             DType::kIQ4_NL, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,
-                            DType::kIQ4_XS};
+                            DType::kIQ4_XS, DType::kQ3_K, DType::kQ2_K};
 constexpr int64_t kTokens[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 64, 300};
 
 struct Shape {

@@ -95,6 +95,19 @@ void PackNibbleBlock(size_t rows, size_t r, const uint8_t* qs, uint8_t* q) {
   for (size_t k = 0; k < 4; ++k) std::memcpy(q + 4 * rows * k + 4 * r, qs + 4 * k, 4);
 }
 
+// `count` 6-bit scales ls of row r as the tile scale bytes from `out` (tiles.h, iq4_xs and q3_K):
+// bytes j·rows + r (j < count / 2) take ls_j with bits 0, 1 of ls_j+count/2 at bits 6, 7; bytes
+// (count / 2 + i)·rows + r take the top 4 bits of ls_h+2i and ls_h+2i+1 (h = count / 2).
+void PackSixBitScales(const int* ls, int count, size_t rows, size_t r, uint8_t* out) {
+  const int half = count / 2;
+  for (int j = 0; j < half; ++j)
+    out[j * rows + r] = static_cast<uint8_t>(ls[j] | (ls[j + half] & 3) << 6);
+  for (int i = 0; i < half / 2; ++i) {
+    out[(half + i) * rows + r] =
+        static_cast<uint8_t>((ls[half + 2 * i] >> 2) | (ls[half + 2 * i + 1] >> 2) << 4);
+  }
+}
+
 // One iq4_xs super-block column of `rows` rows (tiles.h).
 void PackIq4XsColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
   const auto r_count = static_cast<size_t>(rows);
@@ -103,17 +116,51 @@ void PackIq4XsColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
     std::memcpy(out + 2 * r, blk, 2);
     int ls[8];
     for (int j = 0; j < 8; ++j) ls[j] = Iq4XsScale(blk, j);
-    for (int j = 0; j < 4; ++j) {
-      out[TileIq4XsScalesOffset(rows) + j * r_count + r] =
-          static_cast<uint8_t>(ls[j] | (ls[j + 4] & 3) << 6);
-    }
-    for (int i = 0; i < 2; ++i) {
-      out[TileIq4XsHighScalesOffset(rows) + i * r_count + r] =
-          static_cast<uint8_t>((ls[4 + 2 * i] >> 2) | (ls[5 + 2 * i] >> 2) << 4);
-    }
+    PackSixBitScales(ls, 8, r_count, static_cast<size_t>(r), out + TileIq4XsScalesOffset(rows));
     for (int j = 0; j < 8; ++j) {
       PackNibbleBlock(r_count, static_cast<size_t>(r), blk + kIQ4_XSQs + 16 * j,
                       out + TileIq4XsQuantsOffset(rows, j));
+    }
+  }
+}
+
+// Two bits of each of the 32 elements of row r's sub-block, bits(e) for element e, as the two
+// 2-bit planes of a tile at `q` (tiles.h: q6_K's bits 4, 5, q2_K's and q3_K's low bits).
+template <class Bits>
+void PackTwoBitPlanes(Bits bits, size_t rows, size_t r, uint8_t* q) {
+  for (int m = 0; m < 2; ++m) {
+    for (int i = 0; i < 4; ++i) {
+      int byte = 0;
+      for (int k = 4 * m; k < 4 * m + 4; ++k) byte |= bits(4 * k + i) << (2 * (k - 4 * m));
+      q[4 * rows * m + 4 * r + i] = static_cast<uint8_t>(byte);
+    }
+  }
+}
+
+// One q3_K or q2_K super-block column of `rows` rows (tiles.h).
+void PackQ23KColumn(DType d, int rows, const uint8_t* const* blocks, uint8_t* out) {
+  const auto r_count = static_cast<size_t>(rows);
+  const bool q3 = d == DType::kQ3_K;
+  for (int r = 0; r < rows; ++r) {
+    const uint8_t* blk = blocks[r];
+    const auto row = static_cast<size_t>(r);
+    if (q3) {
+      std::memcpy(out + 2 * r, blk + kQ3_KD, 2);
+      int ls[16];
+      for (int g = 0; g < 16; ++g) ls[g] = Q3KScale(blk + kQ3_KScales, g);
+      PackSixBitScales(ls, 16, r_count, row, out + TileQ3KScalesOffset(rows));
+    } else {
+      std::memcpy(out + 2 * r, blk + kQ2_KD, 2);
+      std::memcpy(out + 2 * r_count + 2 * r, blk + kQ2_KDmin, 2);
+      for (int g = 0; g < 16; ++g)
+        out[TileQ2KScalesOffset(rows) + g * r_count + r] = blk[kQ2_KScales + g];
+    }
+    const uint8_t* qs = blk + (q3 ? kQ3_KQs : kQ2_KQs);
+    for (int j = 0; j < 8; ++j) {
+      uint8_t* q = out + TileQ23KQuantsOffset(d, rows, j);
+      PackTwoBitPlanes([&](int e) { return K2BitQuant(qs, 32 * j + e); }, r_count, row, q);
+      if (q3)
+        PackHighBits([&](int e) { return Q3KHighBit(blk, 32 * j + e); }, q + 8 * r_count + 4 * row);
     }
   }
 }
@@ -143,14 +190,8 @@ void PackQ6KColumn(int rows, const uint8_t* const* blocks, uint8_t* out) {
           q[4 * r_count * k + 4 * r + i] = static_cast<uint8_t>(lo | hi << 4);
         }
       }
-      for (int m = 0; m < 2; ++m) {
-        for (int i = 0; i < 4; ++i) {
-          int bits = 0;
-          for (int k = 4 * m; k < 4 * m + 4; ++k)
-            bits |= (Q6KQuant(blk, 32 * j + 4 * k + i) >> 4) << (2 * (k - 4 * m));
-          q[16 * r_count + 4 * r_count * m + 4 * r + i] = static_cast<uint8_t>(bits);
-        }
-      }
+      PackTwoBitPlanes([&](int e) { return Q6KQuant(blk, 32 * j + e) >> 4; }, r_count,
+                       static_cast<size_t>(r), q + 16 * r_count);
     }
   }
 }
@@ -287,6 +328,8 @@ void PackTiles(MatLayout layout, MatRef& w, void* bytes) {
         PackQ6KColumn(rows, column, out);
       } else if (w.dtype == DType::kIQ4_XS) {
         PackIq4XsColumn(rows, column, out);
+      } else if (w.dtype == DType::kQ3_K || w.dtype == DType::kQ2_K) {
+        PackQ23KColumn(w.dtype, rows, column, out);
       } else {
         PackColumn(w.dtype, rows, column, out);
       }
