@@ -103,7 +103,7 @@ TEST(KernelsTest, UnpackUndoesEveryPack) {
   for (const CpuKernels* k : AllKernels()) {
     for (DType dtype :
          {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kIQ4_NL,
-          DType::kQ4_K, DType::kQ6_K}) {
+          DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS, DType::kQ3_K, DType::kQ2_K}) {
       const int64_t rows = 37, cols = 2 * DTypeBlockElems(dtype);
       SCOPED_TRACE(Describe(*k, dtype, rows, cols, 0));
       std::vector<uint8_t> stored(DTypeRowBytes(dtype, cols) * rows);
