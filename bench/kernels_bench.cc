@@ -17,9 +17,10 @@
 namespace anser {
 namespace {
 
-constexpr DType kTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ8_0, DType::kQ4_0,
-                            DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kIQ4_NL, DType::kQ4_K,
-                            DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS};
+constexpr DType kTypes[] = {DType::kF32,    DType::kF16,  DType::kBF16, DType::kQ8_0,
+                            DType::kQ4_0,   DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
+                            DType::kIQ4_NL, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,
+                            DType::kIQ4_XS, DType::kQ3_K, DType::kQ2_K};
 
 // Weights of one type and shape, in the layout table k packs them into. Large matrices take
 // seconds to make, so only the latest one is kept (benchmarks are registered grouped by matrix),

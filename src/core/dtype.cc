@@ -22,6 +22,8 @@ std::string_view DTypeName(DType dtype) {
     case DType::kIQ4_NL: return "iq4_nl";
     case DType::kIQ4_XS: return "iq4_xs";
     case DType::kQ5_1: return "q5_1";
+    case DType::kQ3_K: return "q3_K";
+    case DType::kQ2_K: return "q2_K";
   }
   return "?";
 }
@@ -43,7 +45,9 @@ size_t DTypeSize(DType dtype) {
     case DType::kQ5_K:
     case DType::kIQ4_NL:
     case DType::kIQ4_XS:
-    case DType::kQ5_1: return 0;
+    case DType::kQ5_1:
+    case DType::kQ3_K:
+    case DType::kQ2_K: return 0;
   }
   return 0;
 }
@@ -59,7 +63,9 @@ int64_t DTypeBlockElems(DType dtype) {
     case DType::kQ4_K:
     case DType::kQ6_K:
     case DType::kQ5_K:
-    case DType::kIQ4_XS: return 256;
+    case DType::kIQ4_XS:
+    case DType::kQ3_K:
+    case DType::kQ2_K: return 256;
     default: return 1;
   }
 }
@@ -76,6 +82,8 @@ size_t DTypeBlockBytes(DType dtype) {
     case DType::kIQ4_NL: return 2 + 16;
     case DType::kIQ4_XS: return 2 + 2 + 4 + 128;
     case DType::kQ5_1: return 2 + 2 + 4 + 16;
+    case DType::kQ3_K: return 32 + 64 + 12 + 2;
+    case DType::kQ2_K: return 16 + 64 + 2 + 2;
     default: return DTypeSize(dtype);
   }
 }

@@ -26,6 +26,10 @@ enum class DType : uint8_t {
   kIQ4_XS,  // {f16 d; u16 scales_h; u8 scales_l[4]; u8 qs[128]}: 8 iq4_nl sub-blocks of 32 with a
             // 6-bit scale ls (offset 32); value = d·(ls − 32)·kIq4Levels[q]
   kQ5_1,    // {f16 d; f16 m; u8 qh[4]; u8 qs[16]}: quants as q5_0's; value = q·d + m
+  kQ3_K,    // {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}: 16 groups of 16 with a 6-bit scale
+            // sc (offset 32); value = d·(sc − 32)·q, q in −4..3 (2 bits and a high bit)
+  kQ2_K,    // {u8 scales[16]; u8 qs[64]; f16 d; f16 dmin}: 16 groups of 16 with a 4-bit scale sc
+            // and min m; value = d·sc·q − dmin·m, q in 0..3
 };
 
 std::string_view DTypeName(DType dtype);  // "f32", "f16", "bf16", …

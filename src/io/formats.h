@@ -42,9 +42,9 @@ Status SaveSafetensors(const std::string& path, const std::vector<TensorSource>&
 enum class GgufRead { kAll, kMetadata };
 
 // A GGUF file, version 2 or 3: its metadata, and its tensors mapped in place under their GGUF
-// names with PyTorch-order shapes. Tensor types f32, f16, bf16, q8_0, q5_0, q4_0, q4_1 as
-// stored; q5_1, q2_K…q8_K, iq4_nl and iq4_xs converted at load (GgufFile::converted); any other
-// type is an error naming the tensor, the type and the types read.
+// names with PyTorch-order shapes. Tensor types f32, f16, bf16, q8_0, q5_0, q5_1, q4_0, q4_1,
+// q2_K…q6_K, iq4_nl and iq4_xs as stored; q8_K converted to q8_0 at load (GgufFile::converted);
+// any other type is an error naming the tensor, the type and the types read.
 Result<GgufFile> LoadGguf(const std::string& path, GgufRead what = GgufRead::kAll);
 
 // Writes a GGUF v3 file: `metadata` as given (general.alignment, if set, must be a u32 power

@@ -65,8 +65,8 @@ struct GgufConvertedTensor {
 };
 
 // A read GGUF file: metadata, and tensors under their GGUF names with PyTorch-order shapes
-// (ne reversed), their data mapped in place (q4_K and q6_K included, which run as stored).
-// Tensors of the types in `converted` are q8_0 (q5_1: f32) in `tensors`, converted at load.
+// (ne reversed), their data mapped in place (the K-quants, iq4_nl, iq4_xs and q5_1 included, which
+// run as stored). Tensors in `converted` (q8_K) are q8_0 in `tensors`, converted at load.
 struct GgufFile {
   uint32_t version = 3;
   uint64_t alignment = 32;

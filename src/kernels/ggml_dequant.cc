@@ -28,38 +28,25 @@ void Q5_1Block(const uint8_t* b, float* y) {
 }
 
 // {u8 scales[16]; u8 qs[64]; f16 d; f16 dmin}: 16 groups of 16; group g has scale
-// d·(scales[g] & 15) and minimum dmin·(scales[g] >> 4). Element i of each 128-half takes 2 bits
-// of qs[half·32 + i % 32] at bit 2·(i / 32).
+// d·(scales[g] & 15) and minimum dmin·(scales[g] >> 4); 2-bit quants as K2BitQuant.
 void Q2_KBlock(const uint8_t* b, float* y) {
-  const uint8_t* scales = b;
-  const uint8_t* qs = b + 16;
-  const float d = Half(b + 80), dmin = Half(b + 82);
+  const uint8_t* scales = b + kQ2_KScales;
+  const float d = Half(b + kQ2_KD), dmin = Half(b + kQ2_KDmin);
   for (int i = 0; i < kSuper; ++i) {
-    const int half = i / 128, k = i % 128;
-    const int q = (qs[half * 32 + k % 32] >> (2 * (k / 32))) & 3;
+    const int q = K2BitQuant(b + kQ2_KQs, i);
     const uint8_t sc = scales[i / 16];
     y[i] = d * static_cast<float>(sc & 0xF) * static_cast<float>(q) -
            dmin * static_cast<float>(sc >> 4);
   }
 }
 
-// {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}: 2 low bits as q2_K; the third bit of
-// element i is bit (i / 32) of hmask[i % 32], and a clear bit subtracts 4. Sixteen 6-bit
-// scales (offset 32): low nibbles in scales[0..8), high 2-bit pairs in scales[8..12).
+// {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}: 2 low bits as q2_K, the third bit from
+// hmask (Q3KQuant); sixteen 6-bit scales with offset 32 (Q3KScale).
 void Q3_KBlock(const uint8_t* b, float* y) {
-  const uint8_t* hmask = b;
-  const uint8_t* qs = b + 32;
-  const uint8_t* sc = b + 96;
-  const float d = Half(b + 108);
+  const float d = Half(b + kQ3_KD);
   for (int i = 0; i < kSuper; ++i) {
-    const int half = i / 128, k = i % 128;
-    const int low = (qs[half * 32 + k % 32] >> (2 * (k / 32))) & 3;
-    const int high = (hmask[i % 32] >> (i / 32)) & 1;
-    const int g = i / 16;
-    const int s_low = (sc[g % 8] >> (4 * (g / 8))) & 0xF;
-    const int s_high = (sc[8 + g % 4] >> (2 * (g / 4))) & 3;
-    const int scale = (s_low | (s_high << 4)) - 32;
-    y[i] = d * static_cast<float>(scale) * static_cast<float>(low - (high ? 0 : 4));
+    const int scale = Q3KScale(b + kQ3_KScales, i / 16) - 32;
+    y[i] = d * static_cast<float>(scale) * static_cast<float>(Q3KQuant(b, i));
   }
 }
 
@@ -158,9 +145,9 @@ std::optional<Layout> Find(uint32_t ggml_type) {
     case kGgmlQ5_1:
       return Layout{{kQBlock, 24}, Q5_1Block};
     case kGgmlQ2_K:
-      return Layout{{kSuper, 84}, Q2_KBlock};
+      return Layout{{kSuper, kQ2_KBytes}, Q2_KBlock};
     case kGgmlQ3_K:
-      return Layout{{kSuper, 110}, Q3_KBlock};
+      return Layout{{kSuper, kQ3_KBytes}, Q3_KBlock};
     case kGgmlQ4_K:
       return Layout{{kSuper, 144}, Q4_KBlock};
     case kGgmlQ5_K:
@@ -194,6 +181,10 @@ std::optional<uint32_t> GgmlNativeType(DType dtype) {
     case DType::kIQ4_NL: return kGgmlIq4Nl;
     case DType::kQ5_1: return kGgmlQ5_1;
     case DType::kIQ4_XS: return kGgmlIq4Xs;
+    case DType::kQ3_K:
+      return kGgmlQ3_K;
+    case DType::kQ2_K:
+      return kGgmlQ2_K;
     default: return std::nullopt;
   }
 }
@@ -206,6 +197,10 @@ DType GgmlRunAs(uint32_t ggml_type) {
     case kGgmlIq4Nl: return DType::kIQ4_NL;
     case kGgmlQ5_1: return DType::kQ5_1;
     case kGgmlIq4Xs: return DType::kIQ4_XS;
+    case kGgmlQ3_K:
+      return DType::kQ3_K;
+    case kGgmlQ2_K:
+      return DType::kQ2_K;
     default: return DType::kQ8_0;
   }
 }

@@ -1,7 +1,7 @@
 // Scalar dequantization of the GGML block types that GGUF files from llama-quantize hold: q5_1,
-// the K-quants (q2_K … q8_K, super-blocks of 256) and the non-linear iq4_nl and iq4_xs. q4_K, q5_K,
-// q6_K, iq4_nl, iq4_xs and q5_1 run natively (GgmlNativeType); the GGUF reader turns the others'
-// rows (q2_K, q3_K, q8_K) into q8_0 at load with these (io/gguf_reader.cc). Every formula has at most one inexact
+// the K-quants (q2_K … q8_K, super-blocks of 256) and the non-linear iq4_nl and iq4_xs. All but
+// q8_K run natively (GgmlNativeType); the GGUF reader turns q8_K's rows into q8_0 at load with
+// these (io/gguf_reader.cc). Every formula has at most one inexact
 // float operation, so the results are bit-identical to ggml's own dequantization.
 #pragma once
 
@@ -37,8 +37,8 @@ std::optional<GgmlBlock> GgmlDequantBlock(uint32_t ggml_type);
 // multiple of its block). `row` may have any alignment.
 void DequantizeGgmlRow(uint32_t ggml_type, const uint8_t* row, int64_t cols, float* out);
 
-// The GGML type of a DType whose rows these functions and QuantizeGgmlRow read and write (q4_K,
-// q5_K, q6_K, iq4_nl, iq4_xs, q5_1); nothing for any other DType.
+// The GGML type of a DType whose rows these functions and QuantizeGgmlRow read and write (q2_K,
+// q3_K, q4_K, q5_K, q6_K, iq4_nl, iq4_xs, q5_1); nothing for any other DType.
 std::optional<uint32_t> GgmlNativeType(DType dtype);
 
 // The type a tensor of one of these types runs as in Anser: GgmlNativeType's types as themselves,

@@ -122,9 +122,8 @@ std::vector<const CpuKernels*> AllKernels();
 Result<const CpuKernels*> FindKernels(std::string_view name);
 // The layout `table.pack` gives block-quantized matrices: kRows where it keeps them as stored.
 MatLayout PackedLayout(const CpuKernels& table);
-// Undoes any table's pack of a q8_0, q5_0, q5_1, q4_0, q4_1, iq4_nl, q4_K or q6_K matrix: w's
-// bytes (`bytes` is w.data, writable) rearranged in place back to the stored rows, w.layout
-// kRows. (q5_K and iq4_xs tiles have no inverse yet: packed files keep them as stored.)
+// Undoes any table's pack of a block-type matrix: w's bytes (`bytes` is w.data, writable)
+// rearranged in place back to the stored rows, w.layout kRows.
 void UnpackMatrix(MatRef& w, void* bytes);
 // Whether a CPU with `cpu`'s features runs the avx512 table.
 bool Avx512Runs(const CpuFeatures& cpu);

@@ -63,6 +63,20 @@ inline constexpr int kQ6_KQl = 0;
 inline constexpr int kQ6_KQh = 128;
 inline constexpr int kQ6_KScales = 192;
 inline constexpr int kQ6_KD = 208;
+// {u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d}: quants as Q3KQuant, 6-bit scales (offset 32)
+// of the 16-element groups as Q3KScale.
+inline constexpr size_t kQ3_KBytes = 32 + 64 + 12 + 2;
+inline constexpr int kQ3_KHmask = 0;
+inline constexpr int kQ3_KQs = 32;
+inline constexpr int kQ3_KScales = 96;
+inline constexpr int kQ3_KD = 108;
+// {u8 scales[16]; u8 qs[64]; f16 d; f16 dmin}: quants as K2BitQuant; scales[g] = sc | m << 4 of
+// the 16-element group g.
+inline constexpr size_t kQ2_KBytes = 16 + 64 + 2 + 2;
+inline constexpr int kQ2_KScales = 0;
+inline constexpr int kQ2_KQs = 16;
+inline constexpr int kQ2_KD = 80;
+inline constexpr int kQ2_KDmin = 82;
 
 // The 6-bit scale and min of sub-block j (0..7) of a q4_K or q5_K super-block, from its 12
 // scale bytes s: for j < 4 the low 6 bits of s[j] and s[j + 4]; for j ≥ 4 the nibbles of s[j + 4]
@@ -82,6 +96,28 @@ inline void KScaleMin(const uint8_t* s, int j, int* scale, int* min) {
 inline int Iq4XsScale(const uint8_t* blk, int j) {
   const int low = (blk[kIQ4_XSScalesL + j / 2] >> (4 * (j % 2))) & 0xF;
   return low | ((LoadU16(blk + kIQ4_XSScalesH) >> (2 * j)) & 3) << 4;
+}
+
+// The 2 low bits of element e (0…255) of a q2_K or q3_K super-block from its 64 quant bytes qs:
+// element 32·k + l of 128-half h (k 0…3) has bits 2k, 2k + 1 of qs[32·h + l].
+inline int K2BitQuant(const uint8_t* qs, int e) {
+  return (qs[32 * (e / 128) + e % 32] >> (2 * (e % 128 / 32))) & 3;
+}
+
+// Bit e / 32 of hmask[e % 32]: the high bit of element e of a q3_K super-block.
+inline int Q3KHighBit(const uint8_t* blk, int e) {
+  return (blk[kQ3_KHmask + e % 32] >> (e / 32)) & 1;
+}
+
+// Element e of a q3_K super-block, −4…3: its low bits, less 4 where the high bit is clear.
+inline int Q3KQuant(const uint8_t* blk, int e) {
+  return K2BitQuant(blk + kQ3_KQs, e) - 4 * (1 - Q3KHighBit(blk, e));
+}
+
+// The 6-bit scale (offset 32) of group g (0…15) of a q3_K super-block, from its 12 scale bytes s:
+// nibble g of s[0…8) (low nibbles first) with bits 2(g / 4), +1 of s[8 + g % 4] as bits 4, 5.
+inline int Q3KScale(const uint8_t* s, int g) {
+  return ((s[g % 8] >> (4 * (g / 8))) & 0xF) | ((s[8 + g % 4] >> (2 * (g / 4))) & 3) << 4;
 }
 
 }  // namespace anser

@@ -407,8 +407,7 @@ Status SaveModel(const Model& model, const std::string& path, const ConvertOptio
   if (options.pack_for != nullptr && packed_names.empty()) {
     return Status::Error("[convert] no projection would be stored as a block type that the " +
                          std::string(options.pack_for->name) +
-                         " table packs (q8_0, q5_0, q4_0, q4_1, q4_K, q6_K): a packed file would "
-                         "be the standard one");
+                         " table packs: a packed file would be the standard one");
   }
   switch (format) {
     case ModelFormat::kGguf: {

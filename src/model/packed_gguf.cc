@@ -17,10 +17,7 @@ Status Refuse(const GgufFile& gguf, const std::string& what) {
 
 }  // namespace
 
-bool PackedFileHolds(DType dtype) {
-  return dtype == DType::kQ8_0 || dtype == DType::kQ5_0 || dtype == DType::kQ4_0 ||
-         dtype == DType::kQ4_1 || dtype == DType::kQ4_K || dtype == DType::kQ6_K;
-}
+bool PackedFileHolds(DType dtype) { return DTypeIsBlock(dtype); }
 
 void MarkPacked(const CpuKernels& table, const std::vector<std::string>& tensors,
                 GgufMetadata* metadata) {

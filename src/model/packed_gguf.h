@@ -17,9 +17,8 @@ inline constexpr const char* kPackedArchitecture = "anser-rwkv7-packed";
 // Raised whenever a tile layout's bytes change meaning: a reader refuses other versions.
 inline constexpr uint32_t kPackedLayoutVersion = 1;
 
-// The block types a packed file holds packed: those whose every tile layout UnpackMatrix undoes
-// (q8_0, q5_0, q4_0, q4_1, q4_K, q6_K). Matrices of the other block types stay as stored in a
-// packed file and are packed at load, as from a standard file.
+// The types a packed file holds packed: the block types, whose every tile layout UnpackMatrix
+// undoes.
 bool PackedFileHolds(DType dtype);
 
 // Turns the metadata of an rwkv7 file into a packed one's: the architecture, and the layout,

@@ -42,14 +42,15 @@ std::shared_ptr<const Model> RandomModel() {
   return m.ok() ? *m : nullptr;
 }
 
-// The targets: each 32-element block type, and q4_K with q6_K (Q4_K_M's head).
+// The targets: each block type (the mixes with q6_K, their head).
 ConvertOptions Target(const std::string& name) {
   ConvertOptions options;
   options.dtype = ParseConvertDType(name);
   if (!options.dtype) options.ggml_target = ParseGgmlTarget(name);
   return options;
 }
-const char* const kTargets[] = {"q8_0", "q5_0", "q4_0", "q4_1", "Q4_K_M"};
+const char* const kTargets[] = {"q8_0", "q5_0",   "q4_0",   "q4_1",   "q5_1",  "iq4_nl",
+                                "Q2_K", "Q3_K_M", "Q4_K_M", "Q5_K_M", "iq4_xs"};
 
 std::vector<const CpuKernels*> PackingTables() {
   std::vector<const CpuKernels*> tables;
@@ -188,29 +189,15 @@ TEST_P(PackedFile, GivesTheStandardFilesLogitsOnEveryTable) {
 
 INSTANTIATE_TEST_SUITE_P(Targets, PackedFile, ::testing::ValuesIn(kTargets));
 
-// q5_K (and iq4_xs, q5_1, iq4_nl) matrices stay as stored in a packed file: Q5_K_M's only packed
-// matrix is its q6_K head, and every table still gives the standard file's logits.
-TEST(PackedLayout, KeepsTypesWithoutAnInverseAsStored) {
-  const auto model = RandomModel();
-  ASSERT_TRUE(model);
-  const std::string stored = testing::ScratchPath("packed_layout.Q5_K_M.gguf");
-  ASSERT_TRUE(SaveModel(*model, stored, Target("Q5_K_M")).ok());
-  for (const CpuKernels* packer : PackingTables()) {
-    SCOPED_TRACE(std::string("packed for ") + packer->name);
-    const std::string packed = testing::ScratchPath("packed_layout.Q5_K_M.packed.gguf");
-    ConvertOptions options = Target("Q5_K_M");
-    options.pack_for = packer;
-    ASSERT_TRUE(SaveModel(*model, packed, options).ok());
-    auto meta = LoadGguf(packed, GgufRead::kMetadata);
-    ASSERT_TRUE(meta.ok()) << meta.message();
-    const auto& names = meta->metadata.Find("anser.packed.tensors")->items;
-    ASSERT_EQ(names.size(), 1u);
-    EXPECT_EQ(names[0].s, "output.weight");
-    for (const CpuKernels* loader : AllKernels()) {
-      SCOPED_TRACE(std::string("loaded by ") + loader->name);
-      ExpectSameLogits(stored, packed, *loader);
-    }
+// Every block type is held packed (PackedFile above: each target's every projection and head,
+// round-tripping to the standard file's logits and bytes); the float types are not.
+TEST(PackedLayout, HoldsEveryBlockTypePacked) {
+  for (DType dtype :
+       {DType::kQ8_0, DType::kQ5_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_1, DType::kIQ4_NL,
+        DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS}) {
+    EXPECT_TRUE(PackedFileHolds(dtype)) << DTypeName(dtype);
   }
+  for (DType dtype : {DType::kF32, DType::kF16, DType::kBF16}) EXPECT_FALSE(PackedFileHolds(dtype));
 }
 
 TEST(PackedLayoutErrors, AreClear) {

@@ -12,10 +12,10 @@
 namespace anser::testing {
 namespace {
 
-constexpr DType kTypes[] = {DType::kF32,  DType::kF16,    DType::kBF16, DType::kQ8_0,
-                            DType::kQ4_0, DType::kQ4_1,   DType::kQ5_0, DType::kQ5_1,
+constexpr DType kTypes[] = {DType::kF32,    DType::kF16,  DType::kBF16, DType::kQ8_0,
+                            DType::kQ4_0,   DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
                             DType::kIQ4_NL, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,
-                            DType::kIQ4_XS};
+                            DType::kIQ4_XS, DType::kQ3_K, DType::kQ2_K};
 // ThreadSanitizer runs this test about 30 times slower (four minutes of CI). There the token
 // counts keep one of each kind — one token, a tile, a tile and one, several token blocks — so
 // every threaded path still runs under it; the other builds run them all.

@@ -76,7 +76,7 @@ TEST(KernelsTest, PackChangesOnlyBlockLayoutsOfFastTables) {
   for (const CpuKernels* k : AllKernels()) {
     for (DType dtype : {DType::kF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
                         DType::kQ5_1, DType::kIQ4_NL, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,
-                        DType::kIQ4_XS}) {
+                        DType::kIQ4_XS, DType::kQ3_K, DType::kQ2_K}) {
       const int64_t cols = std::max<int64_t>(64, DTypeBlockElems(dtype));
       SCOPED_TRACE(Describe(*k, dtype, 17, cols, 0));
       TestMatrix w(dtype, 17, cols, 0, 5);
@@ -103,7 +103,7 @@ TEST(KernelsTest, UnpackUndoesEveryPack) {
   for (const CpuKernels* k : AllKernels()) {
     for (DType dtype :
          {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kIQ4_NL,
-          DType::kQ4_K, DType::kQ6_K}) {
+          DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS, DType::kQ3_K, DType::kQ2_K}) {
       const int64_t rows = 37, cols = 2 * DTypeBlockElems(dtype);
       SCOPED_TRACE(Describe(*k, dtype, rows, cols, 0));
       std::vector<uint8_t> stored(DTypeRowBytes(dtype, cols) * rows);
@@ -157,7 +157,8 @@ TEST(KernelsTest, MatvecKQuantTypes) {
   constexpr int64_t kRows[] = {0, 1, 7, 9, 65, 130};
   constexpr int64_t kCols[] = {0, 256, 512, 768, 4352};
   for (const CpuKernels* k : FastKernels()) {
-    for (DType dtype : {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS}) {
+    for (DType dtype :
+         {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS, DType::kQ3_K, DType::kQ2_K}) {
       size_t case_index = 0;
       for (int64_t rows : kRows) {
         for (int64_t cols : kCols) {
@@ -172,7 +173,7 @@ TEST(KernelsTest, MatvecKQuantTypes) {
 // rounding of its own sum, a few ulps times √cols, and nothing else (no wrong element).
 TEST(KernelsTest, ReferenceMatvecGgmlTypesIsTheDequantizedProduct) {
   for (DType dtype : {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS, DType::kIQ4_NL,
-                      DType::kQ5_1}) {
+                      DType::kQ5_1, DType::kQ3_K, DType::kQ2_K}) {
     constexpr int64_t kRows = 9, kCols = 1024;
     SCOPED_TRACE(DTypeName(dtype));
     TestMatrix w(dtype, kRows, kCols, 1, 17);

@@ -67,9 +67,9 @@ TEST(MatmulTest, BlockTypes) {
   constexpr int64_t kN[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 17};
   constexpr int64_t kRows[] = {1, 17, 40};
   for (const CpuKernels* k : FastKernels()) {
-    for (DType dtype : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
-                        DType::kIQ4_NL, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,
-                        DType::kIQ4_XS}) {
+    for (DType dtype :
+         {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kIQ4_NL,
+          DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS, DType::kQ3_K, DType::kQ2_K}) {
       const std::vector<int64_t> cols_list = DTypeBlockElems(dtype) == 256
                                                  ? std::vector<int64_t>{256, 768}
                                                  : std::vector<int64_t>{32, 288, 544};
@@ -102,25 +102,29 @@ void ExpectConstantTokensAsReference(const CpuKernels& k, TestMatrix& w, float s
 
 // Blocks of the GGML types whose every quant and scale is at its extreme (q4_K: q 15; q5_K, q5_1:
 // q 31; their scales and mins 63; q6_K: q − 32 = −32 with scale −128, and 31 with 127; iq4_nl:
-// levels −127 and 113, iq4_xs: those with ls − 32 = −32 and 31) against activations that quantize to ±127 throughout: the largest
-// partial sums the kernels form, which must not overflow.
+// levels −127 and 113, iq4_xs: those with ls − 32 = −32 and 31; q3_K: q −4 with sc − 32 = −32,
+// and 3 with 31; q2_K: q 3, scale and min 15) against activations that quantize to ±127
+// throughout: the largest partial sums the kernels form, which must not overflow.
 TEST(MatmulTest, GgmlTypesAtTheirLargestQuants) {
   constexpr int64_t kRows = 19, kCols = 512;  // a 16-row tile group and rows left over
   for (DType dtype : {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ5_1, DType::kIQ4_NL,
-                      DType::kIQ4_XS}) {
+                      DType::kIQ4_XS, DType::kQ3_K, DType::kQ2_K}) {
     for (uint8_t fill : {0x00, 0xff}) {
       TestMatrix w(dtype, kRows, kCols, 1, 0);
       const size_t block_bytes = DTypeBlockBytes(dtype);
       const size_t blocks = DTypeRowBytes(dtype, kCols) * kRows / block_bytes;
       const uint16_t scale = F32ToF16(1.0f / 1024);
       const bool q6 = dtype == DType::kQ6_K;
-      const bool signed_levels = q6 || dtype == DType::kIQ4_NL || dtype == DType::kIQ4_XS;
+      const bool signed_levels =
+          q6 || dtype == DType::kIQ4_NL || dtype == DType::kIQ4_XS || dtype == DType::kQ3_K;
+      // Where d lies, and dmin (or q5_1's m) for the types with one.
+      const size_t d_at = q6 ? 208 : dtype == DType::kQ3_K ? 108 : dtype == DType::kQ2_K ? 80 : 0;
       for (size_t b = 0; b < blocks; ++b) {
         uint8_t* blk = w.buffer.data() + b * block_bytes;
         std::fill(blk, blk + block_bytes, signed_levels ? fill : uint8_t{0xff});
         if (q6) std::fill(blk + 192, blk + 208, fill == 0 ? 0x80 : 0x7f);
-        std::memcpy(blk + (q6 ? 208 : 0), &scale, 2);
-        if (!signed_levels) std::memcpy(blk + 2, &scale, 2);  // dmin, or q5_1's m
+        std::memcpy(blk + d_at, &scale, 2);
+        if (!signed_levels) std::memcpy(blk + d_at + 2, &scale, 2);
       }
       for (const CpuKernels* k : FastKernels()) {
         for (float sign : {1.0f, -1.0f}) {

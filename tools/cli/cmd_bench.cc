@@ -233,10 +233,9 @@ Command AddBench(CLI::App& app) {
       sub->add_option("-m,--model", args->model, "Model file or Hugging Face folder")
           ->type_name("MODEL");
   shape->excludes(model);
-  sub->add_option("--dtype", args->dtype,
-                  "Storage dtype of the random weights (--shape only; any case; the llama.cpp types run as "
-                  "loading their GGUF would: q4_K, q5_K, q6_K, iq4_nl, q5_1 as stored, the others "
-                  "q8_0)")
+  sub->add_option(
+         "--dtype", args->dtype,
+         "Storage dtype of the random weights (--shape only; any case; each runs as stored)")
       ->transform(CLI::IsMember(StoredTypeNames(), CLI::ignore_case))
       ->needs(shape)
       ->capture_default_str();

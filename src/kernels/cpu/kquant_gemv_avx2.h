@@ -1,20 +1,21 @@
-// The super-block products (q4_K, q5_K, q6_K, iq4_xs) for any number of tokens, written once over a table's
-// tile registers W and 8-bit dot product (Dot<D> of quant_gemv_avx2.h: AVX2's maddubs or VNNI's
-// dpbusd). The activations are quantized to 8 bits per 32-block as for the other block types
+// The super-block products (q2_K … q6_K, iq4_xs) for any number of tokens, written once over a
+// table's tile registers W and 8-bit dot product (Dot<D> of quant_gemv_avx2.h: AVX2's maddubs or
+// VNNI's dpbusd). The activations are quantized to 8 bits per 32-block as for the other block types
 // (QuantizedActs), and each 32-element sub-block of a super-block meets the matching activation
 // block; the integer dots are exact.
 // - In the table's tile layout (tiles.h), a group of 8 or 16 rows goes at once, one lane per row
-//   (DotQ45KTile, DotQ6KTile, DotIq4XsTile): what `pack` gives every matrix the models multiply
+//   (DotQ45KTile, DotK16Tile, DotIq4XsTile): what `pack` gives every matrix the models multiply
 //   by.
 // - As stored (the rows past the last group, matrices no table packed), a row at a time, one
-//   accumulator per token over the lanes of the sub-blocks' dots (DotQ45KRows, DotQ6KRows,
+//   accumulator per token over the lanes of the sub-blocks' dots (DotQ45KRows, DotK16Rows,
 //   DotIq4XsRows):
 //     q4_K, q5_K: acc += float(Σq·xq)·(d·sc·x.d), mins += (dmin·m)·x.s; y = Hsum(acc) − Hsum(mins)
-//     q6_K: acc += float(Σ (q − 32)·xq·scale, lane-wise)·(d·x.d);   y = Hsum(acc)
+//     q6_K, q3_K: acc += float(Σ q·xq·scale, lane-wise)·(d·x.d);       y = Hsum(acc)
+//     q2_K: the same, less its mins (dmin·m) times the 16-element groups' sums
 //     iq4_xs: acc += float(Σ level·xq)·(d·(ls − 32)·x.d);            y = Hsum(acc)
 //   q4_K's and q5_K's quants are unsigned (Dot<kQ4_0>'s and Dot<kQ5_0>'s blocks); q6_K's q − 32
-//   signed (Dot<kQ8_0>'s), the 8 int32 lanes of its dot split 4 + 4 between the sub-block's two
-//   16-element scale groups.
+//   and q3_K's q signed (Dot<kQ8_0>'s), the 8 int32 lanes of their dot split 4 + 4 between the
+//   sub-block's two 16-element scale groups (K16Scales: q2_K's too).
 //
 // Batch invariance (kernels.h): every token's output for a row is summed in one order whether it
 // is computed alone or with up to seven others (the kN of each kernel), on any thread.
@@ -51,7 +52,8 @@ inline void PrefetchAhead(const uint8_t* blk, size_t bytes) {
 struct ActScales {
   const float* d;
   const float* s;
-  const int32_t* low_sum;  // Σq of each block's first 16 elements (q6_K's tiles)
+  const int32_t* low_sum;   // Σq of each block's first 16 elements (the 16-element scales' types)
+  const int32_t* high_sum;  // Σq of its last 16
 };
 
 // The eight 6-bit scales and mins of a q4_K or q5_K super-block (KScaleMin) as floats times d and
@@ -76,11 +78,12 @@ inline void Q4KScales(const uint8_t* s, float d, float dmin, __m256* dsc, __m256
 // Lane j of v in every lane.
 inline __m256 Lane(__m256 v, int j) { return _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(j)); }
 
-// Bit j (0…7) of each byte of v moved to bit 4, the other bits cleared: q5_K's and q5_0's fifth
-// quant bit (16-bit shifts of at most 4 bring no bit of the other byte into bit 4).
+// Bit j (0…7) of each byte of v moved to bit `to` (4: q5_K's and q5_0's fifth quant bit; 2:
+// q3_K's third), the other bits cleared (16-bit shifts left by at most 4 or right by at most 5
+// bring no bit of the other byte into bit 2 or 4).
 template <class W>
-inline typename W::I HighBit(typename W::I v, int j) {
-  return W::And(W::Shift16(v, 4 - j), W::Bytes(0x10));
+inline typename W::I HighBit(typename W::I v, int j, int to = 4) {
+  return W::And(W::Shift16(v, to - j), W::Bytes(static_cast<int8_t>(1 << to)));
 }
 
 // Row · x_t of kN tokens for a q4_K or q5_K (D) row of `supers` super-blocks; y[t·y_stride].
@@ -171,45 +174,119 @@ void DotIq4XsRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* 
   for (int t = 0; t < kN; ++t) y[t * y_stride] = Hsum(_mm256_add_ps(acc[t][0], acc[t][1]));
 }
 
-// Row · x_t of kN tokens for a q6_K row of `supers` super-blocks; y[t·y_stride]. Two
-// accumulators per token, as for q4_K.
-template <template <DType> class Dot, int kN>
-void DotQ6KRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
+// Where a q6_K, q3_K or q2_K super-block's f16 d lies, and its bytes.
+constexpr int K16ScaleD(DType d) {
+  return d == DType::kQ6_K ? kQ6_KD : d == DType::kQ3_K ? kQ3_KD : kQ2_KD;
+}
+constexpr size_t K16Bytes(DType d) {
+  return d == DType::kQ6_K ? kQ6_KBytes : d == DType::kQ3_K ? kQ3_KBytes : kQ2_KBytes;
+}
+
+// The scales of the 16 groups of a q6_K, q3_K or q2_K super-block as int8s (q3_K's less 32,
+// q2_K's without the mins).
+template <DType D>
+inline __m128i K16GroupScales(const uint8_t* blk) {
+  if constexpr (D == DType::kQ6_K) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ6_KScales));
+  } else if constexpr (D == DType::kQ2_K) {
+    return _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ2_KScales)),
+                         _mm_set1_epi8(0x0f));
+  } else {
+    alignas(16) int8_t sc[16];
+    for (int g = 0; g < 16; ++g) sc[g] = static_cast<int8_t>(Q3KScale(blk + kQ3_KScales, g) - 32);
+    return _mm_load_si128(reinterpret_cast<const __m128i*>(sc));
+  }
+}
+
+// The four 32-element pieces of 128-half h of a q6_K, q3_K or q2_K super-block, in element order:
+// q6_K's q − 32 and q3_K's q (signed), q2_K's q (0…3). 16-bit shifts of at most 6 bring no bit of
+// the other byte into the bits kept.
+template <DType D>
+inline void K16Pieces(const uint8_t* blk, int h, __m256i* pieces) {
+  const __m256i three = _mm256_set1_epi8(3);
+  if constexpr (D == DType::kQ6_K) {
+    const __m256i low = _mm256_set1_epi8(0x0f), high = _mm256_set1_epi8(0x30);
+    const uint8_t* ql = blk + kQ6_KQl + 64 * h;
+    const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
+    const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
+    const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQ6_KQh + 32 * h));
+    // Bits 0..3 of piece k: low nibbles of ql0 (k 0), ql1 (k 1), high nibbles (k 2, 3);
+    // bits 4, 5: bits 2k, 2k + 1 of qh, shifted into place.
+    const __m256i nibbles[4] = {_mm256_and_si256(ql0, low), _mm256_and_si256(ql1, low),
+                                _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low),
+                                _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low)};
+    const __m256i tops[4] = {_mm256_and_si256(_mm256_slli_epi16(qh, 4), high),
+                             _mm256_and_si256(_mm256_slli_epi16(qh, 2), high),
+                             _mm256_and_si256(qh, high),
+                             _mm256_and_si256(_mm256_srli_epi16(qh, 2), high)};
+    for (int k = 0; k < 4; ++k)
+      pieces[k] = _mm256_sub_epi8(_mm256_or_si256(nibbles[k], tops[k]), _mm256_set1_epi8(32));
+  } else {
+    constexpr int kQs = D == DType::kQ3_K ? kQ3_KQs : kQ2_KQs;
+    const __m256i qs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQs + 32 * h));
+    for (int k = 0; k < 4; ++k) pieces[k] = _mm256_and_si256(Avx2Tiles::Shift16(qs, -2 * k), three);
+    if constexpr (D == DType::kQ3_K) {
+      // Bit 4h + k of hmask[l] is the high bit of element l of piece k; clear, it subtracts 4.
+      const __m256i hmask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQ3_KHmask));
+      for (int k = 0; k < 4; ++k) {
+        pieces[k] =
+            _mm256_sub_epi8(_mm256_or_si256(pieces[k], HighBit<Avx2Tiles>(hmask, 4 * h + k, 2)),
+                            _mm256_set1_epi8(4));
+      }
+    }
+  }
+}
+
+// Row · x_t of kN tokens for a q6_K, q3_K or q2_K (D) row of `supers` super-blocks; y[t·y_stride].
+// The 8 int32 lanes of a piece's dot split 4 + 4 between its two 16-element groups, each times
+// its group's scale; two accumulators per token, as for q4_K. q2_K's mins meet the activations'
+// 16-element sums:
+//   acc += float(Σ q·xq·scale, lane-wise)·(d·x.d);  mins += float(Σ m·Σxq)·(dmin·x.d)
+//   y = Hsum(acc) − Hsum(mins)
+template <template <DType> class Dot, DType D, int kN>
+void DotK16Rows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
                 float* y, int64_t y_stride) {
-  constexpr size_t kBytes = kQ6_KBytes;
-  using Block = typename Dot<DType::kQ8_0>::Block;
-  const __m256i low = _mm256_set1_epi8(0x0f), high = _mm256_set1_epi8(0x30);
-  const __m256i offset = _mm256_set1_epi8(32);
-  __m256 acc[kN][2];
-  for (int t = 0; t < kN; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+  constexpr bool kMins = D == DType::kQ2_K;
+  constexpr size_t bytes = K16Bytes(D);
+  using Block = typename Dot<kMins ? DType::kQ4_0 : DType::kQ8_0>::Block;
+  __m256 acc[kN][2], mins[kN];
+  for (int t = 0; t < kN; ++t) acc[t][0] = acc[t][1] = mins[t] = _mm256_setzero_ps();
   for (int64_t s = 0; s < supers; ++s) {
-    const uint8_t* blk = row + static_cast<size_t>(s) * kBytes;
-    PrefetchAhead(blk, kBytes);
-    const __m256 d = _mm256_set1_ps(_cvtsh_ss(LoadU16(blk + kQ6_KD)));
+    const uint8_t* blk = row + static_cast<size_t>(s) * bytes;
+    PrefetchAhead(blk, bytes);
+    const __m256 d = _mm256_set1_ps(_cvtsh_ss(LoadU16(blk + K16ScaleD(D))));
     const size_t x0 = static_cast<size_t>(s * kPiecesPerK);
     __m256 f[kN];  // lane j: d·x.d of piece j
     for (int t = 0; t < kN; ++t) f[t] = _mm256_mul_ps(d, _mm256_loadu_ps(xs[t].d + x0));
+    if constexpr (kMins) {
+      // Lane j: the mins of piece j's two groups (even and odd bytes' high nibbles).
+      const __m128i m = _mm_and_si128(
+          _mm_srli_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ2_KScales)), 4),
+          _mm_set1_epi8(0x0f));
+      const __m128i order = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+      const __m128i split = _mm_shuffle_epi8(m, order);
+      const __m256i m_low = _mm256_cvtepu8_epi32(split);
+      const __m256i m_high = _mm256_cvtepu8_epi32(_mm_srli_si128(split, 8));
+      const __m256 dmin = _mm256_set1_ps(_cvtsh_ss(LoadU16(blk + kQ2_KDmin)));
+      for (int t = 0; t < kN; ++t) {
+        const __m256i sums = _mm256_add_epi32(
+            _mm256_mullo_epi32(
+                m_low, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[t].low_sum + x0))),
+            _mm256_mullo_epi32(
+                m_high, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[t].high_sum + x0))));
+        mins[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums),
+                                  _mm256_mul_ps(dmin, _mm256_loadu_ps(xs[t].d + x0)), mins[t]);
+      }
+    }
+    const __m128i group_scales = K16GroupScales<D>(blk);
     for (int half = 0; half < 2; ++half) {
-      const uint8_t* ql = blk + kQ6_KQl + 64 * half;
-      const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
-      const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
-      const __m256i qh =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQ6_KQh + 32 * half));
       // The scales of this half's eight 16-element groups, one per int32 lane.
-      const __m256i scales = _mm256_cvtepi8_epi32(
-          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk + kQ6_KScales + 8 * half)));
-      // Bits 0..3 of piece k: low nibbles of ql0 (k 0), ql1 (k 1), high nibbles (k 2, 3);
-      // bits 4, 5: bits 2k, 2k + 1 of qh, shifted into place (16-bit shifts of at most 4 bring
-      // no bit of the other byte into bits 4, 5).
-      const __m256i nibbles[4] = {_mm256_and_si256(ql0, low), _mm256_and_si256(ql1, low),
-                                  _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low),
-                                  _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low)};
-      const __m256i tops[4] = {_mm256_and_si256(_mm256_slli_epi16(qh, 4), high),
-                               _mm256_and_si256(_mm256_slli_epi16(qh, 2), high),
-                               _mm256_and_si256(qh, high),
-                               _mm256_and_si256(_mm256_srli_epi16(qh, 2), high)};
+      const __m256i scales =
+          _mm256_cvtepi8_epi32(half == 0 ? group_scales : _mm_srli_si128(group_scales, 8));
+      __m256i pieces[4];
+      K16Pieces<D>(blk, half, pieces);
       for (int k = 0; k < 4; ++k) {
-        const Block piece(_mm256_sub_epi8(_mm256_or_si256(nibbles[k], tops[k]), offset));
+        const Block piece(pieces[k]);
         // Lanes 0..3 are elements 0..15 (group 2k), lanes 4..7 elements 16..31 (group 2k + 1).
         const __m256i scale = _mm256_permutevar8x32_epi32(
             scales, _mm256_setr_epi32(2 * k, 2 * k, 2 * k, 2 * k, 2 * k + 1, 2 * k + 1, 2 * k + 1,
@@ -222,7 +299,10 @@ void DotQ6KRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs
       }
     }
   }
-  for (int t = 0; t < kN; ++t) y[t * y_stride] = Hsum(_mm256_add_ps(acc[t][0], acc[t][1]));
+  for (int t = 0; t < kN; ++t) {
+    const float sum = Hsum(_mm256_add_ps(acc[t][0], acc[t][1]));
+    y[t * y_stride] = kMins ? sum - Hsum(mins[t]) : sum;
+  }
 }
 
 // The 4-bit quants of a tile block column for W::kRows rows (tiles.h: register k's bytes from
@@ -245,12 +325,40 @@ inline void LookUpIq4Levels(typename W::I* qt) {
   for (int k = 0; k < 8; ++k) qt[k] = W::Lookup(table, qt[k]);
 }
 
-// Bit 4 of the eight registers' quants from the tile high-bit bytes at `bits` (q5_0, q5_K:
-// bit k of each byte belongs to register k).
+// Bit `to` of the eight registers' quants from the tile high-bit bytes at `bits` (q5_0, q5_K:
+// bit 4; q3_K: bit 2; bit k of each byte belongs to register k).
 template <class W>
-inline void OrHighBits(const uint8_t* bits, typename W::I* qt) {
+inline void OrHighBits(const uint8_t* bits, typename W::I* qt, int to = 4) {
   const typename W::I loaded = W::Load(bits);
-  for (int k = 0; k < 8; ++k) qt[k] = W::Or(qt[k], HighBit<W>(loaded, k));
+  for (int k = 0; k < 8; ++k) qt[k] = W::Or(qt[k], HighBit<W>(loaded, k, to));
+}
+
+// The two bits at bits 2(k − 4m), +1 of the tile 2-bit plane m at `planes` (tiles.h: register m's
+// bytes from planes + 4·W::kGroupRows·m) for each register k, moved to bits `to`, `to` + 1 (0:
+// q2_K's and q3_K's low bits, 4: q6_K's bits 4, 5), the other bits cleared (16-bit shifts of at
+// most 6 bring no bit of the other byte into them).
+template <class W>
+inline void TwoBitPlanes(const uint8_t* planes, int to, typename W::I* bits) {
+  for (int m = 0; m < 2; ++m) {
+    const typename W::I plane = W::Load(planes + 4 * W::kGroupRows * m);
+    for (int k = 4 * m; k < 4 * m + 4; ++k) {
+      bits[k] =
+          W::And(W::Shift16(plane, to - 2 * (k - 4 * m)), W::Bytes(static_cast<int8_t>(3 << to)));
+    }
+  }
+}
+
+// The 6-bit scale g of W::kRows rows from tile scale bytes packed as PackSixBitScales does for
+// kCount scales (tiles.h: iq4_xs, q3_K), `scales` already at the rows' lane offset.
+template <class W, int kCount>
+inline typename W::I SixBitScale(const uint8_t* scales, int g) {
+  constexpr int kHalf = kCount / 2;
+  constexpr int kR = W::kGroupRows;
+  const typename W::I packed = W::ByteInts(scales + (g % kHalf) * kR);
+  if (g < kHalf) return W::And(packed, W::Ints(63));
+  const typename W::I high = W::And(
+      W::Shift32(W::ByteInts(scales + (kHalf + (g - kHalf) / 2) * kR), -4 * (g % 2)), W::Ints(15));
+  return W::Or(W::Shift32(packed, -6), W::Shift32(high, 2));
 }
 
 // y[t·y_stride + r] = row r · x_t for the W::kGroupRows rows of one q4_K or q5_K (D) tile group
@@ -305,9 +413,9 @@ void DotQ45KTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers, 
   }
 }
 
-// The loops of a super-block tile product whose rows each sum into one accumulator (q6_K,
-// iq4_xs): the columns of kBlockBytes super-blocks in order, each prefetched, then per part p of
-// the group (W::kRows rows from lane offset `lanes`, their f16 d) and sub-block j
+// The loops of a super-block tile product whose rows each sum into one accumulator (q2_K, q3_K,
+// q6_K, iq4_xs): the columns of kBlockBytes super-blocks in order, each prefetched, then per part p
+// of the group (W::kRows rows from lane offset `lanes`, their f16 d) and sub-block j
 //   sub_block(col, lanes, d, j, xb, acc[p])
 // which adds the kN tokens' products of activation block xb to acc[p][0 … kN); y = acc.
 template <class W, int kN, size_t kBlockBytes, class SubBlock>
@@ -335,39 +443,86 @@ void TileSuperBlocks(const uint8_t* group, int64_t supers, float* y, int64_t y_s
   }
 }
 
-// The same for one q6_K tile group: per sub-block j the unsigned quants' dots over its two
-// 16-element halves, each less 32·Σx of that half and times the half's scale, then
-//   acc += float(idot_low·sc_2j + idot_high·sc_2j+1)·(d·x.d);   y = acc
-template <class W, template <DType> class Dot, int kN>
-void DotQ6KTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
+// The unsigned quants of sub-block j of one q6_K, q3_K or q2_K tile column for the rows from
+// lane offset `lanes`, as Dot<D>::Tile takes them: q6_K's 0…63, q3_K's q + 4 (0…7), q2_K's 0…3.
+template <class W, DType D>
+inline void K16TileQuants(const uint8_t* col, size_t lanes, int j, typename W::I* qt) {
+  constexpr int kR = W::kGroupRows;
+  if constexpr (D == DType::kQ6_K) {
+    const uint8_t* quants = col + TileQ6KQuantsOffset(kR, j) + 4 * lanes;
+    UnpackNibbles<W>(quants, qt);
+    typename W::I tops[8];
+    TwoBitPlanes<W>(quants + 16 * kR, 4, tops);
+    for (int k = 0; k < 8; ++k) qt[k] = W::Or(qt[k], tops[k]);
+  } else {
+    const uint8_t* quants = col + TileQ23KQuantsOffset(D, kR, j) + 4 * lanes;
+    TwoBitPlanes<W>(quants, 0, qt);
+    if constexpr (D == DType::kQ3_K) OrHighBits<W>(quants + 8 * kR, qt, 2);
+  }
+}
+
+// The scales of groups 2j (low) and 2j + 1 (high) of one q6_K, q3_K or q2_K tile column for the
+// rows from lane offset `lanes`: q6_K's int8, q3_K's sc − 32, q2_K's sc (without its mins).
+template <class W, DType D>
+inline void K16TileScales(const uint8_t* col, size_t lanes, int j, typename W::I* low,
+                          typename W::I* high) {
+  constexpr int kR = W::kGroupRows;
+  if constexpr (D == DType::kQ6_K) {
+    const uint8_t* scales = col + TileQ6KScalesOffset(kR) + 2 * j * kR + lanes;
+    *low = W::SignedByteInts(scales), *high = W::SignedByteInts(scales + kR);
+  } else if constexpr (D == DType::kQ3_K) {
+    const uint8_t* scales = col + TileQ3KScalesOffset(kR) + lanes;
+    *low = W::Sub(SixBitScale<W, 16>(scales, 2 * j), 32);
+    *high = W::Sub(SixBitScale<W, 16>(scales, 2 * j + 1), 32);
+  } else {
+    const uint8_t* scales = col + TileQ2KScalesOffset(kR) + 2 * j * kR + lanes;
+    *low = W::And(W::ByteInts(scales), W::Ints(15));
+    *high = W::And(W::ByteInts(scales + kR), W::Ints(15));
+  }
+}
+
+// The same for one q6_K, q3_K or q2_K tile group: per sub-block j the unsigned quants' dots over
+// its two 16-element groups, each less the quants' offset (q6_K 32, q3_K 4) times the group's Σx
+// and times the group's scale; q2_K's mins (dmin·m) meet the groups' Σx:
+//   acc += float(idot_low·sc_2j + idot_high·sc_2j+1)·(d·x.d)
+//   q2_K: acc −= (dmin·m_2j)·(x.d·Σx_low) + (dmin·m_2j+1)·(x.d·Σx_high);   y = acc
+template <class W, template <DType> class Dot, DType D, int kN>
+void DotK16Tile(const uint8_t* group, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
                 float* y, int64_t y_stride) {
   using I = typename W::I;
   using F = typename W::F;
   constexpr int kR = W::kGroupRows;
-  using Tile = typename Dot<DType::kQ6_K>::Tile;
-  TileSuperBlocks<W, kN, kQ6_KBytes>(
+  constexpr int32_t kOffset = D == DType::kQ6_K ? 32 : D == DType::kQ3_K ? 4 : 0;
+  using Tile = typename Dot<D>::Tile;
+  TileSuperBlocks<W, kN, K16Bytes(D)>(
       group, supers, y, y_stride,
       [&](const uint8_t* col, size_t lanes, F d, int j, size_t xb, F* acc) {
-        const uint8_t* quants = col + TileQ6KQuantsOffset(kR, j) + 4 * lanes;
         I qt[8];
-        UnpackNibbles<W>(quants, qt);
-        // Bits 4, 5 of register k's elements: bits 2(k − 4m), +1 of high register m, shifted
-        // into place (16-bit shifts of at most 4 bring no bit of the other byte into bits 4, 5).
-        for (int m = 0; m < 2; ++m) {
-          const I bits = W::Load(quants + 16 * kR + 4 * kR * m);
-          for (int k = 4 * m; k < 4 * m + 4; ++k)
-            qt[k] = W::Or(qt[k], W::And(W::Shift16(bits, 4 - 2 * (k - 4 * m)), W::Bytes(0x30)));
-        }
+        K16TileQuants<W, D>(col, lanes, j, qt);
         const Tile tile(qt);
-        const uint8_t* scales = col + TileQ6KScalesOffset(kR) + 2 * j * kR + lanes;
-        const I low_scale = W::SignedByteInts(scales), high_scale = W::SignedByteInts(scales + kR);
+        I low_scale, high_scale;
+        K16TileScales<W, D>(col, lanes, j, &low_scale, &high_scale);
+        F low_min = W::Zero(), high_min = W::Zero();
+        if constexpr (D == DType::kQ2_K) {
+          const F dmin = W::Halves(col + 2 * kR + 2 * lanes);
+          const uint8_t* scales = col + TileQ2KScalesOffset(kR) + 2 * j * kR + lanes;
+          low_min = W::Mul(dmin, W::Float(W::Shift32(W::ByteInts(scales), -4)));
+          high_min = W::Mul(dmin, W::Float(W::Shift32(W::ByteInts(scales + kR), -4)));
+        }
         for (int t = 0; t < kN; ++t) {
           const QuantizedActs::Block& x = qx[t].blocks[xb];
-          const int32_t low_sum = xs[t].low_sum[xb];
-          const I low = W::Sub(tile.Half(x, 0), TimesSum(32, low_sum));
-          const I high = W::Sub(tile.Half(x, 1), TimesSum(32, x.sum - low_sum));
+          const int32_t low_sum = xs[t].low_sum[xb], high_sum = xs[t].high_sum[xb];
+          I low = tile.Half(x, 0), high = tile.Half(x, 1);
+          if constexpr (kOffset != 0) {
+            low = W::Sub(low, TimesSum(kOffset, low_sum));
+            high = W::Sub(high, TimesSum(kOffset, high_sum));
+          }
           const I idot = W::Add(W::Mullo(low, low_scale), W::Mullo(high, high_scale));
           acc[t] = W::Fma(W::Float(idot), W::Mul(d, x.d), acc[t]);
+          if constexpr (D == DType::kQ2_K) {
+            acc[t] = W::FmaScalar(low_min, -(x.d * static_cast<float>(low_sum)), acc[t]);
+            acc[t] = W::FmaScalar(high_min, -(x.d * static_cast<float>(high_sum)), acc[t]);
+          }
         }
       });
 }
@@ -388,16 +543,7 @@ void DotIq4XsTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers,
         UnpackNibbles<W>(col + TileIq4XsQuantsOffset(kR, j) + 4 * lanes, qt);
         LookUpIq4Levels<W>(qt);
         const Tile tile(qt);
-        const uint8_t* scales = col + TileIq4XsScalesOffset(kR) + lanes;
-        const I packed = W::ByteInts(scales + (j % 4) * kR);
-        I ls = W::And(packed, W::Ints(63));
-        if (j >= 4) {
-          const uint8_t* high_scales = col + TileIq4XsHighScalesOffset(kR) + lanes;
-          const I high =
-              W::And(W::Shift32(W::ByteInts(high_scales + (j - 4) / 2 * kR), -4 * (j % 2)),
-                     W::Ints(15));
-          ls = W::Or(W::Shift32(packed, -6), W::Shift32(high, 2));
-        }
+        const I ls = SixBitScale<W, 8>(col + TileIq4XsScalesOffset(kR) + lanes, j);
         const F dls = W::Mul(d, W::Float(W::Sub(ls, 32)));
         for (int t = 0; t < kN; ++t) {
           const QuantizedActs::Block& x = qx[t].blocks[xb];
@@ -409,8 +555,8 @@ void DotIq4XsTile(const uint8_t* group, const QuantizedActs* qx, int64_t supers,
 template <class W, template <DType> class Dot, DType D, int kN>
 void DotKTile(const uint8_t* group, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
               float* y, int64_t y_stride) {
-  if constexpr (D == DType::kQ6_K) {
-    DotQ6KTile<W, Dot, kN>(group, qx, xs, supers, y, y_stride);
+  if constexpr (K16Scales(D)) {
+    DotK16Tile<W, Dot, D, kN>(group, qx, xs, supers, y, y_stride);
   } else if constexpr (D == DType::kIQ4_XS) {
     DotIq4XsTile<W, Dot, kN>(group, qx, supers, y, y_stride);
   } else {
@@ -445,8 +591,8 @@ void DotKTileN(const uint8_t* group, const QuantizedActs* qx, const ActScales* x
 template <template <DType> class Dot, DType D, int kN>
 void DotKRows(const uint8_t* row, const QuantizedActs* qx, const ActScales* xs, int64_t supers,
               float* y, int64_t y_stride) {
-  if constexpr (D == DType::kQ6_K) {
-    DotQ6KRows<Dot, kN>(row, qx, xs, supers, y, y_stride);
+  if constexpr (K16Scales(D)) {
+    DotK16Rows<Dot, D, kN>(row, qx, xs, supers, y, y_stride);
   } else if constexpr (D == DType::kIQ4_XS) {
     DotIq4XsRows<Dot, kN>(row, qx, xs, supers, y, y_stride);
   } else {
@@ -472,21 +618,23 @@ void GemvKBlocks(const MatRef& w, const QuantizedActs* qx, int64_t n, float* y) 
   const auto blocks = static_cast<size_t>(w.cols / kQBlock);
   const auto tokens = static_cast<size_t>(n);
   thread_local std::vector<float> scale_floats;
-  thread_local std::vector<int32_t> low_sums;
+  thread_local std::vector<int32_t> half_sums;
   thread_local std::vector<ActScales> scales;
   if (scale_floats.size() < 2 * blocks * tokens) scale_floats.resize(2 * blocks * tokens);
-  if (low_sums.size() < blocks * tokens) low_sums.resize(blocks * tokens);
+  if (half_sums.size() < 2 * blocks * tokens) half_sums.resize(2 * blocks * tokens);
   if (scales.size() < tokens) scales.resize(tokens);
   for (size_t t = 0; t < tokens; ++t) {
     float* d = scale_floats.data() + 2 * blocks * t;
     float* s = d + blocks;
-    int32_t* low = low_sums.data() + blocks * t;
+    int32_t* low = half_sums.data() + 2 * blocks * t;
+    int32_t* high = low + blocks;
     for (size_t b = 0; b < blocks; ++b) {
       const QuantizedActs::Block& x = qx[t].blocks[b];
       d[b] = x.d, s[b] = x.s, low[b] = 0;
       for (int i = 0; i < kQBlock / 2; ++i) low[b] += x.q[i];
+      high[b] = x.sum - low[b];
     }
-    scales[t] = {d, s, low};
+    scales[t] = {d, s, low, high};
   }
   const ActScales* xs = scales.data();  // the workers see this thread's, not their own
   KernelPool().ParallelFor(w.rows, MatvecRowChunk(w.rows, row_bytes, group),

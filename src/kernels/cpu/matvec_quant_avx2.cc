@@ -49,16 +49,18 @@ struct Avx2Dot {
       }
       return dot;
     }
-    // The dot over elements 16·h … 16·h + 15 alone (registers 4h … 4h + 3), for q6_K, whose
-    // two halves of a block have scales of their own.
+    // The dot over elements 16·h … 16·h + 15 alone (registers 4h … 4h + 3), for the types
+    // whose two halves of a block have scales of their own (K16Scales). Two of q6_K's pair sums
+    // (each at most 2·63·127) fit in int16, all four of q3_K's and q2_K's (0…7, 0…3).
     __m256i Half(const QuantizedActs::Block& x, int h) const {
-      static_assert(D == DType::kQ6_K);
+      static_assert(K16Scales(D));
+      constexpr int kPerWiden = D == DType::kQ6_K ? 2 : 4;
       const __m256i ones = _mm256_set1_epi16(1);
       __m256i dot = _mm256_setzero_si256();
-      for (int k0 = 4 * h; k0 < 4 * h + 4; k0 += 2) {
-        const __m256i p =
-            _mm256_add_epi16(_mm256_maddubs_epi16(u[k0], Avx2Tiles::Quad(x.q, k0)),
-                             _mm256_maddubs_epi16(u[k0 + 1], Avx2Tiles::Quad(x.q, k0 + 1)));
+      for (int k0 = 4 * h; k0 < 4 * h + 4; k0 += kPerWiden) {
+        __m256i p = _mm256_maddubs_epi16(u[k0], Avx2Tiles::Quad(x.q, k0));
+        for (int k = k0 + 1; k < k0 + kPerWiden; ++k)
+          p = _mm256_add_epi16(p, _mm256_maddubs_epi16(u[k], Avx2Tiles::Quad(x.q, k)));
         dot = _mm256_add_epi32(dot, _mm256_madd_epi16(p, ones));
       }
       return dot;

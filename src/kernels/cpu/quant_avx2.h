@@ -22,6 +22,12 @@ namespace {
 // codes whose offset BlockOffset applies.
 constexpr bool SignedQuants(DType d) { return d == DType::kQ8_0 || d == DType::kIQ4_NL; }
 
+// The super-block types whose 32-element pieces split into two 16-element groups with scales of
+// their own.
+constexpr bool K16Scales(DType d) {
+  return d == DType::kQ6_K || d == DType::kQ3_K || d == DType::kQ2_K;
+}
+
 // iq4_nl's 16 levels in both 128-bit lanes: a byte shuffle turns 4-bit codes into them.
 inline __m256i Iq4LevelTable() {
   return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4Levels)));

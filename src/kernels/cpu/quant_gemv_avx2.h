@@ -238,6 +238,10 @@ void GemvQuant(const MatRef& w, const float* x, int64_t n, float* y) {
       return GemvKBlocks<W, Dot, DType::kQ6_K>(w, qx.data(), n, y);
     case DType::kIQ4_XS:
       return GemvKBlocks<W, Dot, DType::kIQ4_XS>(w, qx.data(), n, y);
+    case DType::kQ3_K:
+      return GemvKBlocks<W, Dot, DType::kQ3_K>(w, qx.data(), n, y);
+    case DType::kQ2_K:
+      return GemvKBlocks<W, Dot, DType::kQ2_K>(w, qx.data(), n, y);
     default:
       ANSER_CHECK(false, "GemvQuant: not a block type with kernels");
   }

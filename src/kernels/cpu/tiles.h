@@ -27,13 +27,25 @@
 //   [0, 2R)          f16 d of rows 0…R−1
 //   [2R, 18R)        byte g·R + r: int8 scale of row r's 16-element group g
 //   [18R, 210R)      sub-block j's 24R bytes from 18R + 24R·j: its low 4 bits as the 4-bit types'
-//                    quants above, then two registers m of 4R bytes, byte 4r + i holding bits
-//                    4, 5 of element 4k + i of row r at bits 2(k − 4m), 2(k − 4m) + 1 (k = 4m…4m+3)
+//                    quants above, then bits 4, 5 as q3_K's two 2-bit planes below
 // iq4_xs columns take R·136 bytes:
 //   [0, 2R)          f16 d of rows 0…R−1
 //   [2R, 6R)         byte j·R + r (j 0…3): scale ls_j of row r | (ls_j+4 & 3) << 6
-//   [6R, 8R)         byte i·R + r (i 0, 1): ls_4+2i >> 2 in the low, ls_5+2i >> 2 in the high nibble
-//   [8R, 136R)       sub-block j's codes from 8R + 16R·j, as the 4-bit types' quants above
+//   [6R, 8R)         byte i·R + r (i 0, 1): ls_4+2i >> 2 in the low, ls_5+2i >> 2 in the high
+//   nibble [8R, 136R)       sub-block j's codes from 8R + 16R·j, as the 4-bit types' quants above
+// q3_K columns take R·110 bytes:
+//   [0, 2R)          f16 d of rows 0…R−1
+//   [2R, 14R)        the 16 6-bit scales sc_g as iq4_xs's 8 (bytes g·R + r for g < 8 with bits 0, 1
+//                    of sc_g+8 at bits 6, 7; then byte i·R + r from 10R: sc_8+2i >> 2 in the low,
+//                    sc_9+2i >> 2 in the high nibble)
+//   [14R, 110R)      sub-block j's 12R bytes from 14R + 12R·j: its 2 low bits as two 2-bit planes
+//                    (registers m of 4R bytes, byte 4r + i holding those of element 4k + i of row r
+//                    at bits 2(k − 4m), 2(k − 4m) + 1 for k = 4m…4m+3), then its high bits as
+//                    q5_0's bit 4 above
+// q2_K columns take R·84 bytes:
+//   [0, 2R)          f16 d of rows 0…R−1;  [2R, 4R) f16 dmin
+//   [4R, 20R)        byte g·R + r: scale byte sc | m << 4 of row r's 16-element group g
+//   [20R, 84R)       sub-block j's quants from 20R + 8R·j, as q3_K's two 2-bit planes
 // Rows past the last whole group stay as stored.
 #pragma once
 
@@ -69,11 +81,18 @@ constexpr size_t TileQ4KQuantsOffset(DType d, int rows, int j) {
   return static_cast<size_t>(rows) * (16 + (d == DType::kQ5_K ? 20 : 16) * static_cast<size_t>(j));
 }
 
-// Where an iq4_xs column's scales, their high bits and sub-block j's codes start.
+// Where an iq4_xs column's scales and sub-block j's codes start.
 constexpr size_t TileIq4XsScalesOffset(int rows) { return 2 * static_cast<size_t>(rows); }
-constexpr size_t TileIq4XsHighScalesOffset(int rows) { return 6 * static_cast<size_t>(rows); }
 constexpr size_t TileIq4XsQuantsOffset(int rows, int j) {
   return static_cast<size_t>(rows) * (8 + 16 * static_cast<size_t>(j));
+}
+
+// Where a q3_K column's scales, a q2_K column's scales and sub-block j's quants start.
+constexpr size_t TileQ3KScalesOffset(int rows) { return 2 * static_cast<size_t>(rows); }
+constexpr size_t TileQ2KScalesOffset(int rows) { return 4 * static_cast<size_t>(rows); }
+constexpr size_t TileQ23KQuantsOffset(DType d, int rows, int j) {
+  return static_cast<size_t>(rows) *
+         (d == DType::kQ3_K ? 14 + 12 * static_cast<size_t>(j) : 20 + 8 * static_cast<size_t>(j));
 }
 
 // Where a q6_K column's scales and sub-block j's quants start.

@@ -42,10 +42,10 @@ struct VnniDot {
       const I sum = W::Add(dot[0], dot[1]);
       return SignedQuants(D) ? W::Sub(sum, TimesSum(128, x.sum)) : sum;
     }
-    // The dot over elements 16·h … 16·h + 15 alone (registers 4h … 4h + 3), for q6_K, whose
-    // two halves of a block have scales of their own.
+    // The dot over elements 16·h … 16·h + 15 alone (registers 4h … 4h + 3), for the types
+    // whose two halves of a block have scales of their own (K16Scales).
     I Half(const QuantizedActs::Block& x, int h) const {
-      static_assert(D == DType::kQ6_K);
+      static_assert(K16Scales(D));
       I dot[2] = {W::ZeroInt(), W::ZeroInt()};
       for (int k = 4 * h; k < 4 * h + 4; ++k)
         dot[k % 2] = P::Dpbusd(dot[k % 2], q[k], W::Quad(x.q, k));
