@@ -99,6 +99,14 @@ template <int kLanes>
   }
 }
 
+// diag(d)·S in place, for S (N × N) row-major.
+[[gnu::always_inline]] inline void ScaleRows(int64_t N, const float* __restrict d,
+                                             float* __restrict s) {
+  for (int64_t i = 0; i < N; ++i) {
+    for (int64_t j = 0; j < N; ++j) s[i * N + j] *= d[i];
+  }
+}
+
 // Keeps what y_t and u_t may see in a (2L × 2L) score matrix over [r̃; ã] × [k̃; b̃] (or a
 // gradient of one): r̃_t tokens s ≤ t, ã_t tokens s < t.
 [[gnu::always_inline]] inline void MaskCausal(int64_t L, float* score) {
@@ -199,10 +207,7 @@ template <int kLanes>
       ch.Load<kLanes>(p, b, h, t0);
       const int64_t L = ch.L, L2 = 2 * L;
       // S₀' = S₀·diag(P_m), P_m = f_{−1}; transposed, the scale runs along rows.
-      for (int64_t j = 0; j < N; ++j) {
-        const float pm = ch.F(-1)[j];
-        for (int64_t i = 0; i < N; ++i) st[ch.Size(j * N + i)] *= pm;
-      }
+      ScaleRows(N, ch.F(-1), st.data());
       std::fill_n(yu.begin(), L2 * N, 0.0f);
       AddProduct<kLanes>(ch.ra.data(), L2, N, st.data(), N, yu.data());
       // u_t by forward substitution (it depends on u_s, s < t).
@@ -223,10 +228,7 @@ template <int kLanes>
       }
       // S_L = (S₀' + Σ_s v_s k̃_sᵀ + u_s b̃_sᵀ)·diag(e_{L−1}), transposed.
       AddProduct<kLanes>(ch.kb_t.data(), N, L2, ch.vu.data(), N, st.data());
-      for (int64_t j = 0; j < N; ++j) {
-        const float el = ch.E(L - 1)[j];
-        for (int64_t i = 0; i < N; ++i) st[ch.Size(j * N + i)] *= el;
-      }
+      ScaleRows(N, ch.E(L - 1), st.data());
       Transpose(st.data(), N, N, checkpoints + (bh * n_ckpt + t0 / kChunk) * N * N);
     }
   }
